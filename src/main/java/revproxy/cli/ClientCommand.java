@@ -1,0 +1,96 @@
+package revproxy.cli;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import revproxy.client.ClientRun;
+import revproxy.client.ClientSettings;
+import revproxy.client.PacketFile;
+import revproxy.client.ProxyClient;
+import revproxy.cluster.NodeConfig;
+
+@Command(
+    name = "client",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Send packet files to the proxy, pipelined on one connection, and verify every reply:",
+      "type \"2\", addressed to the packet's srcid, carrying the SHA-1 of the payload sent.",
+      "Prints a line per packet and a summary; exit status 0 only if every hash verified."
+    })
+public final class ClientCommand implements Callable<Integer> {
+
+  @Option(names = "--host", paramLabel = "HOST", description = "Proxy address (default 127.0.0.1).")
+  String host;
+
+  @Option(names = "--port", paramLabel = "PORT", description = "Proxy port (default 2100).")
+  Integer port;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      description = "Time allowed for all replies, e.g. 30s (default revproxy.client.timeout).")
+  String timeout;
+
+  @Option(
+      names = "--expect-workers",
+      paramLabel = "POLICY=COUNT",
+      split = ",",
+      description = {
+        "Wait until POLICY is served by COUNT distinct workers before sending (probing with real",
+        "requests), and fail unless its packets were spread over that many (repeatable)."
+      })
+  Map<String, Integer> expectWorkers = new LinkedHashMap<>();
+
+  @Option(
+      names = "--wait",
+      paramLabel = "DURATION",
+      description = "How long --expect-workers may wait, e.g. 60s (default revproxy.client.readiness-wait).")
+  String readinessWait;
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "HOCON file overriding the defaults (else ./application.conf if present).")
+  Path configFile;
+
+  @Parameters(
+      arity = "1..*",
+      paramLabel = "PACKETS",
+      description = "Packet files (one JSON request each) or directories of *.json files.")
+  List<Path> packetPaths;
+
+  @Override
+  public Integer call() {
+    List<PacketFile> packets = PacketFile.load(packetPaths);
+    Config config =
+        NodeConfig.create()
+            .file(configFile)
+            .set("akka.actor.provider", "local")
+            .set("akka.loglevel", "WARNING")
+            .set("revproxy.client.host", host)
+            .set("revproxy.client.port", port)
+            .set("revproxy.client.timeout", timeout)
+            .set("revproxy.client.readiness-wait", readinessWait)
+            .build();
+    ClientSettings settings = ClientSettings.fromConfig(config);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "client", config);
+    try {
+      return ClientRun.run(
+          new ProxyClient(system, settings),
+          packets,
+          expectWorkers,
+          settings.readinessWait(),
+          System.out);
+    } finally {
+      system.terminate();
+    }
+  }
+}

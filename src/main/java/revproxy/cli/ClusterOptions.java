@@ -1,0 +1,44 @@
+package revproxy.cli;
+
+import java.nio.file.Path;
+import java.util.List;
+import picocli.CommandLine.Option;
+import revproxy.cluster.NodeConfig;
+
+/** Options every cluster node shares; unset options keep the configured values. */
+public final class ClusterOptions {
+
+  @Option(
+      names = "--cluster-host",
+      paramLabel = "HOST",
+      description = "Address other nodes reach this node at (akka.remote.artery.canonical.hostname).")
+  String clusterHost;
+
+  @Option(
+      names = "--cluster-port",
+      paramLabel = "PORT",
+      description = "Cluster (Artery) port of this node; 0 = any free port.")
+  Integer clusterPort;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "HOST:PORT",
+      split = ",",
+      description = "Seed node(s) to join (repeatable). Default: the proxy at 127.0.0.1:2551.")
+  List<String> seeds;
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "HOCON file overriding the defaults (else ./application.conf if present).")
+  Path config;
+
+  NodeConfig nodeConfig(String role) {
+    return NodeConfig.create()
+        .file(config)
+        .roles(role)
+        .set("akka.remote.artery.canonical.hostname", clusterHost)
+        .clusterPort(clusterPort, "revproxy." + role + ".cluster-port")
+        .seeds(seeds);
+  }
+}

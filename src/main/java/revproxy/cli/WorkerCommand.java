@@ -1,0 +1,60 @@
+package revproxy.cli;
+
+import akka.actor.typed.ActorSystem;
+import com.typesafe.config.Config;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import revproxy.cluster.NodeConfig;
+import revproxy.worker.WorkerNode;
+import revproxy.worker.WorkerSpec;
+
+@Command(
+    name = "worker",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a worker node: it joins the cluster and, once Up, starts HashWorkers that register",
+      "with the receptionist under their policy, so the proxy finds them wherever they run."
+    })
+public final class WorkerCommand implements Callable<Integer> {
+
+  @Option(
+      names = "--worker",
+      paramLabel = "ID:POLICY",
+      split = ",",
+      required = true,
+      converter = WorkerSpecConverter.class,
+      description = "A worker to run, e.g. 100:111 = worker 100 serving policy 111 (repeatable).")
+  List<WorkerSpec> workers;
+
+  @Mixin ClusterOptions cluster;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Set<String> ids = new HashSet<>();
+    for (WorkerSpec worker : workers) {
+      if (!ids.add(worker.id())) {
+        throw new IllegalArgumentException("worker id " + worker.id() + " is given twice");
+      }
+    }
+    Config config = cluster.nodeConfig("worker").build();
+    ActorSystem<?> system =
+        ActorSystem.create(WorkerNode.create(workers), NodeConfig.SYSTEM_NAME, config);
+    return Nodes.awaitTermination(system);
+  }
+
+  static final class WorkerSpecConverter implements picocli.CommandLine.ITypeConverter<WorkerSpec> {
+    @Override
+    public WorkerSpec convert(String value) {
+      try {
+        return WorkerSpec.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,157 @@
+package revproxy.client;
+
+import akka.actor.typed.ActorSystem;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
+import akka.stream.javadsl.Tcp;
+import akka.util.ByteString;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import revproxy.protocol.Packet;
+import revproxy.protocol.PacketCodec;
+import revproxy.protocol.PacketFraming;
+
+/**
+ * A stream client of the proxy: sends requests pipelined on one TCP connection and reads the
+ * replies, which the proxy writes in request order.
+ */
+public final class ProxyClient {
+
+  private static final Duration PROBE_PAUSE = Duration.ofMillis(200);
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(3);
+
+  private final ActorSystem<?> system;
+  private final ClientSettings settings;
+
+  public ProxyClient(ActorSystem<?> system, ClientSettings settings) {
+    this.system = system;
+    this.settings = settings;
+  }
+
+  /** Sends every packet on one connection and pairs each with its reply (null: none came). */
+  public List<Exchange> send(List<PacketFile> packets) throws ConnectionFailedException {
+    List<ByteString> requests = new ArrayList<>(packets.size());
+    for (PacketFile packet : packets) {
+      requests.add(packet.bytes());
+    }
+    List<Packet> replies = exchange(requests, settings.timeout());
+    List<Exchange> exchanges = new ArrayList<>(packets.size());
+    for (int i = 0; i < packets.size(); i++) {
+      exchanges.add(new Exchange(packets.get(i), i < replies.size() ? replies.get(i) : null));
+    }
+    return exchanges;
+  }
+
+  /**
+   * Sends the requests on one connection and returns the replies in order: all of them, or fewer
+   * if the proxy closed the connection or {@code timeout} passed first.
+   */
+  public List<Packet> exchange(List<ByteString> requests, Duration timeout)
+      throws ConnectionFailedException {
+    CompletionStage<List<Packet>> replies =
+        Source.from(requests)
+            .via(Tcp.get(system).outgoingConnection(settings.host(), settings.port()))
+            .via(PacketFraming.flow(settings.maxReplyBytes()))
+            .map(PacketCodec::decode)
+            .take(requests.size())
+            .takeWithin(timeout)
+            .runWith(Sink.seq(), system);
+    try {
+      return replies.toCompletableFuture().get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      throw new ConnectionFailedException(settings.host(), settings.port(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new ConnectionFailedException(settings.host(), settings.port(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ConnectionFailedException(settings.host(), settings.port(), e);
+    }
+  }
+
+  /**
+   * Waits until each policy is served by at least the given number of distinct workers, probing
+   * with real requests (twice as many per policy as workers expected, since routing is round robin).
+   * Returns the workers seen per policy at the last probe; the caller compares with what it expected.
+   */
+  public Map<String, Set<String>> awaitWorkers(Map<String, Integer> expected, Duration wait) {
+    long deadline = System.nanoTime() + wait.toNanos();
+    Map<String, Set<String>> seen = new HashMap<>();
+    while (true) {
+      seen = probe(expected);
+      if (satisfied(expected, seen) || System.nanoTime() > deadline) {
+        return seen;
+      }
+      try {
+        Thread.sleep(PROBE_PAUSE.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return seen;
+      }
+    }
+  }
+
+  /** True when each policy has at least its expected number of distinct workers. */
+  public static boolean satisfied(Map<String, Integer> expected, Map<String, Set<String>> seen) {
+    for (Map.Entry<String, Integer> policy : expected.entrySet()) {
+      if (seen.getOrDefault(policy.getKey(), Set.of()).size() < policy.getValue()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private Map<String, Set<String>> probe(Map<String, Integer> expected) {
+    List<String> policies = new ArrayList<>();
+    List<ByteString> requests = new ArrayList<>();
+    for (Map.Entry<String, Integer> policy : expected.entrySet()) {
+      for (int i = 0; i < 2 * policy.getValue(); i++) {
+        policies.add(policy.getKey());
+        requests.add(
+            PacketCodec.encode(new Packet.Request("readiness-probe", policy.getKey(), "probe")));
+      }
+    }
+    Map<String, Set<String>> seen = new HashMap<>();
+    try {
+      List<Packet> replies = exchange(requests, PROBE_TIMEOUT);
+      for (int i = 0; i < replies.size(); i++) {
+        if (replies.get(i) instanceof Packet.Reply reply) {
+          seen.computeIfAbsent(policies.get(i), p -> new TreeSet<>()).add(reply.workerId());
+        }
+      }
+    } catch (ConnectionFailedException notListeningYet) {
+      // the proxy is still starting: the next probe tries again
+    }
+    return seen;
+  }
+
+  /** The proxy could not be reached, or the connection broke. */
+  public static final class ConnectionFailedException extends Exception {
+    ConnectionFailedException(String host, int port, Throwable cause) {
+      super(
+          "cannot exchange packets with the proxy at "
+              + host
+              + ":"
+              + port
+              + ": "
+              + rootMessage(cause),
+          cause);
+    }
+
+    private static String rootMessage(Throwable cause) {
+      Throwable root = cause;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+    }
+  }
+}

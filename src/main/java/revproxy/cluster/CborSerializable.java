@@ -1,0 +1,7 @@
+package revproxy.cluster;
+
+/**
+ * Marker for every message that may cross a node boundary. Bound to Akka's {@code jackson-cbor}
+ * serializer in {@code application.conf}; Java serialization stays off.
+ */
+public interface CborSerializable {}

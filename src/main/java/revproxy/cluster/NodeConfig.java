@@ -1,0 +1,113 @@
+package revproxy.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the configuration of one node. Highest priority first: command-line options, {@code
+ * --config FILE} (else {@code ./application.conf} when present), Java system properties, the
+ * defaults shipped in the jar (the repository's application.conf), Akka's reference.conf.
+ */
+public final class NodeConfig {
+
+  /** All nodes of one cluster must use the same actor system name. */
+  public static final String SYSTEM_NAME = "akka-reverse-proxy";
+
+  private final Map<String, Object> overrides = new HashMap<>();
+  private Path file;
+  private Integer clusterPort;
+  private String rolePortPath;
+
+  public static NodeConfig create() {
+    return new NodeConfig();
+  }
+
+  private NodeConfig() {}
+
+  /** A HOCON file that overrides the shipped defaults. */
+  public NodeConfig file(Path configFile) {
+    this.file = configFile;
+    return this;
+  }
+
+  public NodeConfig roles(String... roles) {
+    overrides.put("akka.cluster.roles", List.of(roles));
+    return this;
+  }
+
+  /** Sets {@code path} when {@code value} is given (null means: keep the configured value). */
+  public NodeConfig set(String path, Object value) {
+    if (value != null) {
+      overrides.put(path, value);
+    }
+    return this;
+  }
+
+  /** Seed nodes as "host:port" (null or empty: keep the configured seeds). */
+  public NodeConfig seeds(List<String> hostPorts) {
+    if (hostPorts != null && !hostPorts.isEmpty()) {
+      List<String> addresses = new ArrayList<>();
+      for (String hostPort : hostPorts) {
+        addresses.add(seedAddress(hostPort));
+      }
+      overrides.put("akka.cluster.seed-nodes", addresses);
+    }
+    return this;
+  }
+
+  public Config build() {
+    Config config = ConfigFactory.parseMap(overrides);
+    if (file != null) {
+      if (!Files.isReadable(file)) {
+        throw new IllegalArgumentException("cannot read config file " + file);
+      }
+      config = config.withFallback(ConfigFactory.parseFile(file.toFile()));
+    } else {
+      File local = new File("application.conf");
+      if (local.isFile()) {
+        config = config.withFallback(ConfigFactory.parseFile(local));
+      }
+    }
+    Config resolved = ConfigFactory.load(config.withFallback(ConfigFactory.defaultApplication()));
+    Integer port = clusterPort;
+    if (port == null && rolePortPath != null) {
+      port = resolved.getInt(rolePortPath);
+    }
+    if (port == null) {
+      return resolved;
+    }
+    return ConfigFactory.parseMap(Map.of("akka.remote.artery.canonical.port", port))
+        .withFallback(resolved);
+  }
+
+  /** "127.0.0.1:2551" -> "akka://akka-reverse-proxy@127.0.0.1:2551". */
+  static String seedAddress(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    if (colon <= 0 || colon == hostPort.length() - 1) {
+      throw new IllegalArgumentException("expected HOST:PORT for a seed node, got \"" + hostPort + "\"");
+    }
+    String port = hostPort.substring(colon + 1);
+    if (!port.chars().allMatch(Character::isDigit)) {
+      throw new IllegalArgumentException("seed node port must be a number, got \"" + hostPort + "\"");
+    }
+    return "akka://" + SYSTEM_NAME + "@" + hostPort;
+  }
+
+  /**
+   * The Artery port: {@code port} when given, else the role's own default at {@code roleDefaultPath}
+   * (the proxy listens on a fixed port others can seed from; workers default to any free port).
+   */
+  public NodeConfig clusterPort(Integer port, String roleDefaultPath) {
+    this.clusterPort = port;
+    this.rolePortPath = roleDefaultPath;
+    return this;
+  }
+}

@@ -1,0 +1,35 @@
+package revproxy.protocol;
+
+/** The stable {@code code} values of type "3" error packets. Clients may switch on {@link #wire()}. */
+public enum ErrorCode {
+  /** The bytes of an object are not valid JSON (syntax, invalid UTF-8, duplicate keys, too deep). */
+  MALFORMED_JSON("malformed_json"),
+  /** Bytes outside any JSON object that are not whitespace. */
+  NOT_JSON("not_json"),
+  /** A required field is absent. */
+  MISSING_FIELD("missing_field"),
+  /** A field has the wrong JSON type or an unusable value. */
+  INVALID_FIELD("invalid_field"),
+  /** The {@code type} is not one this endpoint accepts. */
+  UNSUPPORTED_TYPE("unsupported_type"),
+  /** {@code payloadsize} is present and differs from the payload's UTF-8 length. */
+  PAYLOADSIZE_MISMATCH("payloadsize_mismatch"),
+  /** No worker currently serves the requested policy. */
+  NO_WORKER_FOR_POLICY("no_worker_for_policy"),
+  /** The proxy tracks as many policies as it is configured to; this one cannot be added. */
+  TOO_MANY_POLICIES("too_many_policies"),
+  /** No worker answered within the request timeout. */
+  TIMEOUT("timeout"),
+  /** One object exceeded the maximum packet size; the connection is closed after this error. */
+  PACKET_TOO_LARGE("packet_too_large");
+
+  private final String wire;
+
+  ErrorCode(String wire) {
+    this.wire = wire;
+  }
+
+  public String wire() {
+    return wire;
+  }
+}

@@ -1,0 +1,285 @@
+package revproxy.protocol;
+
+import akka.util.ByteString;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Turns one framed JSON object into a {@link Packet} and back.
+ *
+ * <p>Decoding never throws: anything wrong becomes a {@link Packet.Error} naming the problem, with
+ * the sender's {@code srcid} as {@code destid} when it could be read. Encoding writes exactly what
+ * Python's {@code json.dumps} writes ({@code ", "} and {@code ": "} separators, non-ASCII as
+ * {@code \\uXXXX}), so the original tutorial's client parses our replies unchanged.
+ */
+public final class PacketCodec {
+
+  private static final int MAX_ERROR_DETAIL = 160;
+
+  private static final JsonFactory JSON =
+      JsonFactory.builder()
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          // Never echo the client's bytes back inside error messages.
+          .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+          .build();
+
+  private PacketCodec() {}
+
+  /** Decodes a frame: complete objects are parsed, framing problems become error packets. */
+  public static Packet decode(Frame frame) {
+    if (frame instanceof Frame.Json json) {
+      return decode(json.bytes());
+    } else if (frame instanceof Frame.Garbage garbage) {
+      return Packet.Error.of(null, ErrorCode.NOT_JSON, "not a JSON object: " + garbage.reason());
+    } else {
+      int limit = ((Frame.TooLarge) frame).limit();
+      return Packet.Error.of(
+          null,
+          ErrorCode.PACKET_TOO_LARGE,
+          "packet larger than " + limit + " bytes; closing the connection");
+    }
+  }
+
+  /** Decodes the bytes of one JSON object (surrounding whitespace allowed, nothing else). */
+  public static Packet decode(ByteString bytes) {
+    Fields fields = new Fields();
+    try (JsonParser parser = JSON.createParser(bytes.toArray())) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        return Packet.Error.of(null, ErrorCode.MALFORMED_JSON, "a packet must be a JSON object");
+      }
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.currentName();
+        parser.nextToken();
+        fields.read(name, parser);
+      }
+      if (parser.nextToken() != null) {
+        return fields.error(ErrorCode.MALFORMED_JSON, "unexpected data after the JSON object");
+      }
+    } catch (JsonProcessingException e) {
+      return fields.error(ErrorCode.MALFORMED_JSON, "malformed JSON: " + detail(e));
+    } catch (IOException e) {
+      return fields.error(ErrorCode.MALFORMED_JSON, "unreadable JSON: " + detail(e));
+    }
+    return fields.toPacket();
+  }
+
+  /** Encodes a packet as one JSON object in the original's byte format, with no trailing newline. */
+  public static ByteString encode(Packet packet) {
+    StringBuilder out = new StringBuilder(160);
+    if (packet instanceof Packet.Reply reply) {
+      out.append("{\"type\": \"2\", \"srcid\": ");
+      appendString(out, reply.workerId());
+      out.append(", \"destid\": ");
+      appendString(out, reply.destId());
+      out.append(", \"payloadsize\": ").append(reply.payloadHash().length());
+      out.append(", \"payload\": ");
+      appendString(out, reply.payloadHash());
+    } else if (packet instanceof Packet.Error error) {
+      out.append("{\"type\": \"3\", \"destid\": ");
+      appendString(out, error.destId());
+      out.append(", \"code\": ");
+      appendString(out, error.code());
+      out.append(", \"message\": ");
+      appendString(out, error.message());
+    } else {
+      Packet.Request request = (Packet.Request) packet;
+      out.append("{\"type\": \"0\", \"srcid\": ");
+      appendString(out, request.srcid());
+      out.append(", \"privPoliId\": ");
+      appendString(out, request.policyId());
+      out.append(", \"payload\": ");
+      appendString(out, request.payload());
+    }
+    out.append('}');
+    // Every character written is ASCII, so this is also the UTF-8 encoding.
+    return ByteString.fromString(out.toString(), StandardCharsets.US_ASCII);
+  }
+
+  /** Appends a JSON string literal escaped as Python's json.dumps does, or null. */
+  static void appendString(StringBuilder out, String value) {
+    if (value == null) {
+      out.append("null");
+      return;
+    }
+    out.append('"');
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        case '\b' -> out.append("\\b");
+        case '\f' -> out.append("\\f");
+        default -> {
+          if (c < 0x20 || c > 0x7e) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    out.append('"');
+  }
+
+  private static String detail(IOException e) {
+    String message =
+        e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+    if (message == null) {
+      return e.getClass().getSimpleName();
+    }
+    message = message.replaceAll("\\s+", " ").trim();
+    return message.length() <= MAX_ERROR_DETAIL
+        ? message
+        : message.substring(0, MAX_ERROR_DETAIL) + "...";
+  }
+
+  /** The fields of any packet type, read in whatever order they come. */
+  private static final class Fields {
+    private String type;
+    private String srcid;
+    private String destid;
+    private String policyId;
+    private String payload;
+    private String payloadSize;
+    private String code;
+    private String message;
+    private String firstProblem;
+    private ErrorCode firstProblemCode;
+
+    void read(String name, JsonParser parser) throws IOException {
+      switch (name) {
+        case "type" -> type = scalar(name, parser);
+        case "srcid" -> srcid = scalar(name, parser);
+        case "destid" -> destid = scalar(name, parser);
+        case "privPoliId" -> policyId = scalar(name, parser);
+        case "payloadsize" -> payloadSize = scalar(name, parser);
+        case "payload" -> payload = text(name, parser);
+        case "code" -> code = text(name, parser);
+        case "message" -> message = text(name, parser);
+        default -> parser.skipChildren(); // unknown fields are ignored, for forward compatibility
+      }
+    }
+
+    /** A string, or an integer taken as its decimal text (the tutorial shows both). */
+    private String scalar(String name, JsonParser parser) throws IOException {
+      JsonToken token = parser.currentToken();
+      if (token == JsonToken.VALUE_STRING || token == JsonToken.VALUE_NUMBER_INT) {
+        return parser.getText();
+      }
+      return invalid(name, "a string or an integer", parser);
+    }
+
+    private String text(String name, JsonParser parser) throws IOException {
+      if (parser.currentToken() == JsonToken.VALUE_STRING) {
+        return parser.getText();
+      }
+      return invalid(name, "a string", parser);
+    }
+
+    private String invalid(String name, String expected, JsonParser parser) throws IOException {
+      problem(
+          ErrorCode.INVALID_FIELD,
+          "field \"" + name + "\" must be " + expected + ", not " + describe(parser.currentToken()));
+      parser.skipChildren();
+      return null;
+    }
+
+    private void problem(ErrorCode code, String text) {
+      if (firstProblem == null) {
+        firstProblemCode = code;
+        firstProblem = text;
+      }
+    }
+
+    Packet.Error error(ErrorCode code, String text) {
+      return Packet.Error.of(srcid, code, text);
+    }
+
+    Packet toPacket() {
+      if (firstProblem != null) {
+        return error(firstProblemCode, firstProblem);
+      }
+      if (type == null) {
+        return error(ErrorCode.MISSING_FIELD, "missing field \"type\"");
+      }
+      return switch (type) {
+        case "0" -> toRequest();
+        case "2" -> toReply();
+        case "3" -> toError();
+        default -> error(
+            ErrorCode.UNSUPPORTED_TYPE,
+            "unsupported packet type \"" + abbreviate(type) + "\"; send type \"0\" requests");
+      };
+    }
+
+    private Packet toRequest() {
+      String missing = firstMissing("srcid", srcid, "privPoliId", policyId, "payload", payload);
+      if (missing != null) {
+        return error(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+      }
+      if (payloadSize != null) {
+        int actual = payload.getBytes(StandardCharsets.UTF_8).length;
+        if (!payloadSize.equals(Integer.toString(actual))) {
+          return error(
+              ErrorCode.PAYLOADSIZE_MISMATCH,
+              "payloadsize is "
+                  + abbreviate(payloadSize)
+                  + " but the payload has "
+                  + actual
+                  + " UTF-8 bytes");
+        }
+      }
+      return new Packet.Request(srcid, policyId, payload);
+    }
+
+    private Packet toReply() {
+      String missing = firstMissing("srcid", srcid, "destid", destid, "payload", payload);
+      if (missing != null) {
+        return error(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+      }
+      return new Packet.Reply(srcid, destid, payload);
+    }
+
+    private Packet toError() {
+      String missing = firstMissing("code", code, "message", message);
+      if (missing != null) {
+        return error(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+      }
+      return new Packet.Error(destid, code, message);
+    }
+
+    /** The name of the first absent field, given as name/value pairs, or null if none is. */
+    private static String firstMissing(String... namesAndValues) {
+      for (int i = 0; i < namesAndValues.length; i += 2) {
+        if (namesAndValues[i + 1] == null) {
+          return namesAndValues[i];
+        }
+      }
+      return null;
+    }
+
+    private static String describe(JsonToken token) {
+      return switch (token) {
+        case START_OBJECT -> "an object";
+        case START_ARRAY -> "an array";
+        case VALUE_NUMBER_FLOAT -> "a decimal number";
+        case VALUE_NUMBER_INT -> "a number";
+        case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+        case VALUE_NULL -> "null";
+        default -> token.toString();
+      };
+    }
+
+    private static String abbreviate(String value) {
+      return value.length() <= 40 ? value : value.substring(0, 40) + "...";
+    }
+  }
+}

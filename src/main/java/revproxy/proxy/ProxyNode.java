@@ -1,0 +1,99 @@
+package revproxy.proxy;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.StashBuffer;
+import akka.cluster.typed.Cluster;
+import akka.cluster.typed.SelfUp;
+import akka.cluster.typed.Subscribe;
+import akka.stream.javadsl.Tcp;
+import java.net.InetSocketAddress;
+
+/**
+ * Guardian of a proxy node. Once the node is Up it starts the {@link RouterActor}, then binds the
+ * {@link ProxyServer}; a failure to bind stops the node. {@link GetAddress} answers once bound.
+ */
+public final class ProxyNode {
+
+  public interface Command {}
+
+  /** Answered with the bound TCP address once the proxy listens. */
+  public record GetAddress(ActorRef<InetSocketAddress> replyTo) implements Command {}
+
+  private record NodeUp(SelfUp up) implements Command {}
+
+  private record Bound(Tcp.ServerBinding binding) implements Command {}
+
+  private record BindFailed(Throwable cause) implements Command {}
+
+  public static Behavior<Command> create(ProxySettings settings) {
+    return Behaviors.withStash(
+        100,
+        stash ->
+            Behaviors.setup(
+                context -> {
+                  Cluster.get(context.getSystem())
+                      .subscriptions()
+                      .tell(
+                          Subscribe.create(
+                              context.messageAdapter(SelfUp.class, NodeUp::new), SelfUp.class));
+                  return Behaviors.receive(Command.class)
+                      .onMessage(
+                          NodeUp.class,
+                          up -> {
+                            ActorRef<RouterActor.Command> router =
+                                context.spawn(RouterActor.create(settings), "router");
+                            context.pipeToSelf(
+                                ProxyServer.bind(context.getSystem(), router, settings),
+                                (binding, failure) ->
+                                    binding != null ? new Bound(binding) : new BindFailed(failure));
+                            return starting(stash);
+                          })
+                      .onMessage(GetAddress.class, get -> stashed(stash, get))
+                      .build();
+                }));
+  }
+
+  private static Behavior<Command> starting(StashBuffer<Command> stash) {
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            Bound.class,
+            bound ->
+                Behaviors.setup(
+                    context -> {
+                      context
+                          .getLog()
+                          .info("Proxy listening on {}", bound.binding().localAddress());
+                      return stash.unstashAll(listening(bound.binding().localAddress()));
+                    }))
+        .onMessage(
+            BindFailed.class,
+            failed ->
+                Behaviors.setup(
+                    context -> {
+                      context
+                          .getLog()
+                          .error("Proxy could not bind its TCP port: {}", failed.cause().getMessage());
+                      return Behaviors.stopped();
+                    }))
+        .onMessage(GetAddress.class, get -> stashed(stash, get))
+        .build();
+  }
+
+  private static Behavior<Command> listening(InetSocketAddress address) {
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            GetAddress.class,
+            get -> {
+              get.replyTo().tell(address);
+              return Behaviors.same();
+            })
+        .build();
+  }
+
+  private static Behavior<Command> stashed(StashBuffer<Command> stash, Command command) {
+    stash.stash(command);
+    return Behaviors.same();
+  }
+}

@@ -1,0 +1,95 @@
+package revproxy.proxy;
+
+import akka.NotUsed;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.AskPattern;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Tcp;
+import akka.util.ByteString;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import revproxy.protocol.ErrorCode;
+import revproxy.protocol.Frame;
+import revproxy.protocol.Packet;
+import revproxy.protocol.PacketCodec;
+import revproxy.protocol.PacketFraming;
+
+/**
+ * The client-facing TCP endpoint: an Akka Streams {@code Tcp} binding whose per-connection flow is
+ * bytes -> frames -> packets -> {@link RouterActor} -> reply packets -> bytes.
+ *
+ * <p>Up to {@code max-in-flight-per-connection} requests of one connection are routed at once and
+ * their replies written in request order, so a client may pipeline. Every request gets exactly one
+ * reply: a type "2" answer or a type "3" error.
+ */
+public final class ProxyServer {
+
+  // Runs a completion callback on the thread that completes the future. Akka's CompletionStages run
+  // the non-async callbacks on the common pool, which starts a thread per task on 2 cores.
+  private static final Executor SAME_THREAD = Runnable::run;
+
+  // A safety net only: the RouterActor answers a timeout itself after request-timeout.
+  private static final Duration ASK_MARGIN = Duration.ofSeconds(1);
+
+  private ProxyServer() {}
+
+  /** Binds the proxy's TCP port; the stage completes when the port is bound (or fails to bind). */
+  public static CompletionStage<Tcp.ServerBinding> bind(
+      ActorSystem<?> system, ActorRef<RouterActor.Command> router, ProxySettings settings) {
+    Flow<ByteString, ByteString, NotUsed> handler = connectionFlow(system, router, settings);
+    return Tcp.get(system)
+        .bind(settings.host(), settings.port())
+        .to(Sink.foreach(connection -> connection.handleWith(handler, system)))
+        .run(system);
+  }
+
+  /** What one client connection runs; public so tests can drive it without a socket. */
+  public static Flow<ByteString, ByteString, NotUsed> connectionFlow(
+      ActorSystem<?> system, ActorRef<RouterActor.Command> router, ProxySettings settings) {
+    Duration askTimeout = settings.requestTimeout().plus(ASK_MARGIN);
+    return Flow.of(ByteString.class)
+        .via(PacketFraming.flow(settings.maxPacketBytes()))
+        .mapAsync(
+            settings.maxInFlightPerConnection(), frame -> handle(frame, system, router, askTimeout))
+        .map(PacketCodec::encode);
+  }
+
+  private static CompletionStage<Packet> handle(
+      Frame frame,
+      ActorSystem<?> system,
+      ActorRef<RouterActor.Command> router,
+      Duration askTimeout) {
+    Packet packet = PacketCodec.decode(frame);
+    if (packet instanceof Packet.Request request) {
+      CompletionStage<RouterActor.Reply> reply =
+          AskPattern.ask(
+              router,
+              replyTo -> new RouterActor.Route(request.policyId(), request.payload(), replyTo),
+              askTimeout,
+              system.scheduler());
+      return reply.handleAsync((answer, failure) -> toPacket(request, answer), SAME_THREAD);
+    } else if (packet instanceof Packet.Error) {
+      return CompletableFuture.completedFuture(packet);
+    } else {
+      return CompletableFuture.completedFuture(
+          Packet.Error.of(
+              null,
+              ErrorCode.UNSUPPORTED_TYPE,
+              "type \"2\" and \"3\" packets are replies; send type \"0\" requests"));
+    }
+  }
+
+  private static Packet toPacket(Packet.Request request, RouterActor.Reply answer) {
+    if (answer instanceof RouterActor.Served served) {
+      return new Packet.Reply(served.workerId(), request.srcid(), served.payloadHash());
+    } else if (answer instanceof RouterActor.Rejected rejected) {
+      return Packet.Error.of(request.srcid(), rejected.code(), rejected.message());
+    } else {
+      return Packet.Error.of(request.srcid(), ErrorCode.TIMEOUT, "the router did not answer");
+    }
+  }
+}

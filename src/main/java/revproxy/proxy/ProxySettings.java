@@ -1,0 +1,38 @@
+package revproxy.proxy;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** The proxy's settings, read once from {@code revproxy.proxy} (see application.conf). */
+public record ProxySettings(
+    String host,
+    int port,
+    Duration requestTimeout,
+    int maxInFlightPerConnection,
+    int maxPacketBytes,
+    int maxPolicies) {
+
+  public static ProxySettings fromConfig(Config config) {
+    Config proxy = config.getConfig("revproxy.proxy");
+    return new ProxySettings(
+        proxy.getString("host"),
+        proxy.getInt("port"),
+        proxy.getDuration("request-timeout"),
+        positive(proxy, "max-in-flight-per-connection"),
+        positive(proxy, "max-packet-bytes"),
+        positive(proxy, "max-policies"));
+  }
+
+  public ProxySettings withPort(int newPort) {
+    return new ProxySettings(
+        host, newPort, requestTimeout, maxInFlightPerConnection, maxPacketBytes, maxPolicies);
+  }
+
+  private static int positive(Config config, String path) {
+    int value = config.getInt(path);
+    if (value < 1) {
+      throw new IllegalArgumentException("revproxy.proxy." + path + " must be at least 1");
+    }
+    return value;
+  }
+}

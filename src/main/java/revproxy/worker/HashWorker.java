@@ -1,0 +1,61 @@
+package revproxy.worker;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.AbstractBehavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.javadsl.Receive;
+import akka.actor.typed.receptionist.Receptionist;
+import akka.actor.typed.receptionist.ServiceKey;
+import revproxy.cluster.CborSerializable;
+import revproxy.protocol.PayloadHash;
+
+/**
+ * A backend that serves one privacy policy: it registers itself with the cluster receptionist under
+ * the policy's {@link #serviceKey(String)} and answers each {@link Hash} with the payload's SHA-1.
+ */
+public final class HashWorker extends AbstractBehavior<HashWorker.Command> {
+
+  public interface Command extends CborSerializable {}
+
+  /** Hash {@code payload} and answer {@code replyTo}. */
+  public record Hash(String payload, ActorRef<Hashed> replyTo) implements Command {}
+
+  /** The answer: which worker hashed it, and the lowercase SHA-1 hex of the payload's UTF-8 bytes. */
+  public record Hashed(String workerId, String payloadHash) implements CborSerializable {}
+
+  /** The receptionist key under which the workers of one policy register. */
+  public static ServiceKey<Command> serviceKey(String policyId) {
+    return ServiceKey.create(Command.class, "policy-" + policyId);
+  }
+
+  public static Behavior<Command> create(String workerId, String policyId) {
+    return Behaviors.setup(
+        context -> {
+          context
+              .getSystem()
+              .receptionist()
+              .tell(Receptionist.register(serviceKey(policyId), context.getSelf()));
+          context.getLog().info("Worker {} registered for policy {}", workerId, policyId);
+          return new HashWorker(context, workerId);
+        });
+  }
+
+  private final String workerId;
+
+  private HashWorker(ActorContext<Command> context, String workerId) {
+    super(context);
+    this.workerId = workerId;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder().onMessage(Hash.class, this::onHash).build();
+  }
+
+  private Behavior<Command> onHash(Hash hash) {
+    hash.replyTo().tell(new Hashed(workerId, PayloadHash.sha1Hex(hash.payload())));
+    return this;
+  }
+}

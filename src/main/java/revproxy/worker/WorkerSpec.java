@@ -1,0 +1,36 @@
+package revproxy.worker;
+
+import java.util.regex.Pattern;
+
+/** One worker to run: its id (reported in replies) and the policy it serves, written "ID:POLICY". */
+public record WorkerSpec(String id, String policyId) {
+
+  /** Ids and policies become parts of actor names and log lines: keep them plain. */
+  public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
+  public WorkerSpec {
+    if (!NAME.matcher(id).matches() || !NAME.matcher(policyId).matches()) {
+      throw new IllegalArgumentException(
+          "worker id and policy must be 1-64 characters of A-Z a-z 0-9 . _ - (got \""
+              + id
+              + ":"
+              + policyId
+              + "\")");
+    }
+  }
+
+  /** Parses "100:111" (worker 100 serving policy 111). */
+  public static WorkerSpec parse(String text) {
+    int colon = text.indexOf(':');
+    if (colon < 0) {
+      throw new IllegalArgumentException(
+          "expected ID:POLICY, e.g. 100:111 (worker 100 serving policy 111), got \"" + text + "\"");
+    }
+    return new WorkerSpec(text.substring(0, colon), text.substring(colon + 1));
+  }
+
+  @Override
+  public String toString() {
+    return id + ":" + policyId;
+  }
+}
