@@ -69,6 +69,7 @@ public final class ClientCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Logging.warningsOnly();
     List<PacketFile> packets = PacketFile.load(packetPaths);
     Config config =
         NodeConfig.create()

@@ -38,6 +38,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Logging.warningsOnly();
     List<PacketFile> toSend = packets == null ? PacketFile.builtIn() : PacketFile.load(packets);
     Config nodeConfig =
         NodeConfig.create()

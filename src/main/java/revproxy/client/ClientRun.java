@@ -69,7 +69,8 @@ public final class ClientRun {
 
   private static boolean awaitReadiness(
       ProxyClient client, Map<String, Integer> expect, Duration wait, PrintStream out) {
-    out.printf("Waiting up to %ds for workers %s (policy=count)%n", wait.toSeconds(), expect);
+    out.printf(
+        "Waiting up to %ds for workers %s (policy=count)%n", wait.toSeconds(), new TreeMap<>(expect));
     Map<String, Set<String>> seen = client.awaitWorkers(expect, wait);
     if (ProxyClient.satisfied(expect, seen)) {
       out.printf("Ready: workers per policy %s%n%n", new TreeMap<>(seen));
@@ -77,7 +78,7 @@ public final class ClientRun {
     }
     out.printf(
         "error: not ready after %ds: expected workers %s, probes reached %s%n",
-        wait.toSeconds(), expect, new TreeMap<>(seen));
+        wait.toSeconds(), new TreeMap<>(expect), new TreeMap<>(seen));
     return false;
   }
 

@@ -82,10 +82,10 @@ public final class Demo {
       return ClientRun.run(
           new ProxyClient(proxy, clientSettings), packets, WORKERS_PER_POLICY, STARTUP, out);
     } finally {
-      for (ActorSystem<?> system : systems) {
+      // Worker nodes leave first, so the proxy sees them go instead of losing connections.
+      for (int i = systems.size() - 1; i >= 0; i--) {
+        ActorSystem<?> system = systems.get(i);
         system.terminate();
-      }
-      for (ActorSystem<?> system : systems) {
         system.getWhenTerminated().toCompletableFuture().get(15, TimeUnit.SECONDS);
       }
     }

@@ -1,10 +1,18 @@
 package revproxy.protocol;
 
+import java.util.regex.Pattern;
+
 /**
  * The packets of the wire protocol (see README "Wire protocol"). Field names follow the original
  * tutorial: {@code srcid} is the sender, {@code destid} the addressee, {@code privPoliId} the policy.
  */
 public sealed interface Packet {
+
+  /**
+   * What a policy id (and a worker id) may look like: they name actors and receptionist keys, so
+   * they are kept plain and short.
+   */
+  Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
   /** Type "0": a client asks for the SHA-1 of {@code payload} from a worker of {@code policyId}. */
   record Request(String srcid, String policyId, String payload) implements Packet {}

@@ -225,6 +225,11 @@ public final class PacketCodec {
       if (missing != null) {
         return error(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
       }
+      if (!Packet.NAME.matcher(policyId).matches()) {
+        return error(
+            ErrorCode.INVALID_FIELD,
+            "field \"privPoliId\" must be 1-64 characters of A-Z a-z 0-9 . _ -");
+      }
       if (payloadSize != null) {
         int actual = payload.getBytes(StandardCharsets.UTF_8).length;
         if (!payloadSize.equals(Integer.toString(actual))) {

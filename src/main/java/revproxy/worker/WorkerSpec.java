@@ -1,15 +1,12 @@
 package revproxy.worker;
 
-import java.util.regex.Pattern;
+import revproxy.protocol.Packet;
 
 /** One worker to run: its id (reported in replies) and the policy it serves, written "ID:POLICY". */
 public record WorkerSpec(String id, String policyId) {
 
-  /** Ids and policies become parts of actor names and log lines: keep them plain. */
-  public static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
-
   public WorkerSpec {
-    if (!NAME.matcher(id).matches() || !NAME.matcher(policyId).matches()) {
+    if (!Packet.NAME.matcher(id).matches() || !Packet.NAME.matcher(policyId).matches()) {
       throw new IllegalArgumentException(
           "worker id and policy must be 1-64 characters of A-Z a-z 0-9 . _ - (got \""
               + id
