@@ -1,0 +1,56 @@
+package revproxy.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.receptionist.Receptionist;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import revproxy.TestConfigs;
+
+class HashWorkerTest {
+
+  static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.local());
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @Test
+  void answersWithItsIdAndTheLowercaseSha1OfTheUtf8Payload() {
+    ActorRef<HashWorker.Command> worker = testKit.spawn(HashWorker.create("100", "hw-111"));
+    TestProbe<HashWorker.Hashed> probe = testKit.createTestProbe();
+
+    worker.tell(new HashWorker.Hash("abc", probe.getRef()));
+    probe.expectMessage(new HashWorker.Hashed("100", "a9993e364706816aba3e25717850c26c9cd0d89d"));
+
+    worker.tell(new HashWorker.Hash("", probe.getRef()));
+    probe.expectMessage(new HashWorker.Hashed("100", "da39a3ee5e6b4b0d3255bfef95601890afd80709"));
+
+    // python3 -c 'import hashlib; print(hashlib.sha1("Grüße ✓".encode()).hexdigest())'
+    worker.tell(new HashWorker.Hash("Grüße ✓", probe.getRef()));
+    probe.expectMessage(new HashWorker.Hashed("100", "5abe2de6e43e1f34d26ab49223c2df755f4504d7"));
+  }
+
+  @Test
+  void registersItselfUnderItsPolicyKey() {
+    ActorRef<HashWorker.Command> worker = testKit.spawn(HashWorker.create("200", "hw-222"));
+    TestProbe<Receptionist.Listing> probe = testKit.createTestProbe();
+
+    probe.awaitAssert(
+        () -> {
+          testKit
+              .system()
+              .receptionist()
+              .tell(Receptionist.find(HashWorker.serviceKey("hw-222"), probe.getRef()));
+          Receptionist.Listing listing = probe.receiveMessage();
+          assertEquals(
+              java.util.Set.of(worker),
+              listing.getServiceInstances(HashWorker.serviceKey("hw-222")));
+          return null;
+        });
+  }
+}
