@@ -31,15 +31,12 @@ public record PacketFile(String name, ByteString bytes, Packet.Request request) 
   /** Parses one file's bytes; a file that is not one valid request is refused with the reason. */
   public static PacketFile parse(String name, byte[] content) {
     ByteString bytes = ByteString.fromArray(content);
-    Packet packet = PacketCodec.decode(bytes);
+    Packet packet = PacketCodec.decodeRequest(bytes);
     if (packet instanceof Packet.Request request) {
       return new PacketFile(name, trimmed(bytes), request);
-    } else if (packet instanceof Packet.Error error) {
-      throw new IllegalArgumentException(
-          "packet file " + name + " is not a valid request: " + error.message());
     }
     throw new IllegalArgumentException(
-        "packet file " + name + " holds a reply, not a type \"0\" request");
+        "packet file " + name + " is not a valid request: " + ((Packet.Error) packet).message());
   }
 
   /** Loads files, and every *.json directly inside given directories, in natural name order. */

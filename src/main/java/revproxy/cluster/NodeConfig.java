@@ -2,7 +2,6 @@ package revproxy.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValueFactory;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,9 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Builds the configuration of one node. Highest priority first: command-line options, {@code
- * --config FILE} (else {@code ./application.conf} when present), Java system properties, the
- * defaults shipped in the jar (the repository's application.conf), Akka's reference.conf.
+ * Builds the configuration of one node. Highest priority first: command-line options, Java system
+ * properties ({@code -Dkey=value}), {@code --config FILE} (else {@code ./application.conf} when
+ * present), the defaults shipped in the jar (the repository's application.conf), reference.conf.
  */
 public final class NodeConfig {
 
@@ -64,7 +63,8 @@ public final class NodeConfig {
   }
 
   public Config build() {
-    Config config = ConfigFactory.parseMap(overrides);
+    Config config =
+        ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.systemProperties());
     if (file != null) {
       if (!Files.isReadable(file)) {
         throw new IllegalArgumentException("cannot read config file " + file);
@@ -76,7 +76,11 @@ public final class NodeConfig {
         config = config.withFallback(ConfigFactory.parseFile(local));
       }
     }
-    Config resolved = ConfigFactory.load(config.withFallback(ConfigFactory.defaultApplication()));
+    Config resolved =
+        config
+            .withFallback(ConfigFactory.defaultApplication())
+            .withFallback(ConfigFactory.defaultReference())
+            .resolve();
     Integer port = clusterPort;
     if (port == null && rolePortPath != null) {
       port = resolved.getInt(rolePortPath);

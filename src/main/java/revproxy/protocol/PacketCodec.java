@@ -30,23 +30,41 @@ public final class PacketCodec {
 
   private PacketCodec() {}
 
-  /** Decodes a frame: complete objects are parsed, framing problems become error packets. */
-  public static Packet decode(Frame frame) {
-    if (frame instanceof Frame.Json json) {
-      return decode(json.bytes());
-    } else if (frame instanceof Frame.Garbage garbage) {
-      return Packet.Error.of(null, ErrorCode.NOT_JSON, "not a JSON object: " + garbage.reason());
-    } else {
-      int limit = ((Frame.TooLarge) frame).limit();
-      return Packet.Error.of(
-          null,
-          ErrorCode.PACKET_TOO_LARGE,
-          "packet larger than " + limit + " bytes; closing the connection");
-    }
+  /**
+   * Decodes a frame received by the proxy: only type "0" requests are accepted; anything else,
+   * and every framing or parsing problem, becomes an error packet to send back.
+   */
+  public static Packet decodeRequest(Frame frame) {
+    return frame instanceof Frame.Json json ? decodeRequest(json.bytes()) : frameError(frame);
   }
 
-  /** Decodes the bytes of one JSON object (surrounding whitespace allowed, nothing else). */
+  /** Decodes one JSON object that must be a type "0" request. */
+  public static Packet decodeRequest(ByteString bytes) {
+    return decode(bytes, true);
+  }
+
+  /** Decodes a frame of any packet type (a client reading replies). */
+  public static Packet decode(Frame frame) {
+    return frame instanceof Frame.Json json ? decode(json.bytes()) : frameError(frame);
+  }
+
+  /** Decodes the bytes of one JSON object of any packet type (surrounding whitespace allowed). */
   public static Packet decode(ByteString bytes) {
+    return decode(bytes, false);
+  }
+
+  private static Packet frameError(Frame frame) {
+    if (frame instanceof Frame.Garbage garbage) {
+      return Packet.Error.of(null, ErrorCode.NOT_JSON, "not a JSON object: " + garbage.reason());
+    }
+    int limit = ((Frame.TooLarge) frame).limit();
+    return Packet.Error.of(
+        null,
+        ErrorCode.PACKET_TOO_LARGE,
+        "packet larger than " + limit + " bytes; closing the connection");
+  }
+
+  private static Packet decode(ByteString bytes, boolean requestsOnly) {
     Fields fields = new Fields();
     try (JsonParser parser = JSON.createParser(bytes.toArray())) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
@@ -65,7 +83,7 @@ public final class PacketCodec {
     } catch (IOException e) {
       return fields.error(ErrorCode.MALFORMED_JSON, "unreadable JSON: " + detail(e));
     }
-    return fields.toPacket();
+    return fields.toPacket(requestsOnly);
   }
 
   /** Encodes a packet as one JSON object in the original's byte format, with no trailing newline. */
@@ -158,7 +176,7 @@ public final class PacketCodec {
       switch (name) {
         case "type" -> type = scalar(name, parser);
         case "srcid" -> srcid = scalar(name, parser);
-        case "destid" -> destid = scalar(name, parser);
+        case "destid" -> destid = nullableScalar(name, parser);
         case "privPoliId" -> policyId = scalar(name, parser);
         case "payloadsize" -> payloadSize = scalar(name, parser);
         case "payload" -> payload = text(name, parser);
@@ -175,6 +193,11 @@ public final class PacketCodec {
         return parser.getText();
       }
       return invalid(name, "a string or an integer", parser);
+    }
+
+    /** Like {@link #scalar}, and JSON null (an error packet without addressee) is null. */
+    private String nullableScalar(String name, JsonParser parser) throws IOException {
+      return parser.currentToken() == JsonToken.VALUE_NULL ? null : scalar(name, parser);
     }
 
     private String text(String name, JsonParser parser) throws IOException {
@@ -203,20 +226,24 @@ public final class PacketCodec {
       return Packet.Error.of(srcid, code, text);
     }
 
-    Packet toPacket() {
+    Packet toPacket(boolean requestsOnly) {
       if (firstProblem != null) {
         return error(firstProblemCode, firstProblem);
       }
       if (type == null) {
         return error(ErrorCode.MISSING_FIELD, "missing field \"type\"");
       }
+      if (requestsOnly && !type.equals("0")) {
+        return error(
+            ErrorCode.UNSUPPORTED_TYPE,
+            "packet type \"" + abbreviate(type) + "\" is not a type \"0\" request");
+      }
       return switch (type) {
         case "0" -> toRequest();
         case "2" -> toReply();
         case "3" -> toError();
         default -> error(
-            ErrorCode.UNSUPPORTED_TYPE,
-            "unsupported packet type \"" + abbreviate(type) + "\"; send type \"0\" requests");
+            ErrorCode.UNSUPPORTED_TYPE, "unknown packet type \"" + abbreviate(type) + "\"");
       };
     }
 

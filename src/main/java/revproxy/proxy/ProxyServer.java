@@ -63,7 +63,7 @@ public final class ProxyServer {
       ActorSystem<?> system,
       ActorRef<RouterActor.Command> router,
       Duration askTimeout) {
-    Packet packet = PacketCodec.decode(frame);
+    Packet packet = PacketCodec.decodeRequest(frame);
     if (packet instanceof Packet.Request request) {
       CompletionStage<RouterActor.Reply> reply =
           AskPattern.ask(
@@ -72,15 +72,8 @@ public final class ProxyServer {
               askTimeout,
               system.scheduler());
       return reply.handleAsync((answer, failure) -> toPacket(request, answer), SAME_THREAD);
-    } else if (packet instanceof Packet.Error) {
-      return CompletableFuture.completedFuture(packet);
-    } else {
-      return CompletableFuture.completedFuture(
-          Packet.Error.of(
-              null,
-              ErrorCode.UNSUPPORTED_TYPE,
-              "type \"2\" and \"3\" packets are replies; send type \"0\" requests"));
     }
+    return CompletableFuture.completedFuture(packet);
   }
 
   private static Packet toPacket(Packet.Request request, RouterActor.Reply answer) {

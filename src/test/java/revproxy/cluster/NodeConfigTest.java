@@ -1,0 +1,266 @@
+package revproxy.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Maven runs the tests with the project root as working directory, so build() without a file also
+ * reads ./application.conf: the same file as the shipped defaults.
+ */
+class NodeConfigTest {
+
+  private static final String PORT = "akka.remote.artery.canonical.port";
+
+  @Test
+  void defaultsComeFromApplicationConf() {
+    Config config = NodeConfig.create().build();
+    assertEquals(2100, config.getInt("revproxy.proxy.port"));
+    assertEquals("127.0.0.1", config.getString("revproxy.proxy.host"));
+    assertEquals(2551, config.getInt("revproxy.proxy.cluster-port"));
+    assertEquals(0, config.getInt("revproxy.worker.cluster-port"));
+    assertEquals(Duration.ofSeconds(5), config.getDuration("revproxy.proxy.request-timeout"));
+    assertEquals(65536, config.getInt("revproxy.proxy.max-packet-bytes"));
+    assertEquals(Duration.ofSeconds(30), config.getDuration("revproxy.client.timeout"));
+  }
+
+  @Test
+  void akkaDefaultsComeFromApplicationConf() {
+    Config config = NodeConfig.create().build();
+    assertEquals("cluster", config.getString("akka.actor.provider"));
+    assertEquals(
+        "jackson-cbor",
+        config.getConfig("akka.actor.serialization-bindings")
+            .root()
+            .get("revproxy.cluster.CborSerializable")
+            .unwrapped());
+    assertFalse(config.getBoolean("akka.actor.allow-java-serialization"));
+    assertEquals(
+        "akka.cluster.sbr.SplitBrainResolverProvider",
+        config.getString("akka.cluster.downing-provider-class"));
+    assertEquals(
+        "keep-majority", config.getString("akka.cluster.split-brain-resolver.active-strategy"));
+    assertEquals(
+        List.of("akka://akka-reverse-proxy@127.0.0.1:2551"),
+        config.getStringList("akka.cluster.seed-nodes"));
+  }
+
+  @Test
+  void akkaReferenceConfIsTheLastFallback() {
+    // Not in application.conf: only Akka's reference.conf defines it.
+    assertEquals(
+        Duration.ofSeconds(20), NodeConfig.create().build().getDuration("akka.actor.creation-timeout"));
+  }
+
+  @Test
+  void setOverridesAValue() {
+    Config config =
+        NodeConfig.create()
+            .set("revproxy.proxy.port", 3100)
+            .set("revproxy.proxy.request-timeout", "250ms")
+            .build();
+    assertEquals(3100, config.getInt("revproxy.proxy.port"));
+    assertEquals(Duration.ofMillis(250), config.getDuration("revproxy.proxy.request-timeout"));
+    assertEquals("127.0.0.1", config.getString("revproxy.proxy.host"));
+  }
+
+  @Test
+  void setWithNullKeepsTheDefault() {
+    Config config = NodeConfig.create().set("revproxy.proxy.port", null).build();
+    assertEquals(2100, config.getInt("revproxy.proxy.port"));
+  }
+
+  @Test
+  void rolesAreSet() {
+    assertEquals(
+        List.of("worker"), NodeConfig.create().roles("worker").build().getStringList("akka.cluster.roles"));
+  }
+
+  // ---------------------------------------------------------------- seeds
+
+  @Test
+  void seedHostPortBecomesAnAkkaAddress() {
+    Config config = NodeConfig.create().seeds(List.of("10.0.0.5:2551")).build();
+    assertEquals(
+        List.of("akka://akka-reverse-proxy@10.0.0.5:2551"),
+        config.getStringList("akka.cluster.seed-nodes"));
+  }
+
+  @Test
+  void severalSeedsKeepTheirOrder() {
+    Config config = NodeConfig.create().seeds(List.of("b:2", "a:1")).build();
+    assertEquals(
+        List.of("akka://akka-reverse-proxy@b:2", "akka://akka-reverse-proxy@a:1"),
+        config.getStringList("akka.cluster.seed-nodes"));
+  }
+
+  @Test
+  void noSeedsKeepsTheConfiguredSeeds() {
+    assertEquals(
+        List.of("akka://akka-reverse-proxy@127.0.0.1:2551"),
+        NodeConfig.create().seeds(List.of()).build().getStringList("akka.cluster.seed-nodes"));
+    assertEquals(
+        List.of("akka://akka-reverse-proxy@127.0.0.1:2551"),
+        NodeConfig.create().seeds(null).build().getStringList("akka.cluster.seed-nodes"));
+  }
+
+  @Test
+  void seedWithoutPortIsRefused() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of("nohost")));
+    assertEquals("expected HOST:PORT for a seed node, got \"nohost\"", e.getMessage());
+  }
+
+  @Test
+  void seedWithEmptyPortIsRefused() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of("host:")));
+    assertEquals("expected HOST:PORT for a seed node, got \"host:\"", e.getMessage());
+  }
+
+  @Test
+  void seedWithEmptyHostIsRefused() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of(":2551")));
+    assertEquals("expected HOST:PORT for a seed node, got \":2551\"", e.getMessage());
+  }
+
+  @Test
+  void seedWithNonNumericPortIsRefused() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of("h:port")));
+    assertEquals("seed node port must be a number, got \"h:port\"", e.getMessage());
+  }
+
+  // ---------------------------------------------------------------- cluster port
+
+  @Test
+  void workerClusterPortDefaultsToAnyFreePort() {
+    Config config = NodeConfig.create().clusterPort(null, "revproxy.worker.cluster-port").build();
+    assertEquals(0, config.getInt(PORT));
+  }
+
+  @Test
+  void proxyClusterPortDefaultsTo2551() {
+    Config config = NodeConfig.create().clusterPort(null, "revproxy.proxy.cluster-port").build();
+    assertEquals(2551, config.getInt(PORT));
+  }
+
+  @Test
+  void givenClusterPortWinsOverTheRoleDefault() {
+    Config config = NodeConfig.create().clusterPort(7000, "revproxy.proxy.cluster-port").build();
+    assertEquals(7000, config.getInt(PORT));
+  }
+
+  @Test
+  void roleClusterPortComesFromTheConfigFile(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("node.conf");
+    Files.writeString(file, "revproxy.worker.cluster-port = 2600\n");
+    Config config =
+        NodeConfig.create().file(file).clusterPort(null, "revproxy.worker.cluster-port").build();
+    assertEquals(2600, config.getInt(PORT));
+  }
+
+  // ---------------------------------------------------------------- --config FILE
+
+  @Test
+  void configFileOverridesTheDefaults(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("my.conf");
+    Files.writeString(file, "revproxy.proxy.port = 9999\n");
+    Config config = NodeConfig.create().file(file).build();
+    assertEquals(9999, config.getInt("revproxy.proxy.port"));
+    assertEquals(Duration.ofSeconds(5), config.getDuration("revproxy.proxy.request-timeout"));
+    assertEquals(2551, config.getInt("revproxy.proxy.cluster-port"));
+  }
+
+  @Test
+  void setWinsOverTheConfigFile(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("my.conf");
+    Files.writeString(file, "revproxy.proxy.port = 9999\n");
+    Config config = NodeConfig.create().file(file).set("revproxy.proxy.port", 4000).build();
+    assertEquals(4000, config.getInt("revproxy.proxy.port"));
+  }
+
+  @Test
+  void missingConfigFileIsRefused(@TempDir Path dir) {
+    Path missing = dir.resolve("missing.conf");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> NodeConfig.create().file(missing).build());
+    assertEquals("cannot read config file " + missing, e.getMessage());
+  }
+
+  /**
+   * Command-line options win over everything, -Dkey=value included (ConfigFactory.load(Config)
+   * would put system properties above them).
+   */
+  @Test
+  void optionsWinOverJavaSystemProperties() {
+    String key = "revproxy.proxy.port";
+    String before = System.getProperty(key);
+    System.setProperty(key, "7777");
+    ConfigFactory.invalidateCaches();
+    try {
+      assertEquals(4000, NodeConfig.create().set(key, 4000).build().getInt(key));
+    } finally {
+      if (before == null) {
+        System.clearProperty(key);
+      } else {
+        System.setProperty(key, before);
+      }
+      ConfigFactory.invalidateCaches();
+    }
+  }
+
+  /** As in Typesafe Config's convention, -Dkey=value wins over configuration files. */
+  @Test
+  void javaSystemPropertiesWinOverTheConfigFile(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("my.conf");
+    Files.writeString(file, "revproxy.proxy.port = 9999\n");
+    String key = "revproxy.proxy.port";
+    String before = System.getProperty(key);
+    System.setProperty(key, "7777");
+    ConfigFactory.invalidateCaches();
+    try {
+      assertEquals(7777, NodeConfig.create().file(file).build().getInt(key));
+    } finally {
+      if (before == null) {
+        System.clearProperty(key);
+      } else {
+        System.setProperty(key, before);
+      }
+      ConfigFactory.invalidateCaches();
+    }
+  }
+
+  @Test
+  void javaSystemPropertiesWinOverTheDefaults() {
+    String key = "revproxy.proxy.port";
+    String before = System.getProperty(key);
+    System.setProperty(key, "7777");
+    ConfigFactory.invalidateCaches();
+    try {
+      assertEquals(7777, NodeConfig.create().build().getInt(key));
+    } finally {
+      if (before == null) {
+        System.clearProperty(key);
+      } else {
+        System.setProperty(key, before);
+      }
+      ConfigFactory.invalidateCaches();
+    }
+  }
+}
