@@ -3,6 +3,7 @@ package revproxy;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
+import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxySettings;
 
 /** Configurations for tests: the shipped defaults with ports and providers made test-friendly. */
@@ -30,8 +31,18 @@ public final class TestConfigs {
         .withFallback(ConfigFactory.load());
   }
 
-  /** Proxy settings on a free TCP port with the given request timeout. */
+  public static LegacySettings legacySettings() {
+    return LegacySettings.fromConfig(ConfigFactory.load());
+  }
+
+  /** Proxy settings on a free TCP port; one attempt may use the whole request timeout. */
   public static ProxySettings proxySettings(Duration requestTimeout) {
-    return new ProxySettings("127.0.0.1", 0, requestTimeout, 64, 65536, 100);
+    return proxySettings(requestTimeout, requestTimeout, 65536, 100);
+  }
+
+  public static ProxySettings proxySettings(
+      Duration requestTimeout, Duration attemptTimeout, int maxPacketBytes, int maxPolicies) {
+    return new ProxySettings(
+        "127.0.0.1", 0, requestTimeout, attemptTimeout, 3, 64, maxPacketBytes, maxPolicies);
   }
 }

@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.cluster.NodeConfig;
+import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxyNode;
 import revproxy.proxy.ProxySettings;
 
@@ -37,7 +38,7 @@ public final class ProxyCommand implements Callable<Integer> {
             .build();
     ActorSystem<ProxyNode.Command> system =
         ActorSystem.create(
-            ProxyNode.create(ProxySettings.fromConfig(config)), NodeConfig.SYSTEM_NAME, config);
+            ProxyNode.create(ProxySettings.fromConfig(config), LegacySettings.fromConfig(config)), NodeConfig.SYSTEM_NAME, config);
     return Nodes.awaitTermination(system);
   }
 }

@@ -21,6 +21,7 @@ import revproxy.client.ClientSettings;
 import revproxy.client.PacketFile;
 import revproxy.client.ProxyClient;
 import revproxy.cluster.NodeConfig;
+import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxyNode;
 import revproxy.proxy.ProxySettings;
 import revproxy.worker.WorkerNode;
@@ -59,7 +60,7 @@ public final class Demo {
     try {
       ActorSystem<ProxyNode.Command> proxy =
           ActorSystem.create(
-              ProxyNode.create(settings), NodeConfig.SYSTEM_NAME, withRole(inJvm, "proxy"));
+              ProxyNode.create(settings, LegacySettings.fromConfig(config)), NodeConfig.SYSTEM_NAME, withRole(inJvm, "proxy"));
       systems.add(proxy);
       Address seed = Cluster.get(proxy).selfMember().address();
       Cluster.get(proxy).manager().tell(Join.create(seed));

@@ -20,6 +20,8 @@ public enum ErrorCode {
   TOO_MANY_POLICIES("too_many_policies"),
   /** No worker answered within the request timeout. */
   TIMEOUT("timeout"),
+  /** Every worker tried said it could not serve the request (e.g. its backend server is down). */
+  WORKER_UNAVAILABLE("worker_unavailable"),
   /** One object exceeded the maximum packet size; the connection is closed after this error. */
   PACKET_TOO_LARGE("packet_too_large");
 

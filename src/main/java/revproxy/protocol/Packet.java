@@ -17,6 +17,12 @@ public sealed interface Packet {
   /** Type "0": a client asks for the SHA-1 of {@code payload} from a worker of {@code policyId}. */
   record Request(String srcid, String policyId, String payload) implements Packet {}
 
+  /**
+   * Type "1": a legacy TCP server announces that it serves {@code policyId} on {@code listenPort}
+   * of the host it connects from (note the original's other spelling, {@code privPolyId}).
+   */
+  record Registration(String serverId, String policyId, int listenPort) implements Packet {}
+
   /** Type "2": worker {@code workerId} answers client {@code destId} with the payload's SHA-1 hex. */
   record Reply(String workerId, String destId, String payloadHash) implements Packet {}
 

@@ -31,14 +31,14 @@ public final class PacketCodec {
   private PacketCodec() {}
 
   /**
-   * Decodes a frame received by the proxy: only type "0" requests are accepted; anything else,
-   * and every framing or parsing problem, becomes an error packet to send back.
+   * Decodes a frame received by the proxy: type "0" requests and type "1" registrations are
+   * accepted; anything else, and every framing or parsing problem, becomes an error packet.
    */
   public static Packet decodeRequest(Frame frame) {
     return frame instanceof Frame.Json json ? decodeRequest(json.bytes()) : frameError(frame);
   }
 
-  /** Decodes one JSON object that must be a type "0" request. */
+  /** Decodes one JSON object that must be a type "0" request or a type "1" registration. */
   public static Packet decodeRequest(ByteString bytes) {
     return decode(bytes, true);
   }
@@ -97,6 +97,13 @@ public final class PacketCodec {
       out.append(", \"payloadsize\": ").append(reply.payloadHash().length());
       out.append(", \"payload\": ");
       appendString(out, reply.payloadHash());
+    } else if (packet instanceof Packet.Registration registration) {
+      out.append("{\"type\": \"1\", \"id\": ");
+      appendString(out, registration.serverId());
+      out.append(", \"privPolyId\": ");
+      appendString(out, registration.policyId());
+      out.append(", \"listenport\": ");
+      appendString(out, Integer.toString(registration.listenPort()));
     } else if (packet instanceof Packet.Error error) {
       out.append("{\"type\": \"3\", \"destid\": ");
       appendString(out, error.destId());
@@ -167,6 +174,9 @@ public final class PacketCodec {
     private String policyId;
     private String payload;
     private String payloadSize;
+    private String serverId;
+    private String registeredPolicyId;
+    private String listenPort;
     private String code;
     private String message;
     private String firstProblem;
@@ -179,6 +189,9 @@ public final class PacketCodec {
         case "destid" -> destid = nullableScalar(name, parser);
         case "privPoliId" -> policyId = scalar(name, parser);
         case "payloadsize" -> payloadSize = scalar(name, parser);
+        case "id" -> serverId = scalar(name, parser);
+        case "privPolyId" -> registeredPolicyId = scalar(name, parser);
+        case "listenport" -> listenPort = scalar(name, parser);
         case "payload" -> payload = text(name, parser);
         case "code" -> code = text(name, parser);
         case "message" -> message = text(name, parser);
@@ -233,13 +246,14 @@ public final class PacketCodec {
       if (type == null) {
         return error(ErrorCode.MISSING_FIELD, "missing field \"type\"");
       }
-      if (requestsOnly && !type.equals("0")) {
+      if (requestsOnly && !type.equals("0") && !type.equals("1")) {
         return error(
             ErrorCode.UNSUPPORTED_TYPE,
             "packet type \"" + abbreviate(type) + "\" is not a type \"0\" request");
       }
       return switch (type) {
         case "0" -> toRequest();
+        case "1" -> toRegistration();
         case "2" -> toReply();
         case "3" -> toError();
         default -> error(
@@ -270,6 +284,25 @@ public final class PacketCodec {
         }
       }
       return new Packet.Request(srcid, policyId, payload);
+    }
+
+    private Packet toRegistration() {
+      String missing =
+          firstMissing("id", serverId, "privPolyId", registeredPolicyId, "listenport", listenPort);
+      if (missing != null) {
+        return error(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+      }
+      if (!Packet.NAME.matcher(serverId).matches()
+          || !Packet.NAME.matcher(registeredPolicyId).matches()) {
+        return error(
+            ErrorCode.INVALID_FIELD,
+            "fields \"id\" and \"privPolyId\" must be 1-64 characters of A-Z a-z 0-9 . _ -");
+      }
+      int port = listenPort.matches("[0-9]{1,5}") ? Integer.parseInt(listenPort) : -1;
+      if (port < 1 || port > 65535) {
+        return error(ErrorCode.INVALID_FIELD, "field \"listenport\" must be a port, 1-65535");
+      }
+      return new Packet.Registration(serverId, registeredPolicyId, port);
     }
 
     private Packet toReply() {

@@ -9,10 +9,13 @@ import akka.cluster.typed.SelfUp;
 import akka.cluster.typed.Subscribe;
 import akka.stream.javadsl.Tcp;
 import java.net.InetSocketAddress;
+import revproxy.legacy.LegacyRegistry;
+import revproxy.legacy.LegacySettings;
 
 /**
- * Guardian of a proxy node. Once the node is Up it starts the {@link RouterActor}, then binds the
- * {@link ProxyServer}; a failure to bind stops the node. {@link GetAddress} answers once bound.
+ * Guardian of a proxy node. Once the node is Up it starts the {@link RouterActor} and the {@link
+ * LegacyRegistry}, then binds the {@link ProxyServer}; a failure to bind stops the node. {@link
+ * GetAddress} answers once bound.
  */
 public final class ProxyNode {
 
@@ -27,7 +30,7 @@ public final class ProxyNode {
 
   private record BindFailed(Throwable cause) implements Command {}
 
-  public static Behavior<Command> create(ProxySettings settings) {
+  public static Behavior<Command> create(ProxySettings settings, LegacySettings legacySettings) {
     return Behaviors.withStash(
         100,
         stash ->
@@ -44,8 +47,12 @@ public final class ProxyNode {
                           up -> {
                             ActorRef<RouterActor.Command> router =
                                 context.spawn(RouterActor.create(settings), "router");
+                            ActorRef<LegacyRegistry.Command> legacyServers =
+                                context.spawn(
+                                    LegacyRegistry.create(legacySettings), "legacy-servers");
                             context.pipeToSelf(
-                                ProxyServer.bind(context.getSystem(), router, settings),
+                                ProxyServer.bind(
+                                    context.getSystem(), router, legacyServers, settings),
                                 (binding, failure) ->
                                     binding != null ? new Bound(binding) : new BindFailed(failure));
                             return starting(stash);

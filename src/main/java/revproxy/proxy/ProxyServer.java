@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import revproxy.legacy.LegacyRegistry;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Frame;
 import revproxy.protocol.Packet;
@@ -24,7 +25,7 @@ import revproxy.protocol.PacketFraming;
  *
  * <p>Up to {@code max-in-flight-per-connection} requests of one connection are routed at once and
  * their replies written in request order, so a client may pipeline. Every request gets exactly one
- * reply: a type "2" answer or a type "3" error.
+ * reply: a type "2" answer or a type "3" error. Legacy servers register on the same port.
  */
 public final class ProxyServer {
 
@@ -39,22 +40,49 @@ public final class ProxyServer {
 
   /** Binds the proxy's TCP port; the stage completes when the port is bound (or fails to bind). */
   public static CompletionStage<Tcp.ServerBinding> bind(
-      ActorSystem<?> system, ActorRef<RouterActor.Command> router, ProxySettings settings) {
-    Flow<ByteString, ByteString, NotUsed> handler = connectionFlow(system, router, settings);
+      ActorSystem<?> system,
+      ActorRef<RouterActor.Command> router,
+      ActorRef<LegacyRegistry.Command> legacyServers,
+      ProxySettings settings) {
     return Tcp.get(system)
         .bind(settings.host(), settings.port())
-        .to(Sink.foreach(connection -> connection.handleWith(handler, system)))
+        .to(
+            Sink.foreach(
+                connection ->
+                    connection.handleWith(
+                        connectionFlow(
+                            system,
+                            router,
+                            legacyServers,
+                            settings,
+                            connection.remoteAddress().getAddress().getHostAddress()),
+                        system)))
         .run(system);
   }
 
-  /** What one client connection runs; public so tests can drive it without a socket. */
-  public static Flow<ByteString, ByteString, NotUsed> connectionFlow(
-      ActorSystem<?> system, ActorRef<RouterActor.Command> router, ProxySettings settings) {
+  /**
+   * What one client connection runs. Type "1" registrations go to {@code legacyServers} with the
+   * peer's address and, as in the original, get no reply.
+   */
+  static Flow<ByteString, ByteString, NotUsed> connectionFlow(
+      ActorSystem<?> system,
+      ActorRef<RouterActor.Command> router,
+      ActorRef<LegacyRegistry.Command> legacyServers,
+      ProxySettings settings,
+      String peerHost) {
     Duration askTimeout = settings.requestTimeout().plus(ASK_MARGIN);
     return Flow.of(ByteString.class)
         .via(PacketFraming.flow(settings.maxPacketBytes()))
         .mapAsync(
             settings.maxInFlightPerConnection(), frame -> handle(frame, system, router, askTimeout))
+        .filter(
+            packet -> {
+              if (packet instanceof Packet.Registration registration) {
+                legacyServers.tell(new LegacyRegistry.Register(registration, peerHost));
+                return false;
+              }
+              return true;
+            })
         .map(PacketCodec::encode);
   }
 
@@ -68,7 +96,9 @@ public final class ProxyServer {
       CompletionStage<RouterActor.Reply> reply =
           AskPattern.ask(
               router,
-              replyTo -> new RouterActor.Route(request.policyId(), request.payload(), replyTo),
+              replyTo ->
+                  new RouterActor.Route(
+                      request.srcid(), request.policyId(), request.payload(), replyTo),
               askTimeout,
               system.scheduler());
       return reply.handleAsync((answer, failure) -> toPacket(request, answer), SAME_THREAD);

@@ -8,6 +8,8 @@ public record ProxySettings(
     String host,
     int port,
     Duration requestTimeout,
+    Duration attemptTimeout,
+    int maxAttempts,
     int maxInFlightPerConnection,
     int maxPacketBytes,
     int maxPolicies) {
@@ -18,14 +20,11 @@ public record ProxySettings(
         proxy.getString("host"),
         proxy.getInt("port"),
         proxy.getDuration("request-timeout"),
+        proxy.getDuration("attempt-timeout"),
+        positive(proxy, "max-attempts"),
         positive(proxy, "max-in-flight-per-connection"),
         positive(proxy, "max-packet-bytes"),
         positive(proxy, "max-policies"));
-  }
-
-  public ProxySettings withPort(int newPort) {
-    return new ProxySettings(
-        host, newPort, requestTimeout, maxInFlightPerConnection, maxPacketBytes, maxPolicies);
   }
 
   private static int positive(Config config, String path) {

@@ -28,13 +28,17 @@ import revproxy.worker.HashWorker;
  * created when the policy is first asked for, and its own subscription to the policy's receptionist
  * listing. The router alone would silently drop a message when a policy has no worker; the listing
  * lets this actor answer {@code no_worker_for_policy} at once instead.
+ *
+ * <p>An attempt that times out, or that the routee answers {@link HashWorker.Unavailable}, is sent
+ * again through the router, so to the next routee: hashing is idempotent. At most {@code
+ * max-attempts} attempts, all within {@code request-timeout}.
  */
 public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   public interface Command {}
 
   /** Ask a worker of {@code policyId} for the hash of {@code payload}. */
-  public record Route(String policyId, String payload, ActorRef<Reply> replyTo)
+  public record Route(String srcid, String policyId, String payload, ActorRef<Reply> replyTo)
       implements Command {}
 
   public sealed interface Reply {}
@@ -47,10 +51,15 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private record ListingUpdated(Receptionist.Listing listing) implements Command {}
 
-  private record WorkerAnswered(HashWorker.Hashed hashed, ActorRef<Reply> replyTo)
-      implements Command {}
+  /** One attempt ended: {@code reply} is null when it timed out. */
+  private record AttemptEnded(Attempt attempt, HashWorker.Reply reply) implements Command {}
 
-  private record WorkerTimedOut(String policyId, ActorRef<Reply> replyTo) implements Command {}
+  /** A request on its way, and how many tries it has had. */
+  private record Attempt(Route route, int number, long deadlineNanos) {
+    Attempt next() {
+      return new Attempt(route, number + 1, deadlineNanos);
+    }
+  }
 
   public static Behavior<Command> create(ProxySettings settings) {
     return Behaviors.setup(context -> new RouterActor(context, settings));
@@ -62,7 +71,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     final ServiceKey<HashWorker.Command> key;
     final ActorRef<HashWorker.Command> router;
     /** Requests that came before the first listing told whether the policy has workers. */
-    final Queue<Route> awaitingListing = new ArrayDeque<>();
+    final Queue<Attempt> awaitingListing = new ArrayDeque<>();
     Set<String> workers;
 
     Policy(String id, ServiceKey<HashWorker.Command> key, ActorRef<HashWorker.Command> router) {
@@ -73,6 +82,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   private final Duration requestTimeout;
+  private final Duration attemptTimeout;
+  private final int maxAttempts;
   private final int maxPolicies;
   private final Map<String, Policy> policiesById = new HashMap<>();
   private final Map<String, Policy> policiesByKeyId = new HashMap<>();
@@ -81,6 +92,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private RouterActor(ActorContext<Command> context, ProxySettings settings) {
     super(context);
     this.requestTimeout = settings.requestTimeout();
+    this.attemptTimeout = settings.attemptTimeout();
+    this.maxAttempts = settings.maxAttempts();
     this.maxPolicies = settings.maxPolicies();
     this.listingAdapter =
         context.messageAdapter(Receptionist.Listing.class, ListingUpdated::new);
@@ -91,8 +104,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     return newReceiveBuilder()
         .onMessage(Route.class, this::onRoute)
         .onMessage(ListingUpdated.class, this::onListingUpdated)
-        .onMessage(WorkerAnswered.class, this::onWorkerAnswered)
-        .onMessage(WorkerTimedOut.class, this::onWorkerTimedOut)
+        .onMessage(AttemptEnded.class, this::onAttemptEnded)
         .build();
   }
 
@@ -112,10 +124,11 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       }
       policy = track(route.policyId());
     }
+    Attempt first = new Attempt(route, 1, System.nanoTime() + requestTimeout.toNanos());
     if (policy.workers == null) {
-      policy.awaitingListing.add(route);
+      policy.awaitingListing.add(first);
     } else {
-      dispatch(policy, route);
+      dispatch(policy, first);
     }
     return this;
   }
@@ -134,7 +147,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     return policy;
   }
 
-  private void dispatch(Policy policy, Route route) {
+  private void dispatch(Policy policy, Attempt attempt) {
+    Route route = attempt.route();
     if (policy.workers.isEmpty()) {
       route
           .replyTo()
@@ -144,17 +158,15 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                   "no worker serves policy \"" + policy.id + "\""));
       return;
     }
-    ActorRef<Reply> replyTo = route.replyTo();
+    long remainingNanos = attempt.deadlineNanos() - System.nanoTime();
+    Duration timeout = Duration.ofNanos(Math.min(attemptTimeout.toNanos(), remainingNanos));
     getContext()
         .ask(
-            HashWorker.Hashed.class,
+            HashWorker.Reply.class,
             policy.router,
-            requestTimeout,
-            workerReplyTo -> new HashWorker.Hash(route.payload(), workerReplyTo),
-            (hashed, failure) ->
-                hashed != null
-                    ? new WorkerAnswered(hashed, replyTo)
-                    : new WorkerTimedOut(policy.id, replyTo));
+            timeout,
+            workerReplyTo -> new HashWorker.Hash(route.srcid(), route.payload(), workerReplyTo),
+            (reply, failure) -> new AttemptEnded(attempt, reply));
   }
 
   private Behavior<Command> onListingUpdated(ListingUpdated updated) {
@@ -179,24 +191,42 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     return this;
   }
 
-  private Behavior<Command> onWorkerAnswered(WorkerAnswered answered) {
-    answered
-        .replyTo()
-        .tell(new Served(answered.hashed().workerId(), answered.hashed().payloadHash()));
-    return this;
-  }
-
-  private Behavior<Command> onWorkerTimedOut(WorkerTimedOut timedOut) {
-    timedOut
-        .replyTo()
-        .tell(
-            new Rejected(
-                ErrorCode.TIMEOUT,
-                "no worker of policy \""
-                    + timedOut.policyId()
-                    + "\" answered within "
-                    + requestTimeout.toMillis()
-                    + " ms"));
+  private Behavior<Command> onAttemptEnded(AttemptEnded ended) {
+    Attempt attempt = ended.attempt();
+    ActorRef<Reply> replyTo = attempt.route().replyTo();
+    if (ended.reply() instanceof HashWorker.Hashed hashed) {
+      replyTo.tell(new Served(hashed.workerId(), hashed.payloadHash()));
+      return this;
+    }
+    Policy policy = policiesById.get(attempt.route().policyId());
+    boolean timeLeft = attempt.deadlineNanos() - System.nanoTime() > 0;
+    if (attempt.number() < maxAttempts && timeLeft) {
+      getContext()
+          .getLog()
+          .debug("Attempt {} for policy {} failed ({}); retrying", attempt.number(), policy.id, ended.reply());
+      dispatch(policy, attempt.next());
+    } else if (ended.reply() instanceof HashWorker.Unavailable unavailable) {
+      replyTo.tell(
+          new Rejected(
+              ErrorCode.WORKER_UNAVAILABLE,
+              "no worker of policy \""
+                  + policy.id
+                  + "\" could serve the request after "
+                  + attempt.number()
+                  + " attempt(s); last: "
+                  + unavailable.reason()));
+    } else {
+      replyTo.tell(
+          new Rejected(
+              ErrorCode.TIMEOUT,
+              "no worker of policy \""
+                  + policy.id
+                  + "\" answered within "
+                  + requestTimeout.toMillis()
+                  + " ms ("
+                  + attempt.number()
+                  + " attempt(s))"));
+    }
     return this;
   }
 }

@@ -14,16 +14,24 @@ import revproxy.protocol.PayloadHash;
 /**
  * A backend that serves one privacy policy: it registers itself with the cluster receptionist under
  * the policy's {@link #serviceKey(String)} and answers each {@link Hash} with the payload's SHA-1.
+ *
+ * <p>{@link Hash} and {@link Reply} are the protocol of every routee of a policy: other backends
+ * (such as the proxy's adapters for legacy TCP servers) register under the same key and speak it.
  */
 public final class HashWorker extends AbstractBehavior<HashWorker.Command> {
 
   public interface Command extends CborSerializable {}
 
-  /** Hash {@code payload} and answer {@code replyTo}. */
-  public record Hash(String payload, ActorRef<Hashed> replyTo) implements Command {}
+  /** Hash {@code payload}, sent by client {@code srcid}, and answer {@code replyTo}. */
+  public record Hash(String srcid, String payload, ActorRef<Reply> replyTo) implements Command {}
+
+  public sealed interface Reply extends CborSerializable {}
 
   /** The answer: which worker hashed it, and the lowercase SHA-1 hex of the payload's UTF-8 bytes. */
-  public record Hashed(String workerId, String payloadHash) implements CborSerializable {}
+  public record Hashed(String workerId, String payloadHash) implements Reply {}
+
+  /** This routee cannot serve the request now (e.g. its backend is down): try another one. */
+  public record Unavailable(String workerId, String reason) implements Reply {}
 
   /** The receptionist key under which the workers of one policy register. */
   public static ServiceKey<Command> serviceKey(String policyId) {

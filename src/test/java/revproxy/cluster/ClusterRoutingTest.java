@@ -27,6 +27,7 @@ import revproxy.client.ClientSettings;
 import revproxy.client.Exchange;
 import revproxy.client.PacketFile;
 import revproxy.client.ProxyClient;
+import revproxy.legacy.LegacyRegistry;
 import revproxy.proxy.ProxyServer;
 import revproxy.proxy.RouterActor;
 import revproxy.worker.HashWorker;
@@ -97,7 +98,7 @@ class ClusterRoutingTest {
     List<String> workers = new ArrayList<>();
     TestProbe<RouterActor.Reply> probe = proxyNode.createTestProbe();
     for (int i = 0; i < n; i++) {
-      router.tell(new RouterActor.Route(policy, "cluster-" + i, probe.getRef()));
+      router.tell(new RouterActor.Route("c" + i, policy, "cluster-" + i, probe.getRef()));
       RouterActor.Served served = probe.expectMessageClass(RouterActor.Served.class);
       assertEquals(revproxy.protocol.PayloadHash.sha1Hex("cluster-" + i), served.payloadHash());
       workers.add(served.workerId());
@@ -124,7 +125,10 @@ class ClusterRoutingTest {
   void samplePacketsVerifyThroughTheTcpBindingOnTheProxyNode() throws Exception {
     InetSocketAddress address =
         ProxyServer.bind(
-                proxyNode.system(), router, TestConfigs.proxySettings(Duration.ofSeconds(5)))
+                proxyNode.system(),
+                router,
+                proxyNode.spawn(LegacyRegistry.create(TestConfigs.legacySettings())),
+                TestConfigs.proxySettings(Duration.ofSeconds(5)))
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS)
             .localAddress();

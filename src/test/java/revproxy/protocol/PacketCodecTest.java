@@ -313,11 +313,43 @@ class PacketCodecTest {
   // ---------------------------------------------------------------- decode: types
 
   @Test
-  void typeOneIsUnsupported() {
+  void typeOneIsALegacyServerRegistrationWithTheOriginalsSpelling() {
+    assertEquals(
+        new Packet.Registration("100", "111", 2105),
+        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}"));
+    assertEquals(
+        new Packet.Registration("7", "222", 65535),
+        decode("{\"type\": 1, \"id\": 7, \"privPolyId\": 222, \"listenport\": 65535}"));
+  }
+
+  @Test
+  void registrationWithoutAUsablePortOrIdIsRefused() {
+    assertEquals(
+        new Packet.Error(null, "missing_field", "missing field \"listenport\""),
+        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\"}"));
+    assertEquals(
+        new Packet.Error(null, "invalid_field", "field \"listenport\" must be a port, 1-65535"),
+        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"abc\"}"));
+    assertEquals(
+        new Packet.Error(null, "invalid_field", "field \"listenport\" must be a port, 1-65535"),
+        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": 70000}"));
+    assertEquals(
+        new Packet.Error(null, "invalid_field", "field \"listenport\" must be a port, 1-65535"),
+        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"0\"}"));
     assertEquals(
         new Packet.Error(
-            "1", "unsupported_type", "unknown packet type \"1\""),
-        decode("{\"type\": \"1\", \"srcid\": \"1\", \"privPoliId\": \"111\", \"payload\": \"x\"}"));
+            null,
+            "invalid_field",
+            "fields \"id\" and \"privPolyId\" must be 1-64 characters of A-Z a-z 0-9 . _ -"),
+        decode("{\"type\": \"1\", \"id\": \"1 0\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}"));
+  }
+
+  @Test
+  void registrationEncodesExactlyAsTheOriginalServerSendsIt() {
+    // python3: json.dumps({"type": "1", "id": "100", "privPolyId": "111", "listenport": "2105"})
+    assertEquals(
+        "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}",
+        PacketCodec.encode(new Packet.Registration("100", "111", 2105)).utf8String());
   }
 
   @Test

@@ -35,6 +35,7 @@ import revproxy.TestConfigs;
 import revproxy.client.ClientSettings;
 import revproxy.client.Exchange;
 import revproxy.client.PacketFile;
+import revproxy.legacy.LegacyRegistry;
 import revproxy.client.ProxyClient;
 import revproxy.protocol.PayloadHash;
 import revproxy.worker.HashWorker;
@@ -46,6 +47,7 @@ class ProxyServerEndToEndTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static InetSocketAddress proxy;
   static InetSocketAddress smallPacketProxy;
+  static ActorRef<LegacyRegistry.Command> legacyServers;
 
   @BeforeAll
   static void start() throws Exception {
@@ -57,9 +59,10 @@ class ProxyServerEndToEndTest {
     awaitWorkers("222", 2);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(5))));
+    legacyServers = testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings()));
     proxy = bind(router, TestConfigs.proxySettings(Duration.ofSeconds(5)));
     smallPacketProxy =
-        bind(router, new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(5), 64, 1024, 100));
+        bind(router, TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(5), 1024, 100));
   }
 
   @AfterAll
@@ -70,7 +73,7 @@ class ProxyServerEndToEndTest {
   private static InetSocketAddress bind(ActorRef<RouterActor.Command> router, ProxySettings settings)
       throws Exception {
     Tcp.ServerBinding binding =
-        ProxyServer.bind(testKit.system(), router, settings)
+        ProxyServer.bind(testKit.system(), router, legacyServers, settings)
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
     return binding.localAddress();

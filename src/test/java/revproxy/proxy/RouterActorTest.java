@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.receptionist.Receptionist;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,7 +54,7 @@ class RouterActorTest {
   private static RouterActor.Reply route(
       ActorRef<RouterActor.Command> router, String policy, String payload) {
     TestProbe<RouterActor.Reply> probe = testKit.createTestProbe();
-    router.tell(new RouterActor.Route(policy, payload, probe.getRef()));
+    router.tell(new RouterActor.Route("client", policy, payload, probe.getRef()));
     return probe.receiveMessage(Duration.ofSeconds(5));
   }
 
@@ -119,13 +121,13 @@ class RouterActorTest {
     ActorRef<RouterActor.Command> router =
         testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(30))));
     TestProbe<RouterActor.Reply> probe = testKit.createTestProbe();
-    router.tell(new RouterActor.Route("nobody-serves-this", "x", probe.getRef()));
+    router.tell(new RouterActor.Route("client", "nobody-serves-this", "x", probe.getRef()));
     RouterActor.Rejected rejected =
         probe.expectMessageClass(RouterActor.Rejected.class, Duration.ofSeconds(2));
     assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejected.code());
     assertEquals("no worker serves policy \"nobody-serves-this\"", rejected.message());
     // A second request for the now-known empty policy is rejected the same way.
-    router.tell(new RouterActor.Route("nobody-serves-this", "y", probe.getRef()));
+    router.tell(new RouterActor.Route("client", "nobody-serves-this", "y", probe.getRef()));
     assertEquals(
         ErrorCode.NO_WORKER_FOR_POLICY,
         probe.expectMessageClass(RouterActor.Rejected.class, Duration.ofSeconds(2)).code());
@@ -191,13 +193,90 @@ class RouterActorTest {
         testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofMillis(300))));
     TestProbe<RouterActor.Reply> probe = testKit.createTestProbe();
 
-    router.tell(new RouterActor.Route("silent", "lost", probe.getRef()));
+    router.tell(new RouterActor.Route("client", "silent", "lost", probe.getRef()));
 
     assertEquals("lost", silent.expectMessageClass(HashWorker.Hash.class).payload());
     RouterActor.Rejected rejected =
         probe.expectMessageClass(RouterActor.Rejected.class, Duration.ofSeconds(3));
     assertEquals(ErrorCode.TIMEOUT, rejected.code());
-    assertEquals("no worker of policy \"silent\" answered within 300 ms", rejected.message());
+    assertEquals(
+        "no worker of policy \"silent\" answered within 300 ms (1 attempt(s))", rejected.message());
+    silent.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void attemptThatTimesOutIsRetriedOnTheNextWorker() {
+    TestProbe<HashWorker.Command> silent = testKit.createTestProbe();
+    testKit
+        .system()
+        .receptionist()
+        .tell(Receptionist.register(HashWorker.serviceKey("retry-timeout"), silent.getRef()));
+    testKit.spawn(HashWorker.create("alive", "retry-timeout"));
+    awaitWorkers("retry-timeout", 2);
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(
+            RouterActor.create(
+                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofMillis(200), 65536, 10)));
+
+    // Whichever routee comes first, every request ends up served by the live worker.
+    assertEquals(List.of("alive", "alive", "alive", "alive"), servedBy(router, "retry-timeout", 4));
+    assertEquals(2, silent.receiveSeveralMessages(2).size(), "the silent routee got its turns");
+  }
+
+  /** A routee whose backend is down: it answers every request with Unavailable. */
+  private static Behavior<HashWorker.Command> alwaysUnavailable() {
+    return Behaviors.receiveMessage(
+        command -> {
+          ((HashWorker.Hash) command)
+              .replyTo()
+              .tell(new HashWorker.Unavailable("down", "backend closed"));
+          return Behaviors.same();
+        });
+  }
+
+  @Test
+  void routeeThatSaysUnavailableIsSkippedAtOnce() {
+    ActorRef<HashWorker.Command> down = testKit.spawn(alwaysUnavailable());
+    testKit
+        .system()
+        .receptionist()
+        .tell(Receptionist.register(HashWorker.serviceKey("retry-unavailable"), down));
+    testKit.spawn(HashWorker.create("up", "retry-unavailable"));
+    awaitWorkers("retry-unavailable", 2);
+    // Attempts time out only after 30 s: within the 5 s per reply of servedBy, only an immediate
+    // retry after Unavailable can succeed.
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(
+            RouterActor.create(
+                TestConfigs.proxySettings(Duration.ofSeconds(60), Duration.ofSeconds(30), 65536, 10)));
+    assertEquals(List.of("up", "up", "up", "up"), servedBy(router, "retry-unavailable", 4));
+  }
+
+  @Test
+  void whenEveryAttemptIsUnavailableTheClientIsToldSo() {
+    TestProbe<HashWorker.Command> down = testKit.createTestProbe();
+    testKit
+        .system()
+        .receptionist()
+        .tell(Receptionist.register(HashWorker.serviceKey("all-down"), down.getRef()));
+    awaitWorkers("all-down", 1);
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(
+            RouterActor.create(
+                TestConfigs.proxySettings(Duration.ofSeconds(60), Duration.ofSeconds(30), 65536, 10)));
+    TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
+    router.tell(new RouterActor.Route("c", "all-down", "p", client.getRef()));
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      HashWorker.Hash hash = (HashWorker.Hash) down.receiveMessage();
+      assertEquals("c", hash.srcid());
+      hash.replyTo().tell(new HashWorker.Unavailable("down", "connection refused"));
+    }
+    assertEquals(
+        new RouterActor.Rejected(
+            ErrorCode.WORKER_UNAVAILABLE,
+            "no worker of policy \"all-down\" could serve the request after 3 attempt(s); last: connection refused"),
+        client.receiveMessage());
+    down.expectNoMessage(Duration.ofMillis(200));
   }
 
   @Test
@@ -205,7 +284,7 @@ class RouterActorTest {
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                new ProxySettings("127.0.0.1", 0, Duration.ofSeconds(3), 64, 65536, 2)));
+                TestConfigs.proxySettings(Duration.ofSeconds(3), Duration.ofSeconds(3), 65536, 2)));
     assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, ((RouterActor.Rejected) route(router, "lim-1", "x")).code());
     assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, ((RouterActor.Rejected) route(router, "lim-2", "x")).code());
     RouterActor.Rejected third = (RouterActor.Rejected) route(router, "lim-3", "x");
