@@ -1,5 +1,6 @@
 package revproxy;
 
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import revproxy.cli.ClientCommand;
@@ -25,6 +26,8 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    // Start Logback before Akka does, or SLF4J warns that it replays early log calls.
+    LoggerFactory.getILoggerFactory();
     System.exit(commandLine().execute(args));
   }
 

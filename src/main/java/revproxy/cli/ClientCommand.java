@@ -4,6 +4,7 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import com.typesafe.config.Config;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,8 +31,23 @@ public final class ClientCommand implements Callable<Integer> {
   @Option(names = "--host", paramLabel = "HOST", description = "Proxy address (default 127.0.0.1).")
   String host;
 
-  @Option(names = "--port", paramLabel = "PORT", description = "Proxy port (default 2100).")
+  @Option(
+      names = {"--port", "-revproc"},
+      paramLabel = "PORT",
+      description = "Proxy port (default 2100). -revproc is the original tutorial's spelling.")
   Integer port;
+
+  @Option(
+      names = {"--pkt", "-pkt"},
+      paramLabel = "FILE",
+      description = "A packet file (repeatable); the original tutorial's way to name one.")
+  List<Path> pktFiles = new ArrayList<>();
+
+  @Option(
+      names = {"--id", "-id"},
+      paramLabel = "ID",
+      description = "Client id, accepted for the original tutorial's command line; not sent.")
+  String clientId;
 
   @Option(
       names = "--timeout",
@@ -62,15 +78,21 @@ public final class ClientCommand implements Callable<Integer> {
   Path configFile;
 
   @Parameters(
-      arity = "1..*",
+      arity = "0..*",
       paramLabel = "PACKETS",
       description = "Packet files (one JSON request each) or directories of *.json files.")
-  List<Path> packetPaths;
+  List<Path> packetPaths = new ArrayList<>();
 
   @Override
   public Integer call() {
     Logging.warningsOnly();
-    List<PacketFile> packets = PacketFile.load(packetPaths);
+    List<Path> paths = new ArrayList<>(pktFiles);
+    paths.addAll(packetPaths);
+    if (paths.isEmpty()) {
+      throw new IllegalArgumentException(
+          "no packet files given: name files or directories, or use -pkt FILE");
+    }
+    List<PacketFile> packets = PacketFile.load(paths);
     Config config =
         NodeConfig.create()
             .file(configFile)

@@ -33,6 +33,17 @@ public final class ClusterOptions {
       description = "HOCON file overriding the defaults (else ./application.conf if present).")
   Path config;
 
+  /**
+   * The default seed is the proxy at its default cluster port. A proxy moved to another port with
+   * no seed list given joins itself there, instead of waiting for a seed that is not there.
+   */
+  ClusterOptions seedItselfIfOnlyThePortIsGiven() {
+    if (clusterPort != null && (seeds == null || seeds.isEmpty())) {
+      seeds = List.of((clusterHost != null ? clusterHost : "127.0.0.1") + ":" + clusterPort);
+    }
+    return this;
+  }
+
   NodeConfig nodeConfig(String role) {
     return NodeConfig.create()
         .file(config)

@@ -23,7 +23,10 @@ public final class ProxyCommand implements Callable<Integer> {
   @Option(names = "--host", paramLabel = "HOST", description = "TCP address for clients (default 127.0.0.1).")
   String host;
 
-  @Option(names = "--port", paramLabel = "PORT", description = "TCP port for clients (default 2100).")
+  @Option(
+      names = {"--port", "-port"},
+      paramLabel = "PORT",
+      description = "TCP port for clients (default 2100). -port is the original tutorial's spelling.")
   Integer port;
 
   @Mixin ClusterOptions cluster;
@@ -32,6 +35,7 @@ public final class ProxyCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     Config config =
         cluster
+            .seedItselfIfOnlyThePortIsGiven()
             .nodeConfig("proxy")
             .set("revproxy.proxy.host", host)
             .set("revproxy.proxy.port", port)
