@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 import revproxy.cli.ClientCommand;
 import revproxy.cli.DemoCommand;
 import revproxy.cli.ProxyCommand;
+import revproxy.cli.ServerCommand;
 import revproxy.cli.WorkerCommand;
 
 /** Entry point of the fat jar: one subcommand per role. */
@@ -19,6 +20,7 @@ import revproxy.cli.WorkerCommand;
       WorkerCommand.class,
       ClientCommand.class,
       DemoCommand.class,
+      ServerCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -4,6 +4,7 @@ import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.PostStop;
+import akka.actor.typed.PreRestart;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
@@ -125,13 +126,16 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
           connect(slots[reconnect.slot()]);
           return this;
         })
-        .onSignal(PostStop.class, stop -> {
-          for (Slot slot : slots) {
-            close(slot);
-          }
-          return this;
-        })
+        .onSignal(PostStop.class, stop -> closeAll())
+        .onSignal(PreRestart.class, restart -> closeAll())
         .build();
+  }
+
+  private Behavior<HashWorker.Command> closeAll() {
+    for (Slot slot : slots) {
+      close(slot);
+    }
+    return this;
   }
 
   private void connect(Slot slot) {
@@ -287,7 +291,11 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
 
   private static void close(Slot slot) {
     if (slot.outbox != null) {
-      slot.outbox.fail(new IllegalStateException("connection closed by the proxy"));
+      try {
+        slot.outbox.fail(new IllegalStateException("connection closed by the proxy"));
+      } catch (IllegalStateException streamAlreadyEnded) {
+        // the connection failed or was closed by the server first: nothing left to close
+      }
       slot.outbox = null;
     }
   }

@@ -1,0 +1,79 @@
+package revproxy.legacy;
+
+import akka.util.ByteString;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import revproxy.protocol.Packet;
+import revproxy.protocol.PacketCodec;
+import revproxy.protocol.PayloadHash;
+
+/**
+ * A stand-in for the tutorial's server.py: one connection at a time, one read = one message. It
+ * records what each read held, and can be told to hang up on, or ignore, requests.
+ */
+final class FakeLegacyServer implements AutoCloseable {
+
+  enum Mode { ANSWER, HANG_UP, IGNORE }
+
+  final String id;
+  final int port;
+  final List<String> reads = Collections.synchronizedList(new ArrayList<>());
+  final AtomicInteger connections = new AtomicInteger();
+  private final ServerSocket socket;
+  private final Mode mode;
+  private final Thread thread;
+
+  FakeLegacyServer(String id, int port, Mode mode) throws IOException {
+    this.id = id;
+    this.mode = mode;
+    this.socket = new ServerSocket();
+    // Tests bring a "restarted" server back on the same port at once.
+    socket.setReuseAddress(true);
+    socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
+    this.port = socket.getLocalPort();
+    this.thread = new Thread(this::serve, "fake-legacy-" + id);
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void serve() {
+    while (!socket.isClosed()) {
+      try (Socket connection = socket.accept()) {
+        connections.incrementAndGet();
+        InputStream in = connection.getInputStream();
+        byte[] buffer = new byte[2048];
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+          String read = new String(buffer, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+          reads.add(read);
+          if (mode == Mode.HANG_UP) {
+            break;
+          } else if (mode == Mode.ANSWER) {
+            Packet.Request request = (Packet.Request) PacketCodec.decode(ByteString.fromString(read));
+            connection
+                .getOutputStream()
+                .write(
+                    PacketCodec.encode(
+                            new Packet.Reply(id, request.srcid(), PayloadHash.sha1Hex(request.payload())))
+                        .toArray());
+          }
+        }
+      } catch (IOException closed) {
+        // the server socket was closed: stop
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}

@@ -1,0 +1,179 @@
+package revproxy.legacy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.receptionist.Receptionist;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import revproxy.TestConfigs;
+import revproxy.protocol.Packet;
+import revproxy.protocol.PayloadHash;
+import revproxy.worker.HashWorker;
+
+class LegacyBackendTest {
+
+  static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.local());
+
+  static final LegacySettings SETTINGS =
+      new LegacySettings(
+          1,
+          Duration.ofMillis(500),
+          Duration.ofMillis(300),
+          Duration.ofMillis(50),
+          Duration.ofMillis(200),
+          16,
+          65536);
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  private static ActorRef<HashWorker.Command> backend(String id, String policy, int port) {
+    return testKit.spawn(
+        LegacyBackend.create(new Packet.Registration(id, policy, port), "127.0.0.1", SETTINGS));
+  }
+
+  private static void awaitRoutees(String policy, int count) {
+    TestProbe<Receptionist.Listing> probe = testKit.createTestProbe();
+    probe.awaitAssert(
+        Duration.ofSeconds(5),
+        () -> {
+          testKit
+              .system()
+              .receptionist()
+              .tell(Receptionist.find(HashWorker.serviceKey(policy), probe.getRef()));
+          assertEquals(
+              count,
+              probe.receiveMessage().getServiceInstances(HashWorker.serviceKey(policy)).size());
+          return null;
+        });
+  }
+
+  private static HashWorker.Reply hash(ActorRef<HashWorker.Command> backend, String payload) {
+    TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
+    backend.tell(new HashWorker.Hash("c", payload, probe.getRef()));
+    return probe.receiveMessage(Duration.ofSeconds(3));
+  }
+
+  @Test
+  void joinsTheRotationOnlyOnceItsServerListensAsTheOriginalRegistersFirst() throws Exception {
+    int port = freePort();
+    ActorRef<HashWorker.Command> backend = backend("100", "lb-late", port);
+    // Nobody listens yet: the backend is not a routee, and says so if asked anyway.
+    awaitRoutees("lb-late", 0);
+    assertEquals(
+        HashWorker.Unavailable.class, hash(backend, "early").getClass(), "not connected yet");
+    // Let it fail to connect many times over (backoff 50-200 ms), as while server.py starts up.
+    Thread.sleep(1500);
+
+    try (FakeLegacyServer server = new FakeLegacyServer("100", port, FakeLegacyServer.Mode.ANSWER)) {
+      awaitRoutees("lb-late", 1);
+      assertEquals(new HashWorker.Hashed("100", PayloadHash.sha1Hex("xyz1")), hash(backend, "xyz1"));
+      assertEquals(1, server.connections.get());
+    }
+  }
+
+  @Test
+  void keepsOnePersistentConnectionWithOneRequestInFlight() throws Exception {
+    try (FakeLegacyServer server =
+        new FakeLegacyServer("200", 0, FakeLegacyServer.Mode.ANSWER)) {
+      ActorRef<HashWorker.Command> backend = backend("200", "lb-one", server.port);
+      awaitRoutees("lb-one", 1);
+      TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
+      // One in flight plus max-queued-per-backend (16) waiting: all accepted, none dropped.
+      for (int i = 0; i < 17; i++) {
+        backend.tell(new HashWorker.Hash("c" + i, "p" + i, probe.getRef()));
+      }
+      for (int i = 0; i < 17; i++) {
+        assertEquals(new HashWorker.Hashed("200", PayloadHash.sha1Hex("p" + i)), probe.receiveMessage());
+      }
+      // The original server breaks when two messages arrive in one read: each read held one.
+      assertEquals(17, server.reads.size());
+      for (int i = 0; i < 17; i++) {
+        assertEquals(
+            "{\"type\": \"0\", \"srcid\": \"c" + i + "\", \"privPoliId\": \"lb-one\", \"payload\": \"p" + i + "\"}",
+            server.reads.get(i));
+      }
+      assertEquals(1, server.connections.get());
+
+      // Beyond the queue, requests are handed back at once for another routee.
+      for (int i = 0; i < 18; i++) {
+        backend.tell(new HashWorker.Hash("d" + i, "q" + i, probe.getRef()));
+      }
+      List<HashWorker.Reply> replies = probe.receiveSeveralMessages(18);
+      assertEquals(
+          1,
+          replies.stream().filter(r -> r instanceof HashWorker.Unavailable u && u.reason().startsWith("busy")).count(),
+          replies.toString());
+    }
+  }
+
+  @Test
+  void serverThatHangsUpReturnsTheRequestLeavesTheRotationAndRejoinsWhenBack() throws Exception {
+    int port;
+    ActorRef<HashWorker.Command> backend;
+    try (FakeLegacyServer dying = new FakeLegacyServer("300", 0, FakeLegacyServer.Mode.HANG_UP)) {
+      port = dying.port;
+      backend = backend("300", "lb-dies", port);
+      awaitRoutees("lb-dies", 1);
+      HashWorker.Reply reply = hash(backend, "lost?");
+      assertTrue(reply instanceof HashWorker.Unavailable, reply.toString());
+    }
+    awaitRoutees("lb-dies", 0);
+
+    try (FakeLegacyServer back = new FakeLegacyServer("300", port, FakeLegacyServer.Mode.ANSWER)) {
+      awaitRoutees("lb-dies", 1);
+      assertEquals(new HashWorker.Hashed("300", PayloadHash.sha1Hex("again")), hash(backend, "again"));
+    }
+  }
+
+  @Test
+  void serverThatNeverAnswersTimesOutAndTheConnectionIsReplaced() throws Exception {
+    try (FakeLegacyServer mute = new FakeLegacyServer("400", 0, FakeLegacyServer.Mode.IGNORE)) {
+      ActorRef<HashWorker.Command> backend = backend("400", "lb-mute", mute.port);
+      awaitRoutees("lb-mute", 1);
+      assertEquals(
+          new HashWorker.Unavailable("400", "no reply within 300 ms"), hash(backend, "silence"));
+      // A late reply could be taken for the next request's: the connection is closed and reopened.
+      TestProbe<Void> waiter = testKit.createTestProbe();
+      waiter.awaitAssert(
+          Duration.ofSeconds(3),
+          () -> {
+            assertEquals(2, mute.connections.get());
+            return null;
+          });
+    }
+  }
+
+  @Test
+  void reRegistrationAtANewAddressReplacesTheBackend() throws Exception {
+    ActorRef<LegacyRegistry.Command> registry = testKit.spawn(LegacyRegistry.create(SETTINGS));
+    int deadPort = freePort();
+    registry.tell(
+        new LegacyRegistry.Register(new Packet.Registration("600", "lb-reg", deadPort), "127.0.0.1"));
+    try (FakeLegacyServer server = new FakeLegacyServer("600", 0, FakeLegacyServer.Mode.ANSWER)) {
+      Packet.Registration moved = new Packet.Registration("600", "lb-reg", server.port);
+      registry.tell(new LegacyRegistry.Register(moved, "127.0.0.1"));
+      awaitRoutees("lb-reg", 1);
+      // The same registration again changes nothing: still one routee, one connection.
+      registry.tell(new LegacyRegistry.Register(moved, "127.0.0.1"));
+      awaitRoutees("lb-reg", 1);
+      assertEquals(1, server.connections.get());
+    }
+  }
+}
