@@ -1,0 +1,158 @@
+package revproxy.cli;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.stream.javadsl.Tcp;
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import revproxy.cluster.NodeConfig;
+import revproxy.protocol.Packet;
+import revproxy.server.HashServer;
+
+@Command(
+    name = "server",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a legacy-mode backend server for the proxy: a Java server.py.",
+      "It listens on a TCP port, registers with the proxy with a type \"1\" packet,",
+      "and answers each type \"0\" request with the SHA-1 of its payload; the proxy",
+      "puts it in the round robin of its policy beside the cluster's workers.",
+      "The original's single-dash options (-id -pp -listen -revproc) work too.",
+      "Runs until SIGTERM/Ctrl-C."
+    })
+public final class ServerCommand implements Callable<Integer> {
+
+  private static final Logger log = LoggerFactory.getLogger(ServerCommand.class);
+
+  @Option(
+      names = {"--id", "-id"},
+      paramLabel = "ID",
+      required = true,
+      description = "Server id, sent back as the srcid of every reply.")
+  String id;
+
+  @Option(
+      names = {"--policy", "-pp"},
+      paramLabel = "POLICY",
+      required = true,
+      description = "Privacy-policy id this server serves.")
+  String policy;
+
+  @Option(
+      names = {"--listen", "-listen"},
+      paramLabel = "PORT",
+      required = true,
+      description = "TCP port to listen on; 0 = any free port (the bound port is registered).")
+  Integer listenPort;
+
+  @Option(
+      names = "--listen-host",
+      paramLabel = "HOST",
+      description = "Address to listen on (default 127.0.0.1).")
+  String listenHost;
+
+  @Option(
+      names = {"--proxy-port", "-revproc"},
+      paramLabel = "PORT",
+      description = "Port of the proxy to register with (default 2100).")
+  Integer proxyPort;
+
+  @Option(
+      names = "--proxy-host",
+      paramLabel = "HOST",
+      description = "Address of the proxy to register with (default 127.0.0.1).")
+  String proxyHost;
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "HOCON file overriding the defaults (else ./application.conf if present).")
+  Path configFile;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (!Packet.NAME.matcher(id).matches() || !Packet.NAME.matcher(policy).matches()) {
+      throw new IllegalArgumentException(
+          "server id and policy must be 1-64 characters of A-Z a-z 0-9 . _ - (got id \""
+              + id
+              + "\", policy \""
+              + policy
+              + "\")");
+    }
+    if (listenPort < 0 || listenPort > 65535) {
+      throw new IllegalArgumentException("--listen must be a port, 0-65535, got " + listenPort);
+    }
+    if (proxyPort != null && (proxyPort < 1 || proxyPort > 65535)) {
+      throw new IllegalArgumentException("--proxy-port must be a port, 1-65535, got " + proxyPort);
+    }
+    Config config =
+        NodeConfig.create()
+            .file(configFile)
+            .set("akka.actor.provider", "local")
+            .set("revproxy.server.host", listenHost)
+            .set("revproxy.server.proxy-host", proxyHost)
+            .set("revproxy.server.proxy-port", proxyPort)
+            .build();
+    HashServer.Settings settings = HashServer.Settings.fromConfig(config);
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "server", config);
+
+    // Listen first, then register: the proxy connects as soon as it has the registration.
+    Tcp.ServerBinding binding;
+    try {
+      binding =
+          HashServer.bind(system, settings.host(), listenPort, id, settings.maxPacketBytes())
+              .toCompletableFuture()
+              .get();
+    } catch (ExecutionException e) {
+      log.error(
+          "Server {} could not listen on {}:{}: {}",
+          id,
+          settings.host(),
+          listenPort,
+          rootMessage(e));
+      return stop(system);
+    }
+    int port = binding.localAddress().getPort();
+    try {
+      HashServer.registerWithRetries(system, new Packet.Registration(id, policy, port), settings)
+          .toCompletableFuture()
+          .get();
+    } catch (ExecutionException e) {
+      log.error("Server {}: {}; giving up", id, e.getCause().getMessage());
+      return stop(system);
+    }
+    log.info(
+        "Server {} (policy {}) listening on {}:{}, registered with the proxy at {}:{}",
+        id,
+        policy,
+        binding.localAddress().getAddress().getHostAddress(),
+        port,
+        settings.proxyHost(),
+        settings.proxyPort());
+    return Nodes.awaitTermination(system);
+  }
+
+  private static int stop(ActorSystem<?> system) throws InterruptedException {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get();
+    } catch (ExecutionException ignored) {
+      // terminating anyway
+    }
+    return 1;
+  }
+
+  private static String rootMessage(Throwable failure) {
+    Throwable root = failure;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+  }
+}
