@@ -50,6 +50,8 @@ public final class Main implements Runnable {
   @Override
   public void run() {
     throw new CommandLine.ParameterException(
-        spec.commandLine(), "a role is required: proxy, worker, client or demo");
+        spec.commandLine(),
+        "a role is required: one of "
+            + String.join(", ", spec.subcommands().keySet()).replace(", help", ""));
   }
 }

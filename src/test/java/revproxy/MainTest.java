@@ -55,7 +55,7 @@ class MainTest {
     assertNotEquals(0, result.exitCode());
     assertEquals(2, result.exitCode());
     assertTrue(
-        result.err().contains("a role is required: proxy, worker, client or demo"), result.err());
+        result.err().contains("a role is required: one of proxy, worker, client, demo, server"), result.err());
   }
 
   @Test

@@ -127,7 +127,13 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
           return this;
         })
         .onSignal(PostStop.class, stop -> closeAll())
-        .onSignal(PreRestart.class, restart -> closeAll())
+        .onSignal(
+            PreRestart.class,
+            restart -> {
+              // The ref outlives the restart, and the new instance starts unregistered.
+              getContext().getSystem().receptionist().tell(Receptionist.deregister(key, getContext().getSelf()));
+              return closeAll();
+            })
         .build();
   }
 

@@ -110,16 +110,21 @@ class LegacyBackendTest {
             server.reads.get(i));
       }
       assertEquals(1, server.connections.get());
+    }
+  }
 
-      // Beyond the queue, requests are handed back at once for another routee.
+  @Test
+  void requestsBeyondTheQueueAreHandedBackAtOnce() throws Exception {
+    try (FakeLegacyServer stuck = new FakeLegacyServer("210", 0, FakeLegacyServer.Mode.IGNORE)) {
+      ActorRef<HashWorker.Command> backend = backend("210", "lb-busy", stuck.port);
+      awaitRoutees("lb-busy", 1);
+      TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
+      // One in flight (never answered) and 16 queued; the 18th cannot wait.
       for (int i = 0; i < 18; i++) {
-        backend.tell(new HashWorker.Hash("d" + i, "q" + i, probe.getRef()));
+        backend.tell(new HashWorker.Hash("c" + i, "p" + i, probe.getRef()));
       }
-      List<HashWorker.Reply> replies = probe.receiveSeveralMessages(18);
       assertEquals(
-          1,
-          replies.stream().filter(r -> r instanceof HashWorker.Unavailable u && u.reason().startsWith("busy")).count(),
-          replies.toString());
+          new HashWorker.Unavailable("210", "busy: too many queued requests"), probe.receiveMessage());
     }
   }
 
