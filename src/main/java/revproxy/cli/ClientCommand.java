@@ -61,7 +61,8 @@ public final class ClientCommand implements Callable<Integer> {
       split = ",",
       description = {
         "Wait until POLICY is served by COUNT distinct workers before sending (probing with real",
-        "requests), and fail unless its packets were spread over that many (repeatable)."
+        "requests), and, if at least COUNT of its packets are sent, fail unless they were spread",
+        "over that many workers (repeatable)."
       })
   Map<String, Integer> expectWorkers = new LinkedHashMap<>();
 
