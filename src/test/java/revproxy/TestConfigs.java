@@ -43,6 +43,34 @@ public final class TestConfigs {
   public static ProxySettings proxySettings(
       Duration requestTimeout, Duration attemptTimeout, int maxPacketBytes, int maxPolicies) {
     return new ProxySettings(
-        "127.0.0.1", 0, requestTimeout, attemptTimeout, 3, 64, maxPacketBytes, maxPolicies);
+        "127.0.0.1",
+        0,
+        requestTimeout,
+        attemptTimeout,
+        3,
+        64,
+        maxPacketBytes,
+        maxPolicies,
+        1000,
+        Duration.ofSeconds(60),
+        Duration.ofSeconds(10));
+  }
+
+  /** The default test settings with other connection limits. */
+  public static ProxySettings withConnectionLimits(
+      int maxConnections, Duration idleTimeout, Duration packetTimeout) {
+    ProxySettings base = proxySettings(Duration.ofSeconds(5));
+    return new ProxySettings(
+        base.host(),
+        base.port(),
+        base.requestTimeout(),
+        base.attemptTimeout(),
+        base.maxAttempts(),
+        base.maxInFlightPerConnection(),
+        base.maxPacketBytes(),
+        base.maxPolicies(),
+        maxConnections,
+        idleTimeout,
+        packetTimeout);
   }
 }

@@ -23,7 +23,11 @@ public enum ErrorCode {
   /** Every worker tried said it could not serve the request (e.g. its backend server is down). */
   WORKER_UNAVAILABLE("worker_unavailable"),
   /** One object exceeded the maximum packet size; the connection is closed after this error. */
-  PACKET_TOO_LARGE("packet_too_large");
+  PACKET_TOO_LARGE("packet_too_large"),
+  /** An object was not completed within the packet timeout; the connection is closed after it. */
+  PACKET_TIMEOUT("packet_timeout"),
+  /** The proxy serves as many connections as it may; this one is closed after this error. */
+  TOO_MANY_CONNECTIONS("too_many_connections");
 
   private final String wire;
 

@@ -1,6 +1,7 @@
 package revproxy.protocol;
 
 import akka.util.ByteString;
+import java.time.Duration;
 
 /** One unit cut out of a TCP byte stream by {@link PacketFraming}. */
 public sealed interface Frame {
@@ -16,4 +17,10 @@ public sealed interface Frame {
 
   /** An object grew past the limit; this is the last frame the stage emits. */
   record TooLarge(int limit) implements Frame {}
+
+  /**
+   * An object was started but not finished within the packet timeout (a slow or stalled sender);
+   * this is the last frame the stage emits.
+   */
+  record Incomplete(Duration timeout) implements Frame {}
 }

@@ -56,6 +56,13 @@ public final class PacketCodec {
   private static Packet frameError(Frame frame) {
     if (frame instanceof Frame.Garbage garbage) {
       return Packet.Error.of(null, ErrorCode.NOT_JSON, "not a JSON object: " + garbage.reason());
+    } else if (frame instanceof Frame.Incomplete incomplete) {
+      return Packet.Error.of(
+          null,
+          ErrorCode.PACKET_TIMEOUT,
+          "packet not completed within "
+              + incomplete.timeout().toMillis()
+              + " ms; closing the connection");
     }
     int limit = ((Frame.TooLarge) frame).limit();
     return Packet.Error.of(

@@ -10,8 +10,10 @@ import akka.stream.stage.AbstractInHandler;
 import akka.stream.stage.AbstractOutHandler;
 import akka.stream.stage.GraphStage;
 import akka.stream.stage.GraphStageLogic;
+import akka.stream.stage.TimerGraphStageLogic;
 import akka.util.ByteString;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayDeque;
 
 /**
@@ -38,6 +40,9 @@ import java.util.ArrayDeque;
  *       {@link Frame.TooLarge}. The input is then drained, not cancelled: with a TCP binding that
  *       does not half-close, cancelling the read side would close the socket before the error reply
  *       written downstream is flushed.
+ *   <li>With a packet timeout, an object not finished within it from its first byte ends the
+ *       output with {@link Frame.Incomplete}, drained like {@link Frame.TooLarge}: a sender cannot
+ *       hold the stage's buffer by sending an object slowly or never finishing it.
  *   <li>If upstream completes inside an object, a final {@link Frame.Garbage} says so.
  * </ul>
  *
@@ -51,11 +56,19 @@ public final class PacketFraming {
 
   /** A flow emitting one {@link Frame} per object, garbage run or limit breach, in stream order. */
   public static Flow<ByteString, Frame, NotUsed> flow(int maxObjectBytes) {
+    return flow(maxObjectBytes, Duration.ZERO);
+  }
+
+  /**
+   * As {@link #flow(int)}, and an object must be complete within {@code packetTimeout} of its
+   * first byte ({@link Duration#ZERO}: no limit).
+   */
+  public static Flow<ByteString, Frame, NotUsed> flow(int maxObjectBytes, Duration packetTimeout) {
     if (maxObjectBytes < 2) {
       throw new IllegalArgumentException(
           "maxObjectBytes must allow at least '{}', got " + maxObjectBytes);
     }
-    return Flow.fromGraph(new FramingStage(maxObjectBytes));
+    return Flow.fromGraph(new FramingStage(maxObjectBytes, packetTimeout));
   }
 
   private static final class FramingStage extends GraphStage<FlowShape<ByteString, Frame>> {
@@ -63,9 +76,11 @@ public final class PacketFraming {
     private final Outlet<Frame> out = Outlet.create("PacketFraming.out");
     private final FlowShape<ByteString, Frame> shape = FlowShape.of(in, out);
     private final int maxObjectBytes;
+    private final Duration packetTimeout;
 
-    FramingStage(int maxObjectBytes) {
+    FramingStage(int maxObjectBytes, Duration packetTimeout) {
       this.maxObjectBytes = maxObjectBytes;
+      this.packetTimeout = packetTimeout;
     }
 
     @Override
@@ -83,7 +98,7 @@ public final class PacketFraming {
       return new Logic();
     }
 
-    private final class Logic extends GraphStageLogic {
+    private final class Logic extends TimerGraphStageLogic {
       /** Frames cut out of the last chunk that downstream has not pulled yet. */
       private final ArrayDeque<Frame> queue = new ArrayDeque<>();
       /** Bytes of the unfinished object received in earlier chunks. */
@@ -96,6 +111,8 @@ public final class PacketFraming {
       private boolean escaped;
       /** Set once {@link Frame.TooLarge} is queued: from then on input is only drained. */
       private boolean overLimit;
+      /** Whether the last scan started an object (which restarts the packet timer). */
+      private boolean startedObject;
 
       Logic() {
         super(shape);
@@ -131,10 +148,12 @@ public final class PacketFraming {
           pull(in);
           return;
         }
+        startedObject = false;
         scan(chunk);
         if (overLimit) {
           pull(in);
         }
+        restartPacketTimer();
         if (queue.isEmpty()) {
           pull(in);
         } else if (isAvailable(out)) {
@@ -153,6 +172,31 @@ public final class PacketFraming {
         if (queue.isEmpty()) {
           completeStage();
         } else if (isAvailable(out)) {
+          pushNext();
+        }
+      }
+
+      /** The timer runs from the first byte of the unfinished object, if any. */
+      private void restartPacketTimer() {
+        if (packetTimeout.isZero()) {
+          return;
+        }
+        if (depth == 0 || overLimit) {
+          cancelTimer(PACKET_TIMER);
+        } else if (startedObject || !isTimerActive(PACKET_TIMER)) {
+          scheduleOnce(PACKET_TIMER, packetTimeout);
+        }
+      }
+
+      @Override
+      public void onTimer(Object key) {
+        if (overLimit || depth == 0) {
+          return;
+        }
+        queue.add(new Frame.Incomplete(packetTimeout));
+        pending = ByteString.emptyByteString();
+        overLimit = true;
+        if (isAvailable(out)) {
           pushNext();
         }
       }
@@ -189,6 +233,7 @@ public final class PacketFraming {
                 depth = 1;
                 objectStart = index;
                 objectLength = 1;
+                startedObject = true;
               } else if (!isWhitespace(b)) {
                 if (garbageStart < 0) {
                   garbageStart = index;
@@ -231,6 +276,8 @@ public final class PacketFraming {
       }
     }
   }
+
+  private static final String PACKET_TIMER = "packet-timeout";
 
   private static boolean isWhitespace(byte b) {
     return b == ' ' || b == '\t' || b == '\r' || b == '\n';

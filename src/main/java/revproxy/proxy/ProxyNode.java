@@ -7,7 +7,8 @@ import akka.actor.typed.javadsl.StashBuffer;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.SelfUp;
 import akka.cluster.typed.Subscribe;
-import akka.stream.javadsl.Tcp;
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorSystem;
 import java.net.InetSocketAddress;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.legacy.LegacySettings;
@@ -26,7 +27,7 @@ public final class ProxyNode {
 
   private record NodeUp(SelfUp up) implements Command {}
 
-  private record Bound(Tcp.ServerBinding binding) implements Command {}
+  private record Bound(ProxyServer.Running running) implements Command {}
 
   private record BindFailed(Throwable cause) implements Command {}
 
@@ -69,10 +70,10 @@ public final class ProxyNode {
             bound ->
                 Behaviors.setup(
                     context -> {
-                      context
-                          .getLog()
-                          .info("Proxy listening on {}", bound.binding().localAddress());
-                      return stash.unstashAll(listening(bound.binding().localAddress()));
+                      ProxyServer.Running running = bound.running();
+                      context.getLog().info("Proxy listening on {}", running.localAddress());
+                      drainOnShutdown(context.getSystem(), running);
+                      return stash.unstashAll(listening(running.localAddress()));
                     }))
         .onMessage(
             BindFailed.class,
@@ -86,6 +87,26 @@ public final class ProxyNode {
                     }))
         .onMessage(GetAddress.class, get -> stashed(stash, get))
         .build();
+  }
+
+  /**
+   * On shutdown (SIGTERM, leaving the cluster) the proxy first stops accepting connections, then
+   * stops reading new requests and answers those in flight, closing each connection once it has;
+   * the phase timeout of service-requests-done bounds the wait. Only then does the node leave.
+   */
+  private static void drainOnShutdown(ActorSystem<?> system, ProxyServer.Running running) {
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceUnbind(),
+        "proxy-unbind",
+        running::unbind);
+    shutdown.addTask(
+        CoordinatedShutdown.PhaseServiceRequestsDone(),
+        "proxy-drain",
+        () -> {
+          system.log().info("Draining {} client connection(s)", running.connections().connections());
+          return running.connections().drain();
+        });
   }
 
   private static Behavior<Command> listening(InetSocketAddress address) {

@@ -1,14 +1,20 @@
 package revproxy.proxy;
 
+import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -36,28 +42,78 @@ public final class ProxyServer {
   // A safety net only: the RouterActor answers a timeout itself after request-timeout.
   private static final Duration ASK_MARGIN = Duration.ofSeconds(1);
 
+  // Connections the OS may queue before the proxy accepts them.
+  private static final int BACKLOG = 1024;
+
   private ProxyServer() {}
 
+  /** A bound proxy: its address, and its connections (to drain them on shutdown). */
+  public record Running(Tcp.ServerBinding binding, ClientConnections connections) {
+    public InetSocketAddress localAddress() {
+      return binding.localAddress();
+    }
+
+    /** Stops accepting new connections; open ones go on. */
+    public CompletionStage<Done> unbind() {
+      return binding.unbind().handleAsync((unit, failure) -> Done.getInstance(), SAME_THREAD);
+    }
+  }
+
   /** Binds the proxy's TCP port; the stage completes when the port is bound (or fails to bind). */
-  public static CompletionStage<Tcp.ServerBinding> bind(
+  public static CompletionStage<Running> bind(
       ActorSystem<?> system,
       ActorRef<RouterActor.Command> router,
       ActorRef<LegacyRegistry.Command> legacyServers,
       ProxySettings settings) {
+    ClientConnections connections = new ClientConnections(settings.idleTimeout());
+    Flow<ByteString, ByteString, NotUsed> refuse =
+        Flow.fromSinkAndSource(
+            Sink.ignore(),
+            Source.single(
+                PacketCodec.encode(
+                    Packet.Error.of(
+                        null,
+                        ErrorCode.TOO_MANY_CONNECTIONS,
+                        "the proxy already serves "
+                            + settings.maxConnections()
+                            + " connections; try again later"))));
     return Tcp.get(system)
-        .bind(settings.host(), settings.port())
+        .bind(
+            settings.host(),
+            settings.port(),
+            BACKLOG,
+            List.of(),
+            false,
+            // A backstop for clients that stop reading, so their connection cannot drain.
+            Optional.of(settings.idleTimeout().multipliedBy(2)))
         .to(
             Sink.foreach(
-                connection ->
-                    connection.handleWith(
-                        connectionFlow(
-                            system,
-                            router,
-                            legacyServers,
-                            settings,
-                            connection.remoteAddress().getAddress().getHostAddress()),
-                        system)))
-        .run(system);
+                connection -> {
+                  if (!connections.tryAdmit(settings.maxConnections())) {
+                    connection.handleWith(refuse, system);
+                    return;
+                  }
+                  connection.handleWith(
+                      connections
+                          .flow()
+                          .via(
+                              connectionFlow(
+                                  system,
+                                  router,
+                                  legacyServers,
+                                  settings,
+                                  connection.remoteAddress().getAddress().getHostAddress())),
+                      system);
+                }))
+        .run(system)
+        .handleAsync(
+            (binding, failure) -> {
+              if (failure != null) {
+                throw new CompletionException(failure);
+              }
+              return new Running(binding, connections);
+            },
+            SAME_THREAD);
   }
 
   /**
@@ -72,7 +128,7 @@ public final class ProxyServer {
       String peerHost) {
     Duration askTimeout = settings.requestTimeout().plus(ASK_MARGIN);
     return Flow.of(ByteString.class)
-        .via(PacketFraming.flow(settings.maxPacketBytes()))
+        .via(PacketFraming.flow(settings.maxPacketBytes(), settings.packetTimeout()))
         .mapAsync(
             settings.maxInFlightPerConnection(), frame -> handle(frame, system, router, askTimeout))
         .filter(

@@ -12,7 +12,10 @@ public record ProxySettings(
     int maxAttempts,
     int maxInFlightPerConnection,
     int maxPacketBytes,
-    int maxPolicies) {
+    int maxPolicies,
+    int maxConnections,
+    Duration idleTimeout,
+    Duration packetTimeout) {
 
   public static ProxySettings fromConfig(Config config) {
     Config proxy = config.getConfig("revproxy.proxy");
@@ -24,7 +27,10 @@ public record ProxySettings(
         positive(proxy, "max-attempts"),
         positive(proxy, "max-in-flight-per-connection"),
         positive(proxy, "max-packet-bytes"),
-        positive(proxy, "max-policies"));
+        positive(proxy, "max-policies"),
+        positive(proxy, "max-connections"),
+        proxy.getDuration("idle-timeout"),
+        proxy.getDuration("packet-timeout"));
   }
 
   private static int positive(Config config, String path) {

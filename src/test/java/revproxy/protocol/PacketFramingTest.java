@@ -425,4 +425,75 @@ class PacketFramingTest {
     }
     return "tooLarge:" + ((Frame.TooLarge) frame).limit();
   }
+
+  private static scala.concurrent.duration.FiniteDuration scalaMillis(long millis) {
+    return scala.concurrent.duration.FiniteDuration.create(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  private Pair<TestPublisher.Probe<ByteString>, TestSubscriber.Probe<Frame>> timed(Duration timeout) {
+    return TestSource.<ByteString>create(system)
+        .via(PacketFraming.flow(1024, timeout))
+        .toMat(TestSink.create(system), Keep.both())
+        .run(system);
+  }
+
+  @Test
+  void objectNeverFinishedEndsWithIncompleteAndUpstreamIsStillDrained() {
+    Pair<TestPublisher.Probe<ByteString>, TestSubscriber.Probe<Frame>> probes =
+        timed(Duration.ofMillis(200));
+    TestPublisher.Probe<ByteString> upstream = probes.first();
+    TestSubscriber.Probe<Frame> downstream = probes.second();
+
+    downstream.request(10);
+    upstream.sendNext(ByteString.fromString("{\"a\":1} {\"type\": \"0\", \"payl"));
+    downstream.expectNext(new Frame.Json(ByteString.fromString("{\"a\":1}")));
+    downstream.expectNext(scalaMillis(2000), new Frame.Incomplete(Duration.ofMillis(200)));
+    downstream.expectComplete();
+    for (int i = 0; i < 50; i++) {
+      upstream.sendNext(ByteString.fromString("{\"later\":" + i + "}"));
+    }
+    upstream.sendComplete();
+  }
+
+  @Test
+  void objectsFinishedInTimeNeverTripTheTimer() {
+    Pair<TestPublisher.Probe<ByteString>, TestSubscriber.Probe<Frame>> probes =
+        timed(Duration.ofMillis(300));
+    TestPublisher.Probe<ByteString> upstream = probes.first();
+    TestSubscriber.Probe<Frame> downstream = probes.second();
+
+    downstream.request(10);
+    // Each object takes ~200 ms, the timeout is 300 ms: the timer must restart per object,
+    // and must not run at all between objects (an idle connection is not a slow packet).
+    for (int i = 0; i < 3; i++) {
+      upstream.sendNext(ByteString.fromString("{\"n\":"));
+      downstream.expectNoMessage(Duration.ofMillis(200));
+      upstream.sendNext(ByteString.fromString(i + "}"));
+      downstream.expectNext(new Frame.Json(ByteString.fromString("{\"n\":" + i + "}")));
+    }
+    downstream.expectNoMessage(Duration.ofMillis(500));
+    upstream.sendComplete();
+    downstream.expectComplete();
+  }
+
+  @Test
+  void aSlowDribbleTripsTheTimerEvenThoughBytesKeepComing() {
+    Pair<TestPublisher.Probe<ByteString>, TestSubscriber.Probe<Frame>> probes =
+        timed(Duration.ofMillis(300));
+    TestPublisher.Probe<ByteString> upstream = probes.first();
+    TestSubscriber.Probe<Frame> downstream = probes.second();
+
+    downstream.request(10);
+    upstream.sendNext(ByteString.fromString("{"));
+    List<Frame> seen = new ArrayList<>();
+    for (int i = 0; i < 12 && seen.isEmpty(); i++) {
+      upstream.sendNext(ByteString.fromString("\"x\":1,"));
+      seen.addAll(scala.jdk.javaapi.CollectionConverters.asJava(downstream.receiveWithin(scalaMillis(50), 1)));
+    }
+    if (seen.isEmpty()) {
+      seen.add(downstream.expectNext(scalaMillis(1000)));
+    }
+    assertEquals(List.of(new Frame.Incomplete(Duration.ofMillis(300))), seen);
+    downstream.expectComplete();
+  }
 }

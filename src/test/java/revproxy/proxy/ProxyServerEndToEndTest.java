@@ -9,7 +9,6 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.receptionist.Receptionist;
-import akka.stream.javadsl.Tcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -72,11 +71,10 @@ class ProxyServerEndToEndTest {
 
   private static InetSocketAddress bind(ActorRef<RouterActor.Command> router, ProxySettings settings)
       throws Exception {
-    Tcp.ServerBinding binding =
-        ProxyServer.bind(testKit.system(), router, legacyServers, settings)
-            .toCompletableFuture()
-            .get(10, TimeUnit.SECONDS);
-    return binding.localAddress();
+    return ProxyServer.bind(testKit.system(), router, legacyServers, settings)
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS)
+        .localAddress();
   }
 
   private static void awaitWorkers(String policy, int count) {
