@@ -53,6 +53,8 @@ public final class TestConfigs {
         maxPolicies,
         1000,
         Duration.ofSeconds(60),
+        Duration.ofSeconds(10),
+        2,
         Duration.ofSeconds(10));
   }
 
@@ -71,6 +73,8 @@ public final class TestConfigs {
         base.maxPolicies(),
         maxConnections,
         idleTimeout,
-        packetTimeout);
+        packetTimeout,
+        base.ejectAfterFailures(),
+        base.ejectionTime());
   }
 }

@@ -3,6 +3,7 @@ package revproxy.cli;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import java.util.concurrent.ExecutionException;
+import revproxy.worker.WorkerNode;
 
 /** Running a cluster node from the command line until it stops. */
 final class Nodes {
@@ -25,5 +26,23 @@ final class Nodes {
             .isPresent()
         ? 0
         : 1;
+  }
+
+  /**
+   * A worker node that lost its proxy, or was downed by the cluster (e.g. after a partition), is
+   * stateless: it should start again and rejoin rather than exit.
+   */
+  static boolean shouldRejoin(ActorSystem<?> system) {
+    return CoordinatedShutdown.get(system)
+        .getShutdownReason()
+        .filter(
+            reason ->
+                reason == WorkerNode.PROXY_LOST
+                    || reason == CoordinatedShutdown.clusterDowningReason())
+        .isPresent();
+  }
+
+  static String shutdownReason(ActorSystem<?> system) {
+    return CoordinatedShutdown.get(system).getShutdownReason().map(Object::toString).orElse("unknown");
   }
 }

@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,9 +43,18 @@ public final class WorkerCommand implements Callable<Integer> {
       }
     }
     Config config = cluster.nodeConfig("worker").build();
-    ActorSystem<?> system =
-        ActorSystem.create(WorkerNode.create(workers), NodeConfig.SYSTEM_NAME, config);
-    return Nodes.awaitTermination(system);
+    WorkerNode.Settings settings = WorkerNode.Settings.fromConfig(config);
+    while (true) {
+      ActorSystem<?> system =
+          ActorSystem.create(WorkerNode.create(workers, settings), NodeConfig.SYSTEM_NAME, config);
+      int status = Nodes.awaitTermination(system);
+      if (!Nodes.shouldRejoin(system)) {
+        return status;
+      }
+      LoggerFactory.getLogger(WorkerCommand.class)
+          .warn("Worker node stopped ({}); starting it again to rejoin the cluster",
+              Nodes.shutdownReason(system));
+    }
   }
 
   static final class WorkerSpecConverter implements picocli.CommandLine.ITypeConverter<WorkerSpec> {

@@ -67,7 +67,9 @@ public final class Demo {
       for (List<WorkerSpec> node : List.of(NODE_A, NODE_B)) {
         ActorSystem<?> worker =
             ActorSystem.create(
-                WorkerNode.create(node), NodeConfig.SYSTEM_NAME, withRole(inJvm, "worker"));
+                WorkerNode.create(node, WorkerNode.Settings.fromConfig(config)),
+                NodeConfig.SYSTEM_NAME,
+                withRole(inJvm, "worker"));
         systems.add(worker);
         Cluster.get(worker).manager().tell(Join.create(seed));
       }

@@ -15,7 +15,9 @@ public record ProxySettings(
     int maxPolicies,
     int maxConnections,
     Duration idleTimeout,
-    Duration packetTimeout) {
+    Duration packetTimeout,
+    int ejectAfterFailures,
+    Duration ejectionTime) {
 
   public static ProxySettings fromConfig(Config config) {
     Config proxy = config.getConfig("revproxy.proxy");
@@ -30,7 +32,9 @@ public record ProxySettings(
         positive(proxy, "max-policies"),
         positive(proxy, "max-connections"),
         proxy.getDuration("idle-timeout"),
-        proxy.getDuration("packet-timeout"));
+        proxy.getDuration("packet-timeout"),
+        positive(proxy, "eject-after-failures"),
+        proxy.getDuration("ejection-time"));
   }
 
   private static int positive(Config config, String path) {

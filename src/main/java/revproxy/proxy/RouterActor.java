@@ -13,11 +13,12 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.Set;
-import java.util.TreeSet;
 import revproxy.protocol.ErrorCode;
 import revproxy.worker.HashWorker;
 
@@ -26,12 +27,17 @@ import revproxy.worker.HashWorker;
  *
  * <p>Per policy it keeps one group router ({@code Routers.group(key).withRoundRobinRouting()}),
  * created when the policy is first asked for, and its own subscription to the policy's receptionist
- * listing. The router alone would silently drop a message when a policy has no worker; the listing
- * lets this actor answer {@code no_worker_for_policy} at once instead.
+ * listing (reachable workers only). The router alone would silently drop a message when a policy
+ * has no worker; the listing lets this actor answer {@code no_worker_for_policy} at once instead.
  *
- * <p>An attempt that times out, or that the routee answers {@link HashWorker.Unavailable}, is sent
- * again through the router, so to the next routee: hashing is idempotent. At most {@code
- * max-attempts} attempts, all within {@code request-timeout}.
+ * <p>Failures: an attempt that times out, or that the routee answers {@link
+ * HashWorker.Unavailable}, is retried (hashing is idempotent), at most {@code max-attempts} times
+ * within {@code request-timeout}. A retry cannot go through the group router, which does not say
+ * which routee it picked: this actor sends it straight to the next routee of its own listing that
+ * the request has not tried. A routee whose direct attempts fail {@code eject-after-failures} times
+ * in a row is ejected for {@code ejection-time}: while a policy has an ejected routee, its first
+ * attempts too are sent directly, skipping it. So a crashed node's workers stop getting traffic
+ * after a few failed attempts, before the cluster even marks the node unreachable.
  */
 public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
@@ -54,12 +60,16 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   /** One attempt ended: {@code reply} is null when it timed out. */
   private record AttemptEnded(Attempt attempt, HashWorker.Reply reply) implements Command {}
 
-  /** A request on its way, and how many tries it has had. */
-  private record Attempt(Route route, int number, long deadlineNanos) {
-    Attempt next() {
-      return new Attempt(route, number + 1, deadlineNanos);
-    }
-  }
+  /**
+   * A request on its way: its try number, the routees it tried directly, and where this attempt
+   * went ({@code target} is null when the group router chose).
+   */
+  private record Attempt(
+      Route route,
+      int number,
+      long deadlineNanos,
+      List<ActorRef<HashWorker.Command>> tried,
+      ActorRef<HashWorker.Command> target) {}
 
   public static Behavior<Command> create(ProxySettings settings) {
     return Behaviors.setup(context -> new RouterActor(context, settings));
@@ -72,12 +82,41 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     final ActorRef<HashWorker.Command> router;
     /** Requests that came before the first listing told whether the policy has workers. */
     final Queue<Attempt> awaitingListing = new ArrayDeque<>();
-    Set<String> workers;
+    /** Reachable routees, in path order; null until the first listing. */
+    List<ActorRef<HashWorker.Command>> routees;
+    final Map<ActorRef<HashWorker.Command>, Integer> failuresInARow = new HashMap<>();
+    final Map<ActorRef<HashWorker.Command>, Long> ejectedUntilNanos = new HashMap<>();
+    int nextDirect;
 
     Policy(String id, ServiceKey<HashWorker.Command> key, ActorRef<HashWorker.Command> router) {
       this.id = id;
       this.key = key;
       this.router = router;
+    }
+
+    boolean ejected(ActorRef<HashWorker.Command> routee, long now) {
+      Long until = ejectedUntilNanos.get(routee);
+      if (until != null && until - now <= 0) {
+        ejectedUntilNanos.remove(routee);
+        return false;
+      }
+      return until != null;
+    }
+
+    boolean anyEjected(long now) {
+      ejectedUntilNanos.values().removeIf(until -> until - now <= 0);
+      return !ejectedUntilNanos.isEmpty();
+    }
+
+    /** The next routee round robin that is neither ejected nor already tried, or null. */
+    ActorRef<HashWorker.Command> nextDirect(List<ActorRef<HashWorker.Command>> tried, long now) {
+      for (int i = 0; i < routees.size(); i++) {
+        ActorRef<HashWorker.Command> candidate = routees.get(nextDirect++ % routees.size());
+        if (!tried.contains(candidate) && !ejected(candidate, now)) {
+          return candidate;
+        }
+      }
+      return null;
     }
   }
 
@@ -85,6 +124,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private final Duration attemptTimeout;
   private final int maxAttempts;
   private final int maxPolicies;
+  private final int ejectAfterFailures;
+  private final Duration ejectionTime;
   private final Map<String, Policy> policiesById = new HashMap<>();
   private final Map<String, Policy> policiesByKeyId = new HashMap<>();
   private final ActorRef<Receptionist.Listing> listingAdapter;
@@ -95,6 +136,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     this.attemptTimeout = settings.attemptTimeout();
     this.maxAttempts = settings.maxAttempts();
     this.maxPolicies = settings.maxPolicies();
+    this.ejectAfterFailures = settings.ejectAfterFailures();
+    this.ejectionTime = settings.ejectionTime();
     this.listingAdapter =
         context.messageAdapter(Receptionist.Listing.class, ListingUpdated::new);
   }
@@ -124,8 +167,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       }
       policy = track(route.policyId());
     }
-    Attempt first = new Attempt(route, 1, System.nanoTime() + requestTimeout.toNanos());
-    if (policy.workers == null) {
+    Attempt first =
+        new Attempt(route, 1, System.nanoTime() + requestTimeout.toNanos(), List.of(), null);
+    if (policy.routees == null) {
       policy.awaitingListing.add(first);
     } else {
       dispatch(policy, first);
@@ -149,7 +193,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private void dispatch(Policy policy, Attempt attempt) {
     Route route = attempt.route();
-    if (policy.workers.isEmpty()) {
+    if (policy.routees.isEmpty()) {
       route
           .replyTo()
           .tell(
@@ -158,15 +202,31 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                   "no worker serves policy \"" + policy.id + "\""));
       return;
     }
-    long remainingNanos = attempt.deadlineNanos() - System.nanoTime();
-    Duration timeout = Duration.ofNanos(Math.min(attemptTimeout.toNanos(), remainingNanos));
+    long now = System.nanoTime();
+    ActorRef<HashWorker.Command> target = null;
+    if (attempt.number() > 1 || policy.anyEjected(now)) {
+      target = policy.nextDirect(attempt.tried(), now);
+    }
+    ActorRef<HashWorker.Command> destination = target != null ? target : policy.router;
+    Attempt sent = withTarget(attempt, target);
+    Duration timeout =
+        Duration.ofNanos(Math.min(attemptTimeout.toNanos(), attempt.deadlineNanos() - now));
     getContext()
         .ask(
             HashWorker.Reply.class,
-            policy.router,
+            destination,
             timeout,
             workerReplyTo -> new HashWorker.Hash(route.srcid(), route.payload(), workerReplyTo),
-            (reply, failure) -> new AttemptEnded(attempt, reply));
+            (reply, failure) -> new AttemptEnded(sent, reply));
+  }
+
+  private static Attempt withTarget(Attempt attempt, ActorRef<HashWorker.Command> target) {
+    if (target == null) {
+      return attempt;
+    }
+    List<ActorRef<HashWorker.Command>> tried = new ArrayList<>(attempt.tried());
+    tried.add(target);
+    return new Attempt(attempt.route(), attempt.number(), attempt.deadlineNanos(), tried, target);
   }
 
   private Behavior<Command> onListingUpdated(ListingUpdated updated) {
@@ -174,17 +234,21 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     if (policy == null) {
       return this;
     }
-    Set<String> workers = new TreeSet<>();
-    for (ActorRef<HashWorker.Command> worker :
-        updated.listing().getServiceInstances(policy.key)) {
-      workers.add(worker.path().toString());
-    }
-    if (!workers.equals(policy.workers)) {
+    List<ActorRef<HashWorker.Command>> routees =
+        new ArrayList<>(updated.listing().getServiceInstances(policy.key));
+    routees.sort(Comparator.comparing(routee -> routee.path().toString()));
+    if (!routees.equals(policy.routees)) {
       getContext()
           .getLog()
-          .info("Policy {} is served by {} worker(s): {}", policy.id, workers.size(), workers);
+          .info(
+              "Policy {} is served by {} worker(s): {}",
+              policy.id,
+              routees.size(),
+              routees.stream().map(routee -> routee.path().toString()).toList());
     }
-    policy.workers = workers;
+    policy.routees = routees;
+    policy.failuresInARow.keySet().retainAll(routees);
+    policy.ejectedUntilNanos.keySet().retainAll(routees);
     while (!policy.awaitingListing.isEmpty()) {
       dispatch(policy, policy.awaitingListing.poll());
     }
@@ -193,18 +257,27 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private Behavior<Command> onAttemptEnded(AttemptEnded ended) {
     Attempt attempt = ended.attempt();
+    Policy policy = policiesById.get(attempt.route().policyId());
     ActorRef<Reply> replyTo = attempt.route().replyTo();
     if (ended.reply() instanceof HashWorker.Hashed hashed) {
+      if (attempt.target() != null) {
+        policy.failuresInARow.remove(attempt.target());
+      }
       replyTo.tell(new Served(hashed.workerId(), hashed.payloadHash()));
       return this;
     }
-    Policy policy = policiesById.get(attempt.route().policyId());
+    if (attempt.target() != null) {
+      countFailure(policy, attempt.target());
+    }
     boolean timeLeft = attempt.deadlineNanos() - System.nanoTime() > 0;
     if (attempt.number() < maxAttempts && timeLeft) {
       getContext()
           .getLog()
           .debug("Attempt {} for policy {} failed ({}); retrying", attempt.number(), policy.id, ended.reply());
-      dispatch(policy, attempt.next());
+      dispatch(
+          policy,
+          new Attempt(
+              attempt.route(), attempt.number() + 1, attempt.deadlineNanos(), attempt.tried(), null));
     } else if (ended.reply() instanceof HashWorker.Unavailable unavailable) {
       replyTo.tell(
           new Rejected(
@@ -228,5 +301,21 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                   + " attempt(s))"));
     }
     return this;
+  }
+
+  private void countFailure(Policy policy, ActorRef<HashWorker.Command> routee) {
+    int failures = policy.failuresInARow.merge(routee, 1, Integer::sum);
+    if (failures >= ejectAfterFailures && !policy.ejectedUntilNanos.containsKey(routee)) {
+      policy.ejectedUntilNanos.put(routee, System.nanoTime() + ejectionTime.toNanos());
+      policy.failuresInARow.remove(routee);
+      getContext()
+          .getLog()
+          .warn(
+              "Ejecting {} from policy {} for {} ms after {} failed attempts in a row",
+              routee.path(),
+              policy.id,
+              ejectionTime.toMillis(),
+              failures);
+    }
   }
 }

@@ -1,35 +1,155 @@
 package revproxy.worker;
 
+import akka.Done;
+import akka.actor.CoordinatedShutdown;
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.receptionist.Receptionist;
+import akka.cluster.ClusterEvent;
+import akka.cluster.Member;
+import akka.cluster.MemberStatus;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.SelfUp;
 import akka.cluster.typed.Subscribe;
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * Guardian of a worker node: once this node is Up in the cluster, it starts one {@link HashWorker}
+ * Guardian of a worker node. Once this node is Up in the cluster, it starts one {@link HashWorker}
  * per {@link WorkerSpec}; each registers itself with the receptionist.
+ *
+ * <p>On shutdown it first deregisters its workers and keeps serving for {@code
+ * deregistration-grace}, so the proxy stops routing to them before the node leaves. While Up, it
+ * watches for a proxy: a node that has seen no reachable proxy for {@code proxy-lost-timeout}
+ * shuts down with {@link #PROXY_LOST}, so that its command restarts it to join the seeds again (a
+ * restarted proxy starts a new cluster; the old one would otherwise keep its workers).
  */
 public final class WorkerNode {
 
+  /** The shutdown reason of a worker node that should be started again to rejoin. */
+  public static final CoordinatedShutdown.Reason PROXY_LOST = new CoordinatedShutdown.Reason() {
+    @Override
+    public String toString() {
+      return "ProxyLost";
+    }
+  };
+
+  public interface Command {}
+
+  private record NodeUp(SelfUp up) implements Command {}
+
+  private enum CheckProxy implements Command {
+    INSTANCE
+  }
+
+  /** Settings of a worker node, from {@code revproxy.worker}. */
+  public record Settings(Duration deregistrationGrace, Duration proxyLostTimeout) {
+    public static Settings fromConfig(Config config) {
+      Config worker = config.getConfig("revproxy.worker");
+      return new Settings(
+          worker.getDuration("deregistration-grace"), worker.getDuration("proxy-lost-timeout"));
+    }
+  }
+
+  private static final Duration CHECK_INTERVAL = Duration.ofSeconds(1);
+
   private WorkerNode() {}
 
-  public static Behavior<SelfUp> create(List<WorkerSpec> workers) {
+  public static Behavior<Command> create(List<WorkerSpec> workers, Settings settings) {
     return Behaviors.setup(
         context -> {
           Cluster.get(context.getSystem())
               .subscriptions()
-              .tell(Subscribe.create(context.getSelf(), SelfUp.class));
-          return Behaviors.receiveMessage(
-              up -> {
-                context.getLog().info("Node is Up; starting workers {}", workers);
-                for (WorkerSpec worker : workers) {
-                  context.spawn(
-                      HashWorker.create(worker.id(), worker.policyId()), "worker-" + worker.id());
-                }
-                return Behaviors.ignore();
-              });
+              .tell(
+                  Subscribe.create(
+                      context.messageAdapter(SelfUp.class, NodeUp::new), SelfUp.class));
+          return Behaviors.receive(Command.class)
+              .onMessage(NodeUp.class, up -> startWorkers(context, workers, settings))
+              .build();
         });
+  }
+
+  private static Behavior<Command> startWorkers(
+      ActorContext<Command> context, List<WorkerSpec> workers, Settings settings) {
+    context.getLog().info("Node is Up; starting workers {}", workers);
+    List<Registered> registered = new ArrayList<>();
+    for (WorkerSpec worker : workers) {
+      ActorRef<HashWorker.Command> ref =
+          context.spawn(HashWorker.create(worker.id(), worker.policyId()), "worker-" + worker.id());
+      registered.add(new Registered(worker, ref));
+    }
+    deregisterOnShutdown(context.getSystem(), registered, settings.deregistrationGrace());
+    return Behaviors.withTimers(
+        timers -> {
+          timers.startTimerWithFixedDelay(CheckProxy.INSTANCE, CHECK_INTERVAL);
+          return watchingProxy(context, settings, System.nanoTime());
+        });
+  }
+
+  private record Registered(WorkerSpec spec, ActorRef<HashWorker.Command> ref) {}
+
+  private static void deregisterOnShutdown(
+      ActorSystem<?> system, List<Registered> workers, Duration grace) {
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "deregister-workers",
+            () -> {
+              system.log().info("Deregistering workers; serving {} ms more before leaving", grace.toMillis());
+              for (Registered worker : workers) {
+                system
+                    .receptionist()
+                    .tell(
+                        Receptionist.deregister(
+                            HashWorker.serviceKey(worker.spec().policyId()), worker.ref()));
+              }
+              CompletableFuture<Done> graceOver = new CompletableFuture<>();
+              system
+                  .scheduler()
+                  .scheduleOnce(
+                      grace, () -> graceOver.complete(Done.getInstance()), system.executionContext());
+              return graceOver;
+            });
+  }
+
+  private static Behavior<Command> watchingProxy(
+      ActorContext<Command> context, Settings settings, long lastSeenNanos) {
+    return Behaviors.receive(Command.class)
+        .onMessage(
+            CheckProxy.class,
+            check -> {
+              long now = System.nanoTime();
+              if (reachableProxyIsUp(Cluster.get(context.getSystem()).state())) {
+                return watchingProxy(context, settings, now);
+              }
+              if (Duration.ofNanos(now - lastSeenNanos).compareTo(settings.proxyLostTimeout()) < 0) {
+                return Behaviors.same();
+              }
+              context
+                  .getLog()
+                  .warn(
+                      "No reachable proxy for {} s: restarting this node to join the seeds again",
+                      settings.proxyLostTimeout().toSeconds());
+              CoordinatedShutdown.get(context.getSystem()).run(PROXY_LOST);
+              return Behaviors.ignore();
+            })
+        .build();
+  }
+
+  private static boolean reachableProxyIsUp(ClusterEvent.CurrentClusterState state) {
+    for (Member member : state.getMembers()) {
+      if (member.hasRole("proxy")
+          && member.status() == MemberStatus.up()
+          && !state.getUnreachable().contains(member)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

@@ -2,6 +2,7 @@ package revproxy.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
@@ -277,6 +278,72 @@ class RouterActorTest {
             "no worker of policy \"all-down\" could serve the request after 3 attempt(s); last: connection refused"),
         client.receiveMessage());
     down.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void routeeFailingTwiceInARowIsEjectedAndGetsNoMoreTraffic() {
+    TestProbe<HashWorker.Command> dead = testKit.createTestProbe();
+    testKit
+        .system()
+        .receptionist()
+        .tell(Receptionist.register(HashWorker.serviceKey("eject"), dead.getRef()));
+    testKit.spawn(HashWorker.create("alive", "eject"));
+    awaitWorkers("eject", 2);
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(
+            RouterActor.create(
+                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofMillis(150), 65536, 10)));
+
+    // Every request is served whatever the dead routee does; it is tried until ejected.
+    assertEquals(List.of("alive", "alive", "alive", "alive", "alive", "alive"), servedBy(router, "eject", 6));
+    int triedBeforeEjection = drain(dead);
+    assertTrue(triedBeforeEjection >= 2, "tried " + triedBeforeEjection + " times");
+
+    // Ejected (for 10 s in these settings): the next requests never reach it.
+    assertEquals(List.of("alive", "alive", "alive", "alive", "alive", "alive", "alive", "alive"),
+        servedBy(router, "eject", 8));
+    dead.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  /** Receives whatever the probe got so far, without waiting for more than a moment. */
+  private static int drain(TestProbe<HashWorker.Command> probe) {
+    int count = 0;
+    while (true) {
+      try {
+        probe.receiveMessage(Duration.ofMillis(50));
+        count++;
+      } catch (AssertionError none) {
+        return count;
+      }
+    }
+  }
+
+  @Test
+  void directRetriesNeverRepeatARouteeSoFiveAttemptsFindTheOneLiveWorkerOfFour() {
+    // Three silent routees and one live worker. The first attempt goes through the group router
+    // (which may pick any routee); each retry goes straight to a routee not yet tried directly.
+    List<TestProbe<HashWorker.Command>> silent = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      TestProbe<HashWorker.Command> probe = testKit.createTestProbe();
+      silent.add(probe);
+      testKit
+          .system()
+          .receptionist()
+          .tell(Receptionist.register(HashWorker.serviceKey("distinct"), probe.getRef()));
+    }
+    testKit.spawn(HashWorker.create("last-hope", "distinct"));
+    awaitWorkers("distinct", 4);
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(
+            RouterActor.create(
+                new ProxySettings(
+                    "127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofMillis(150), 5, 64, 65536,
+                    10, 100, Duration.ofSeconds(60), Duration.ofSeconds(10), 100, Duration.ofSeconds(10))));
+    assertEquals(List.of("last-hope", "last-hope", "last-hope"), servedBy(router, "distinct", 3));
+    for (TestProbe<HashWorker.Command> probe : silent) {
+      // Per request at most once by the group router and once directly.
+      assertTrue(drain(probe) <= 6, "a silent routee was retried directly twice for one request");
+    }
   }
 
   @Test
