@@ -3,7 +3,6 @@ package revproxy.cli;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import java.util.concurrent.ExecutionException;
-import revproxy.worker.WorkerNode;
 
 /** Running a cluster node from the command line until it stops. */
 final class Nodes {
@@ -29,16 +28,13 @@ final class Nodes {
   }
 
   /**
-   * A worker node that lost its proxy, or was downed by the cluster (e.g. after a partition), is
-   * stateless: it should start again and rejoin rather than exit.
+   * A worker node that was downed (by itself when it lost its proxy, or by the cluster after a
+   * partition) is stateless: it should start again and rejoin rather than exit.
    */
   static boolean shouldRejoin(ActorSystem<?> system) {
     return CoordinatedShutdown.get(system)
         .getShutdownReason()
-        .filter(
-            reason ->
-                reason == WorkerNode.PROXY_LOST
-                    || reason == CoordinatedShutdown.clusterDowningReason())
+        .filter(reason -> reason == CoordinatedShutdown.clusterDowningReason())
         .isPresent();
   }
 

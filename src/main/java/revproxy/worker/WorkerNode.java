@@ -12,6 +12,7 @@ import akka.cluster.ClusterEvent;
 import akka.cluster.Member;
 import akka.cluster.MemberStatus;
 import akka.cluster.typed.Cluster;
+import akka.cluster.typed.Down;
 import akka.cluster.typed.SelfUp;
 import akka.cluster.typed.Subscribe;
 import com.typesafe.config.Config;
@@ -27,18 +28,10 @@ import java.util.concurrent.CompletableFuture;
  * <p>On shutdown it first deregisters its workers and keeps serving for {@code
  * deregistration-grace}, so the proxy stops routing to them before the node leaves. While Up, it
  * watches for a proxy: a node that has seen no reachable proxy for {@code proxy-lost-timeout}
- * shuts down with {@link #PROXY_LOST}, so that its command restarts it to join the seeds again (a
- * restarted proxy starts a new cluster; the old one would otherwise keep its workers).
+ * downs itself, and its command starts it again to join the seeds (a restarted proxy starts a new
+ * cluster; the old one would otherwise keep its workers).
  */
 public final class WorkerNode {
-
-  /** The shutdown reason of a worker node that should be started again to rejoin. */
-  public static final CoordinatedShutdown.Reason PROXY_LOST = new CoordinatedShutdown.Reason() {
-    @Override
-    public String toString() {
-      return "ProxyLost";
-    }
-  };
 
   public interface Command {}
 
@@ -136,7 +129,10 @@ public final class WorkerNode {
                   .warn(
                       "No reachable proxy for {} s: restarting this node to join the seeds again",
                       settings.proxyLostTimeout().toSeconds());
-              CoordinatedShutdown.get(context.getSystem()).run(PROXY_LOST);
+              // Leaving gracefully cannot complete while the old proxy is unreachable: this node
+              // downs itself, which shuts it down at once (for the command to restart it).
+              Cluster cluster = Cluster.get(context.getSystem());
+              cluster.manager().tell(new Down(cluster.selfMember().address()));
               return Behaviors.ignore();
             })
         .build();
