@@ -55,7 +55,8 @@ public final class TestConfigs {
         Duration.ofSeconds(60),
         Duration.ofSeconds(10),
         2,
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        Duration.ZERO);
   }
 
   /** The default test settings with other connection limits. */
@@ -75,6 +76,7 @@ public final class TestConfigs {
         idleTimeout,
         packetTimeout,
         base.ejectAfterFailures(),
-        base.ejectionTime());
+        base.ejectionTime(),
+        base.statsInterval());
   }
 }

@@ -17,7 +17,8 @@ public record ProxySettings(
     Duration idleTimeout,
     Duration packetTimeout,
     int ejectAfterFailures,
-    Duration ejectionTime) {
+    Duration ejectionTime,
+    Duration statsInterval) {
 
   public static ProxySettings fromConfig(Config config) {
     Config proxy = config.getConfig("revproxy.proxy");
@@ -34,7 +35,8 @@ public record ProxySettings(
         proxy.getDuration("idle-timeout"),
         proxy.getDuration("packet-timeout"),
         positive(proxy, "eject-after-failures"),
-        proxy.getDuration("ejection-time"));
+        proxy.getDuration("ejection-time"),
+        proxy.getDuration("stats-interval"));
   }
 
   private static int positive(Config config, String path) {

@@ -57,6 +57,10 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private record ListingUpdated(Receptionist.Listing listing) implements Command {}
 
+  private enum LogStats implements Command {
+    INSTANCE
+  }
+
   /** One attempt ended: {@code reply} is null when it timed out. */
   private record AttemptEnded(Attempt attempt, HashWorker.Reply reply) implements Command {}
 
@@ -72,7 +76,25 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       ActorRef<HashWorker.Command> target) {}
 
   public static Behavior<Command> create(ProxySettings settings) {
-    return Behaviors.setup(context -> new RouterActor(context, settings));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  if (!settings.statsInterval().isZero()) {
+                    timers.startTimerWithFixedDelay(LogStats.INSTANCE, settings.statsInterval());
+                  }
+                  return new RouterActor(context, settings);
+                }));
+  }
+
+  /** What happened since the last stats line. */
+  private static final class Stats {
+    long requests;
+    long retries;
+    long ejections;
+    long timeouts;
+    long unavailable;
+    long noWorker;
   }
 
   /** What this actor knows of one policy. */
@@ -129,6 +151,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private final Map<String, Policy> policiesById = new HashMap<>();
   private final Map<String, Policy> policiesByKeyId = new HashMap<>();
   private final ActorRef<Receptionist.Listing> listingAdapter;
+  private final Duration statsInterval;
+  private Stats stats = new Stats();
 
   private RouterActor(ActorContext<Command> context, ProxySettings settings) {
     super(context);
@@ -138,6 +162,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     this.maxPolicies = settings.maxPolicies();
     this.ejectAfterFailures = settings.ejectAfterFailures();
     this.ejectionTime = settings.ejectionTime();
+    this.statsInterval = settings.statsInterval();
     this.listingAdapter =
         context.messageAdapter(Receptionist.Listing.class, ListingUpdated::new);
   }
@@ -148,10 +173,31 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         .onMessage(Route.class, this::onRoute)
         .onMessage(ListingUpdated.class, this::onListingUpdated)
         .onMessage(AttemptEnded.class, this::onAttemptEnded)
+        .onMessage(LogStats.class, this::onLogStats)
         .build();
   }
 
+  private Behavior<Command> onLogStats(LogStats log) {
+    Stats last = stats;
+    if (last.requests > 0 || last.ejections > 0) {
+      getContext()
+          .getLog()
+          .info(
+              "Routing, last {} s: {} requests, {} retries, {} ejections, {} timed out, {} unavailable, {} without worker",
+              statsInterval.toSeconds(),
+              last.requests,
+              last.retries,
+              last.ejections,
+              last.timeouts,
+              last.unavailable,
+              last.noWorker);
+    }
+    stats = new Stats();
+    return this;
+  }
+
   private Behavior<Command> onRoute(Route route) {
+    stats.requests++;
     Policy policy = policiesById.get(route.policyId());
     if (policy == null) {
       if (policiesById.size() >= maxPolicies) {
@@ -194,6 +240,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private void dispatch(Policy policy, Attempt attempt) {
     Route route = attempt.route();
     if (policy.routees.isEmpty()) {
+      stats.noWorker++;
       route
           .replyTo()
           .tell(
@@ -271,6 +318,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     }
     boolean timeLeft = attempt.deadlineNanos() - System.nanoTime() > 0;
     if (attempt.number() < maxAttempts && timeLeft) {
+      stats.retries++;
       getContext()
           .getLog()
           .debug("Attempt {} for policy {} failed ({}); retrying", attempt.number(), policy.id, ended.reply());
@@ -279,6 +327,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
           new Attempt(
               attempt.route(), attempt.number() + 1, attempt.deadlineNanos(), attempt.tried(), null));
     } else if (ended.reply() instanceof HashWorker.Unavailable unavailable) {
+      stats.unavailable++;
       replyTo.tell(
           new Rejected(
               ErrorCode.WORKER_UNAVAILABLE,
@@ -289,6 +338,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                   + " attempt(s); last: "
                   + unavailable.reason()));
     } else {
+      stats.timeouts++;
       replyTo.tell(
           new Rejected(
               ErrorCode.TIMEOUT,
@@ -307,6 +357,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     int failures = policy.failuresInARow.merge(routee, 1, Integer::sum);
     if (failures >= ejectAfterFailures && !policy.ejectedUntilNanos.containsKey(routee)) {
       policy.ejectedUntilNanos.put(routee, System.nanoTime() + ejectionTime.toNanos());
+      stats.ejections++;
       policy.failuresInARow.remove(routee);
       getContext()
           .getLog()

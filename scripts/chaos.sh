@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Fault injection on the real multi-JVM topology, under a steady verified load:
+#
+#   proxy (seed, 127.0.0.1:PORT) + worker nodes A, B, C; policies 111 and 222 span all three
+#   bench --rate R          every reply's SHA-1 checked, latency from the scheduled send time
+#   at T1: kill -9 node B   a crash: no goodbye to the cluster
+#   at T2: start node B     it rejoins and its workers register again
+#   at T3: SIGTERM node C   a graceful leave: deregister, serve the grace period, leave
+#
+# Prints sent / ok / wrong / lost, latency, and the proxy's retries and ejections, and exits 0
+# only if every request got a correct reply. Only loopback; every process it starts is stopped by
+# PID on exit, also on Ctrl-C. `--short` is the CI form (about 40 s in all).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+JAR=target/akka-reverse-proxy.jar
+LOG_DIR=target/chaos-logs
+PORT=${CHAOS_PORT:-2400}
+CLUSTER_PORT=${CHAOS_CLUSTER_PORT:-2751}
+RATE=400
+# Seconds after the load starts; the first WARMUP seconds (cold JVMs) are left out of the numbers.
+WARMUP=3
+DURATION=40 T_KILL=10 T_RESTART=18 T_TERM=26
+if [[ ${1:-} == --short ]]; then
+  DURATION=20 T_KILL=7 T_RESTART=12 T_TERM=16
+elif [[ -n ${1:-} ]]; then
+  echo "usage: scripts/chaos.sh [--short]" >&2
+  exit 2
+fi
+JAVA=(java -Xms64m -Xmx256m -XX:+UseSerialGC)
+
+die() { echo "chaos.sh: $*" >&2; exit 1; }
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+[[ -f $JAR ]] || mvn -B -q -Dmaven.test.skip=true package || die "the build failed"
+for port in "$PORT" "$CLUSTER_PORT"; do
+  port_in_use "$port" && die "port $port on 127.0.0.1 is in use (set CHAOS_PORT / CHAOS_CLUSTER_PORT)"
+done
+rm -rf "$LOG_DIR" && mkdir -p "$LOG_DIR"
+
+PIDS=()
+cleanup() {
+  trap '' INT TERM
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 100); do
+    local alive=0
+    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+SEED=(--seed "127.0.0.1:$CLUSTER_PORT")
+start_proxy() {
+  "${JAVA[@]}" -Drevproxy.proxy.stats-interval=1s -jar "$JAR" proxy --port "$PORT" \
+    --cluster-port "$CLUSTER_PORT" "${SEED[@]}" >>"$LOG_DIR/proxy.log" 2>&1 &
+  PIDS+=($!)
+}
+start_node() { # name workers...
+  local name=$1; shift
+  local args=()
+  for worker in "$@"; do args+=(--worker "$worker"); done
+  "${JAVA[@]}" -jar "$JAR" worker "${args[@]}" "${SEED[@]}" >>"$LOG_DIR/node-$name.log" 2>&1 &
+  PIDS+=($!)
+  eval "PID_$name=$!"
+}
+
+echo "Starting the proxy and worker nodes A, B, C (logs in $LOG_DIR/)"
+start_proxy
+start_node A 100:111 200:222
+start_node B 300:111 400:222
+start_node C 500:111 600:222
+java -jar "$JAR" client --port "$PORT" --expect-workers 111=3,222=3 --wait 90s packets/ \
+  >"$LOG_DIR/ready.log" 2>&1 || { tail -5 "$LOG_DIR/ready.log"; die "the cluster did not get ready"; }
+echo "Ready: 3 worker nodes serve each policy"
+
+echo "Load: $RATE requests/s, ${WARMUP}s warmup then ${DURATION}s measured; kill -9 of node B at ${T_KILL}s, restart at ${T_RESTART}s, SIGTERM of node C at ${T_TERM}s"
+java -jar "$JAR" bench --port "$PORT" --rate "$RATE" --duration "${DURATION}s" --warmup "${WARMUP}s" \
+  --connections 32 --pipeline 4 --timeout 10s --json >"$LOG_DIR/bench.json" 2>"$LOG_DIR/bench.log" &
+BENCH=$!
+PIDS+=("$BENCH")
+START=$(date +%s.%N)
+at() { # wait until second $1 of the load
+  local wait
+  wait=$(python3 -c "import time; print(max(0.0, $START + $1 - time.time()))")
+  sleep "$wait"
+}
+at "$T_KILL"; kill -KILL "$PID_B"; KILL_AT=$(date +%T.%N | cut -c1-12); echo "  ${T_KILL}s: kill -9 node B ($KILL_AT)"
+at "$T_RESTART"; start_node B 300:111 400:222; echo "  ${T_RESTART}s: node B started again"
+at "$T_TERM"; kill -TERM "$PID_C"; echo "  ${T_TERM}s: SIGTERM to node C"
+wait "$BENCH" || true
+
+python3 - "$LOG_DIR/bench.json" "$LOG_DIR/proxy.log" "$KILL_AT" <<'PY'
+import json, re, sys
+bench = json.load(open(sys.argv[1]))
+kill_at = sys.argv[3]
+def secs(t):
+    h, m, s = t.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+retries = ejections = 0
+last_retry = None
+for line in open(sys.argv[2]):
+    m = re.search(r"^(\d\d:\d\d:\d\d\.\d+).*Routing, last \d+ s: (\d+) requests, (\d+) retries, (\d+) ejections", line)
+    if m:
+        retries += int(m.group(3)); ejections += int(m.group(4))
+        if int(m.group(3)) > 0 and secs(m.group(1)) >= secs(kill_at):
+            last_retry = secs(m.group(1))
+lat = bench["latency_us"] if "latency_us" in bench else bench.get("latency", {})
+sent, ok = bench["requests"], bench["ok"]
+lost = bench.get("lost", 0) + bench.get("timeouts", 0)
+print()
+print(f"sent {sent}   ok {ok}   wrong {bench['wrong']}   errors {bench['error_count']}   lost {lost}   connection errors {bench['connection_errors']}")
+print(f"latency p50 {lat.get('p50')} us   p99 {lat.get('p99')} us   max {lat.get('max')} us")
+shift = f"{last_retry - secs(kill_at):.1f} s" if last_retry is not None else "no retries after the kill"
+print(f"proxy: {retries} retries, {ejections} ejections; last retry after the kill at +{shift}")
+good = sent > 0 and ok == sent and bench["wrong"] == 0 and bench["error_count"] == 0 and lost == 0 and bench["connection_errors"] == 0
+print("CHAOS: OK (nothing lost, nothing wrong)" if good else "CHAOS: FAILED")
+sys.exit(0 if good else 1)
+PY
