@@ -73,7 +73,8 @@ public final class PacketCodec {
 
   private static Packet decode(ByteString bytes, boolean requestsOnly) {
     Fields fields = new Fields();
-    try (JsonParser parser = JSON.createParser(bytes.toArray())) {
+    byte[] json = bytes.toArray();
+    try (JsonParser parser = JSON.createParser(json)) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
         return Packet.Error.of(null, ErrorCode.MALFORMED_JSON, "a packet must be a JSON object");
       }
@@ -84,6 +85,9 @@ public final class PacketCodec {
       }
       if (parser.nextToken() != null) {
         return fields.error(ErrorCode.MALFORMED_JSON, "unexpected data after the JSON object");
+      }
+      if (!Utf8.isValid(json)) {
+        return fields.error(ErrorCode.MALFORMED_JSON, "malformed JSON: invalid UTF-8");
       }
     } catch (JsonProcessingException e) {
       return fields.error(ErrorCode.MALFORMED_JSON, "malformed JSON: " + detail(e));
@@ -167,7 +171,8 @@ public final class PacketCodec {
     if (message == null) {
       return e.getClass().getSimpleName();
     }
-    message = message.replaceAll("\\s+", " ").trim();
+    // Jackson names the start of an unfinished token with a location we do not want to echo.
+    message = message.replaceAll("\\s*\\(start marker at .*", "").replaceAll("\\s+", " ").trim();
     return message.length() <= MAX_ERROR_DETAIL
         ? message
         : message.substring(0, MAX_ERROR_DETAIL) + "...";

@@ -700,4 +700,24 @@ class PacketCodecTest {
     assertEquals(PayloadHash.HEX_LENGTH, PayloadHash.sha1Hex("anything").length());
     assertEquals(40, PayloadHash.HEX_LENGTH);
   }
+
+  @Test
+  void overlongAndSurrogateUtf8AreMalformedNotSmuggledIntoThePayload() {
+    // C0 80 is an overlong NUL; ED A0 80 a surrogate; F4 90 80 80 beyond U+10FFFF.
+    for (byte[] bad :
+        new byte[][] {
+          {(byte) 0xC0, (byte) 0x80},
+          {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+          {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}
+        }) {
+      byte[] head = "{\"type\": \"0\", \"srcid\": \"7\", \"privPoliId\": \"111\", \"payload\": \"a".getBytes(UTF_8);
+      byte[] tail = "b\"}".getBytes(UTF_8);
+      byte[] json = new byte[head.length + bad.length + tail.length];
+      System.arraycopy(head, 0, json, 0, head.length);
+      System.arraycopy(bad, 0, json, head.length, bad.length);
+      System.arraycopy(tail, 0, json, head.length + bad.length, tail.length);
+      assertEquals(
+          new Packet.Error("7", "malformed_json", "malformed JSON: invalid UTF-8"), decode(json));
+    }
+  }
 }
