@@ -3,6 +3,7 @@ package revproxy;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import revproxy.cli.BenchCommand;
 import revproxy.cli.ClientCommand;
 import revproxy.cli.DemoCommand;
 import revproxy.cli.ProxyCommand;
@@ -21,6 +22,7 @@ import revproxy.cli.WorkerCommand;
       ClientCommand.class,
       DemoCommand.class,
       ServerCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

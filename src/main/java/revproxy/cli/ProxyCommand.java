@@ -1,7 +1,13 @@
 package revproxy.cli;
 
 import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Props;
+import akka.cluster.Cluster;
 import com.typesafe.config.Config;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -10,6 +16,8 @@ import revproxy.cluster.NodeConfig;
 import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxyNode;
 import revproxy.proxy.ProxySettings;
+import revproxy.worker.HashWorker;
+import revproxy.worker.WorkerSpec;
 
 @Command(
     name = "proxy",
@@ -29,10 +37,27 @@ public final class ProxyCommand implements Callable<Integer> {
       description = "TCP port for clients (default 2100). -port is the original tutorial's spelling.")
   Integer port;
 
+  @Option(
+      names = "--local-worker",
+      paramLabel = "ID:POLICY",
+      split = ",",
+      converter = WorkerCommand.WorkerSpecConverter.class,
+      description = {
+        "Also run HashWorker ID for POLICY inside this node (repeatable): the proxy and its",
+        "workers in one JVM, no serialization; for benchmarks and single-machine setups."
+      })
+  List<WorkerSpec> localWorkers = new ArrayList<>();
+
   @Mixin ClusterOptions cluster;
 
   @Override
   public Integer call() throws InterruptedException {
+    Set<String> ids = new HashSet<>();
+    for (WorkerSpec worker : localWorkers) {
+      if (!ids.add(worker.id())) {
+        throw new IllegalArgumentException("worker id " + worker.id() + " is given twice");
+      }
+    }
     Config config =
         cluster
             .seedItselfIfOnlyThePortIsGiven()
@@ -43,6 +68,19 @@ public final class ProxyCommand implements Callable<Integer> {
     ActorSystem<ProxyNode.Command> system =
         ActorSystem.create(
             ProxyNode.create(ProxySettings.fromConfig(config), LegacySettings.fromConfig(config)), NodeConfig.SYSTEM_NAME, config);
+    if (!localWorkers.isEmpty()) {
+      // Like a worker node's: started once this node is Up; each registers with the receptionist.
+      Cluster.get(system.classicSystem())
+          .registerOnMemberUp(
+              () -> {
+                for (WorkerSpec worker : localWorkers) {
+                  system.systemActorOf(
+                      HashWorker.create(worker.id(), worker.policyId()),
+                      "worker-" + worker.id(),
+                      Props.empty());
+                }
+              });
+    }
     return Nodes.awaitTermination(system);
   }
 }

@@ -1,0 +1,730 @@
+#!/usr/bin/env bash
+# Benchmarks the proxy side by side with HAProxy, on this machine, in one run, with the `bench`
+# load generator (which verifies every reply):
+#
+#   a   proxy, HashWorkers in the proxy's JVM        proxy --local-worker 100:111,300:111
+#   b   proxy, HashWorkers in a second JVM           proxy + worker --worker 100:111,300:111
+#   c   proxy, two legacy `server` backends          proxy + server -id 100 / -id 300 (policy 111)
+#   d1  HAProxy TCP round robin, nbthread 1          -> the same two `server` backends
+#   d2  HAProxy TCP round robin, nbthread 2          -> the same two `server` backends
+#   e   no proxy: bench straight to one `server`     the ceiling of this machine
+#
+# For each row it records req/s and latency (from bench), the CPU time the proxy tier used per
+# 100k requests (utime+stime deltas from /proc/PID/stat: the proxy JVM, plus the worker JVM for b,
+# haproxy for d), its peak RSS, the backends' and the generator's CPU, and the CPU that other
+# processes on the machine used meanwhile (a busy machine makes every number worse).
+# The results go into docs/BENCHMARKS.md under a dated heading, with the machine and the command.
+#
+# Usage: bench/compare.sh [--quick] [--duration S] [--warmup S] [--targets a,b,c,d1,d2,e]
+#                         [--profile] [--no-docs] [--base-port N] [--wait-quiet S]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+JAR=target/akka-reverse-proxy.jar
+LOG_DIR=target/bench-logs
+DOC=docs/BENCHMARKS.md
+MARKER='<!-- compare.sh inserts new results below this line, newest first -->'
+QUICK=0
+DURATION=10
+WARMUP=3
+TARGETS=a,b,c,d1,d2,e
+PROFILE=0
+PROFILE_SECONDS=20
+WRITE_DOCS=1
+BASE_PORT=24100
+WAIT_QUIET=0
+COMMAND_LINE="bench/compare.sh $*"
+
+# Fixed heaps, so that runs compare; the generator keeps its GC to one thread.
+PROXY_JAVA_OPTS=(-Xms512m -Xmx512m)
+WORKER_JAVA_OPTS=(-Xms256m -Xmx256m)
+SERVER_JAVA_OPTS=(-Xms256m -Xmx256m)
+BENCH_JAVA_OPTS=(-Xms256m -Xmx256m -XX:+UseSerialGC)
+
+usage() {
+  cat <<EOF
+Usage: bench/compare.sh [options]
+
+Runs the bench load generator against each target in turn on 127.0.0.1 and prints one table;
+the full run also writes it, with the machine details, into $DOC.
+
+  --quick           CI mode, under a minute: targets a and c at 16 connections x 4 in flight,
+                    3 s each; fails unless every reply verified; writes nothing to $DOC
+  --duration S      seconds measured per row (default $DURATION)
+  --warmup S        seconds of load before each row's measurement (default $WARMUP)
+  --targets LIST    subset of a,b,c,d1,d2,e (default: all)
+  --profile         also record 20 s of JFR on the proxy of a and c (64x1) and summarize it
+  --no-docs         print the table only
+  --base-port N     first port to try; ports in use are skipped (default $BASE_PORT)
+  --wait-quiet S    before each row, wait up to S seconds until other processes use less than
+                    15% of the machine (on a shared machine); default 0 = do not wait
+  -h, --help        this help
+
+Targets: a = proxy with in-JVM HashWorkers, b = proxy + worker JVM, c = proxy + two legacy
+server backends, d1/d2 = HAProxy (nbthread 1/2, TCP round robin) to the same two servers,
+e = bench straight to one server. HAProxy is installed with apt-get if missing (as root).
+Logs and raw JSON: $LOG_DIR/
+EOF
+}
+
+die() {
+  echo "compare.sh: $*" >&2
+  exit 2
+}
+
+seconds_value() { # option value -> whole seconds, or die
+  [[ $2 =~ ^[0-9]+$ ]] && ((10#$2 >= 1 && 10#$2 <= 3600)) || die "$1 needs whole seconds (1-3600), got '$2'"
+  echo $((10#$2))
+}
+
+while (($# > 0)); do
+  case $1 in
+    --quick) QUICK=1; shift ;;
+    --duration) (($# >= 2)) || die "--duration needs a value"; DURATION=$(seconds_value --duration "$2"); shift 2 ;;
+    --warmup) (($# >= 2)) || die "--warmup needs a value"; [[ $2 =~ ^[0-9]+$ ]] || die "--warmup needs whole seconds"; WARMUP=$((10#$2)); shift 2 ;;
+    --targets) (($# >= 2)) || die "--targets needs a value"; TARGETS=$2; shift 2 ;;
+    --profile) PROFILE=1; shift ;;
+    --no-docs) WRITE_DOCS=0; shift ;;
+    --wait-quiet) (($# >= 2)) || die "--wait-quiet needs a value"; [[ $2 =~ ^[0-9]+$ ]] || die "--wait-quiet needs whole seconds"; WAIT_QUIET=$((10#$2)); shift 2 ;;
+    --base-port) (($# >= 2)) || die "--base-port needs a value"; [[ $2 =~ ^[0-9]+$ ]] && ((10#$2 >= 1024 && 10#$2 <= 60000)) || die "--base-port must be 1024-60000"; BASE_PORT=$((10#$2)); shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument '$1'" ;;
+  esac
+done
+if ((QUICK)); then
+  TARGETS=a,c
+  DURATION=3
+  WARMUP=1
+  WRITE_DOCS=0
+  PROFILE=0
+fi
+for target in ${TARGETS//,/ }; do
+  [[ $target =~ ^(a|b|c|d1|d2|e)$ ]] || die "unknown target '$target' in --targets (use a,b,c,d1,d2,e)"
+done
+wanted() { [[ ,$TARGETS, == *,$1,* ]]; }
+needs_servers() { wanted c || wanted d1 || wanted d2 || wanted e; }
+
+# --- Prerequisites and build ------------------------------------------------------------------
+
+command -v java >/dev/null || die "java not found: install a Java 17 JDK"
+apt_install() { # package -> installs it with apt-get (root only)
+  ((EUID == 0)) || die "$1 is missing; install it (apt-get install $1) or run as root"
+  echo "Installing $1 (apt-get) ..."
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null ||
+    die "apt-get install $1 failed"
+}
+command -v jq >/dev/null || apt_install jq
+if wanted d1 || wanted d2; then
+  command -v haproxy >/dev/null || apt_install haproxy
+fi
+if ((PROFILE)); then
+  command -v jcmd >/dev/null && command -v jfr >/dev/null || die "--profile needs the JDK's jcmd and jfr tools"
+fi
+
+jar_is_stale() {
+  [[ ! -f $JAR ]] && return 0
+  [[ -n $(find src/main pom.xml application.conf -newer "$JAR" -print -quit 2>/dev/null) ]]
+}
+if jar_is_stale; then
+  command -v mvn >/dev/null || die "mvn not found: it is needed to build $JAR"
+  echo "Building $JAR (mvn -B -q -Dmaven.test.skip=true package) ..."
+  mvn -B -q -Dmaven.test.skip=true package || die "the build failed"
+fi
+
+# Every process runs a copy of the jar: a rebuild during the run must not pull classes from under it.
+mkdir -p "$LOG_DIR"
+cp "$JAR" "$LOG_DIR/akka-reverse-proxy.jar"
+JAR=$LOG_DIR/akka-reverse-proxy.jar
+
+# 1000 load connections, 10,000 idle ones: the generator and the proxy each need the descriptors.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if (($(ulimit -n) < 12000)); then
+  echo "compare.sh: warning: ulimit -n is $(ulimit -n); the 10,000 idle connection row needs more" >&2
+fi
+
+rm -f "$LOG_DIR"/row-*.json "$LOG_DIR"/row-*.err "$LOG_DIR"/rss-* "$LOG_DIR"/results.tsv "$LOG_DIR"/commands.txt \
+  "$LOG_DIR"/profiles.txt "$LOG_DIR"/idle-baseline.txt "$LOG_DIR"/jfr-*.md
+RESULTS=$LOG_DIR/results.tsv
+CLK_TCK=$(getconf CLK_TCK)
+NCPU=$(nproc)
+
+# --- Ports ------------------------------------------------------------------------------------
+
+port_in_use() { # port -> 0 if any socket uses it
+  if command -v ss >/dev/null; then
+    [[ -n $(ss -Htan "sport = :$1" 2>/dev/null) ]]
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
+port_listening() { # port -> 0 if something listens on it
+  if command -v ss >/dev/null; then
+    [[ -n $(ss -Htln "sport = :$1" 2>/dev/null) ]]
+  else
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
+}
+NEXT_PORT=$BASE_PORT
+free_port() { # -> the next free port from NEXT_PORT on, in FREE_PORT
+  while port_in_use "$NEXT_PORT"; do NEXT_PORT=$((NEXT_PORT + 1)); done
+  FREE_PORT=$NEXT_PORT
+  NEXT_PORT=$((NEXT_PORT + 1))
+}
+free_port; PROXY_PORT=$FREE_PORT
+free_port; CLUSTER_PORT=$FREE_PORT
+free_port; SERVER1_PORT=$FREE_PORT
+free_port; SERVER2_PORT=$FREE_PORT
+free_port; HAPROXY_PORT=$FREE_PORT
+
+# --- Processes and cleanup --------------------------------------------------------------------
+
+STARTED_PIDS=()
+
+ours() { # pid -> 0 if it is a live child of this script (never signal a recycled PID)
+  local line fields
+  [[ -r /proc/$1/stat ]] && read -r line <"/proc/$1/stat" 2>/dev/null || return 1
+  read -r -a fields <<<"${line##*) }"
+  [[ ${fields[1]} == "$$" && ${fields[0]} != Z ]]
+}
+
+stop_pids() { # pid... -> TERM, up to 15 s to exit, then KILL
+  local pid alive=() i still
+  for pid in "$@"; do ours "$pid" && alive+=("$pid"); done
+  ((${#alive[@]} > 0)) || return 0
+  kill -TERM "${alive[@]}" 2>/dev/null || true
+  for ((i = 0; i < 75; i++)); do
+    still=()
+    for pid in "${alive[@]}"; do ours "$pid" && still+=("$pid"); done
+    ((${#still[@]} == 0)) && break
+    sleep 0.2
+  done
+  for pid in "${alive[@]}"; do
+    if ours "$pid"; then
+      echo "compare.sh: process $pid did not stop within 15 s: killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  wait "${alive[@]}" 2>/dev/null || true
+}
+
+on_exit() {
+  local status=$?
+  trap '' INT TERM
+  stop_pids ${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}
+  exit "$status"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+start_bg() { # name command... -> runs it in the background, logging to LOG_DIR/name.log; LAST_PID
+  local name=$1
+  shift
+  "$@" >"$LOG_DIR/$name.log" 2>&1 &
+  LAST_PID=$!
+  STARTED_PIDS+=("$LAST_PID")
+  echo "  started $name (pid $LAST_PID): $*" >>"$LOG_DIR/commands.txt"
+}
+
+bench() { # bench options... (the jar's bench role with the generator's JVM flags)
+  java "${BENCH_JAVA_OPTS[@]}" -jar "$JAR" bench "$@"
+}
+
+wait_verified() { # port name pid -> until a short bench verifies every reply (90 s at most)
+  local port=$1 name=$2 pid=$3 i
+  for ((i = 0; i < 90; i++)); do
+    kill -0 "$pid" 2>/dev/null || die "$name exited early; see $LOG_DIR/$name.log"
+    if bench --port "$port" --requests 200 -c 2 -p 2 --warmup 0s --timeout 2s --policies 111 --json \
+      >"$LOG_DIR/probe.json" 2>&1; then
+      return 0
+    fi
+    sleep 1
+  done
+  die "$name on port $port did not answer correctly within 90 s; see $LOG_DIR/$name.log and $LOG_DIR/probe.json"
+}
+
+PROBE_DIR=$LOG_DIR/probe-packets
+mkdir -p "$PROBE_DIR"
+for i in 1 2 3 4 5 6; do
+  printf '{"type": "0", "srcid": "probe-%d", "privPoliId": "111", "payload": "probe %d"}' "$i" "$i" >"$PROBE_DIR/$i.json"
+done
+wait_two_workers() { # port -> until policy 111 is served by two distinct workers (round robin)
+  java -jar "$JAR" client --port "$1" --expect-workers 111=2 --wait 60s "$PROBE_DIR" >"$LOG_DIR/probe-workers.log" 2>&1 ||
+    die "policy 111 was not served by two workers within 60 s; see $LOG_DIR/probe-workers.log"
+}
+
+# --- Measuring --------------------------------------------------------------------------------
+
+ticks() { # pid... -> utime+stime of those processes, in clock ticks
+  local total=0 pid line fields
+  for pid in "$@"; do
+    [[ -r /proc/$pid/stat ]] || continue
+    read -r line <"/proc/$pid/stat" || continue
+    read -r -a fields <<<"${line##*) }"
+    total=$((total + fields[11] + fields[12]))
+  done
+  echo "$total"
+}
+
+user_system_ticks() { # pid -> "utime stime"
+  local line fields
+  read -r line <"/proc/$1/stat"
+  read -r -a fields <<<"${line##*) }"
+  echo "${fields[11]} ${fields[12]}"
+}
+
+children_ticks() { # -> CPU of this script's finished children (the generator runs), in ticks
+  local line fields
+  read -r line <"/proc/$$/stat"
+  read -r -a fields <<<"${line##*) }"
+  echo $((fields[13] + fields[14]))
+}
+
+machine_busy_ticks() { # -> busy ticks of all CPUs (user nice system irq softirq steal)
+  local cpu user nice system idle iowait irq softirq steal rest
+  read -r cpu user nice system idle iowait irq softirq steal rest </proc/stat
+  echo $((user + nice + system + irq + softirq + steal))
+}
+
+rss_kb() { # pid... -> summed VmRSS in kB
+  local total=0 pid key value unit
+  for pid in "$@"; do
+    [[ -r /proc/$pid/status ]] || continue
+    while read -r key value unit; do
+      if [[ $key == VmRSS: ]]; then
+        total=$((total + value))
+        break
+      fi
+    done <"/proc/$pid/status"
+  done
+  echo "$total"
+}
+
+SAMPLER_PID=
+start_rss_sampler() { # file pid... -> writes the peak summed RSS (kB) into file, every 0.5 s
+  local file=$1
+  shift
+  echo 0 >"$file"
+  (
+    trap 'exit 0' TERM
+    peak=0
+    while :; do
+      now=$(rss_kb "$@")
+      if ((now > peak)); then
+        peak=$now
+        echo "$peak" >"$file"
+      fi
+      sleep 0.5
+    done
+  ) &
+  SAMPLER_PID=$!
+  STARTED_PIDS+=("$SAMPLER_PID")
+}
+stop_rss_sampler() {
+  [[ -n $SAMPLER_PID ]] && stop_pids "$SAMPLER_PID"
+  SAMPLER_PID=
+}
+
+calc() { awk "BEGIN { printf $1 }"; }
+
+wait_quiet() { # -> waits (at most WAIT_QUIET s) until other processes use < 15% of all CPUs
+  local deadline=$((SECONDS + WAIT_QUIET)) busy0 ours0 busy ours other
+  while ((SECONDS < deadline)); do
+    busy0=$(machine_busy_ticks)
+    ours0=$(ticks ${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"})
+    sleep 1
+    busy=$(($(machine_busy_ticks) - busy0))
+    ours=$(($(ticks ${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}) - ours0))
+    other=$((100 * (busy - ours) / CLK_TCK / NCPU))
+    ((other < 15)) && return 0
+    echo "    waiting for a quieter machine: other processes use ${other}% of the CPUs" >&2
+    sleep 4
+  done
+}
+
+TIER_PIDS=()    # the proxy tier of the current target: its CPU and RSS are the ones reported
+BACKEND_PIDS=() # the backends behind it
+ROW=0
+FAILED_ROWS=0
+
+run_row() { # key label port connections pipeline rate [bench options...] -> one line of results
+  local key=$1 label=$2 port=$3 conns=$4 pipe=$5 rate=$6
+  shift 6
+  ROW=$((ROW + 1))
+  local json=$LOG_DIR/row-$ROW.json rss_file=$LOG_DIR/rss-$ROW
+  local args=(--port "$port" -c "$conns" -p "$pipe" --duration "${DURATION}s" --warmup "${WARMUP}s" --policies 111 --json)
+  [[ $rate != 0 ]] && args+=(--rate "$rate")
+  args+=("$@")
+  ((WAIT_QUIET > 0)) && wait_quiet
+  echo "row $ROW ($label): java ${BENCH_JAVA_OPTS[*]} -jar $JAR bench ${args[*]}" >>"$LOG_DIR/commands.txt"
+
+  local tier0 back0 gen0 busy0 start end rc=0
+  tier0=$(ticks ${TIER_PIDS[@]+"${TIER_PIDS[@]}"})
+  back0=$(ticks ${BACKEND_PIDS[@]+"${BACKEND_PIDS[@]}"})
+  gen0=$(children_ticks)
+  busy0=$(machine_busy_ticks)
+  start=$(date +%s%N)
+  if ((${#TIER_PIDS[@]} > 0)); then start_rss_sampler "$rss_file" "${TIER_PIDS[@]}"; else echo 0 >"$rss_file"; fi
+  bench "${args[@]}" >"$json" 2>"$LOG_DIR/row-$ROW.err" || rc=$?
+  stop_rss_sampler
+  end=$(date +%s%N)
+  local tier back gen busy
+  tier=$(($(ticks ${TIER_PIDS[@]+"${TIER_PIDS[@]}"}) - tier0))
+  back=$(($(ticks ${BACKEND_PIDS[@]+"${BACKEND_PIDS[@]}"}) - back0))
+  gen=$(($(children_ticks) - gen0))
+  busy=$(($(machine_busy_ticks) - busy0))
+
+  local reqps=0 p50=0 p99=0 ok=0 requests=0 total=0 passed=false loop_cpu=0
+  if jq -e . "$json" >/dev/null 2>&1; then
+    loop_cpu=$(jq -r '.generator_cpu_s' "$json")
+    reqps=$(jq -r '.req_per_s' "$json")
+    p50=$(jq -r '.latency_us.p50' "$json")
+    p99=$(jq -r '.latency_us.p99' "$json")
+    ok=$(jq -r '.ok' "$json")
+    requests=$(jq -r '.requests' "$json")
+    total=$(jq -r '.total_requests' "$json")
+    passed=$(jq -r '.passed' "$json")
+  fi
+  ((total > 0)) || total=1
+  local tier_cpu back_cpu gen_cpu rss other
+  tier_cpu=$(calc "\"%.2f\", $tier / $CLK_TCK / $total * 100000")
+  back_cpu=$(calc "\"%.2f\", $back / $CLK_TCK / $total * 100000")
+  # The generator's own cost: its load thread while measuring (JVM start-up left out).
+  gen_cpu=$(calc "\"%.2f\", $loop_cpu / ($requests > 0 ? $requests : 1) * 100000")
+  rss=$(calc "\"%.0f\", $(cat "$rss_file") / 1024")
+  # CPU the rest of the machine used meanwhile, in % of all CPUs.
+  # (The kernel's per-process and per-CPU accounting differ slightly: clamped at 0.)
+  other=$(awk -v x="$(calc "\"%.3f\", 100 * ($busy - $tier - $back - $gen) / $CLK_TCK / (($end - $start) / 1e9) / $NCPU")" \
+    'BEGIN { printf "%.0f", x < 0.5 ? 0 : x }')
+  ((${#TIER_PIDS[@]} > 0)) || { tier_cpu=-; rss=-; }
+  ((${#BACKEND_PIDS[@]} > 0)) || back_cpu=-
+  [[ $passed == true && $rc == 0 ]] || FAILED_ROWS=$((FAILED_ROWS + 1))
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+    "$key" "$label" "$conns" "$pipe" "$rate" "$reqps" "$p50" "$p99" "$ok" "$requests" "$passed" \
+    "$tier_cpu" "$rss" "$back_cpu" "$gen_cpu" "$other" >>"$RESULTS"
+  printf '  %-22s %5s x %-3s %8s req/s  p50 %6s us  p99 %7s us  %s/%s verified  proxy CPU %s s/100k  RSS %s MB  other load %s%%\n' \
+    "$label" "$conns" "$pipe" "$(calc "\"%.0f\", $reqps")" "$p50" "$p99" "$ok" "$requests" "$tier_cpu" "$rss" "$other"
+  if [[ $passed != true ]]; then
+    echo "    NOT VERIFIED (exit $rc): see $json and $LOG_DIR/row-$ROW.err" >&2
+  fi
+}
+
+best_rate() { # key -> highest req/s of that target's closed-loop rows
+  awk -F'\t' -v key="$1" '$1 == key && $5 == 0 && $6 > best { best = $6 } END { printf "%.0f", best + 0 }' "$RESULTS"
+}
+
+half_rate_row() { # key label port -> an open-loop row at half the target's best throughput
+  local rate
+  rate=$(calc "\"%.0f\", $(best_rate "$1") / 2")
+  if ((rate > 0)); then
+    run_row "$1@50%" "$2 at 50% of max" "$3" 64 16 "$rate"
+  fi
+}
+
+PROFILES=()
+profile_row() { # key label port pid -> a 64x1 row with JFR recording the proxy
+  local key=$1 label=$2 port=$3 pid=$4 jfr=$LOG_DIR/proxy-$1.jfr us0 us1
+  rm -f "$jfr"
+  jcmd "$pid" JFR.start name=compare delay="${WARMUP}s" duration="${PROFILE_SECONDS}s" \
+    filename="$PWD/$jfr" settings=profile >>"$LOG_DIR/commands.txt" 2>&1
+  us0=$(user_system_ticks "$pid")
+  local saved=$DURATION
+  DURATION=$PROFILE_SECONDS
+  run_row "$key-jfr" "$label, JFR on" "$port" 64 1 0
+  DURATION=$saved
+  us1=$(user_system_ticks "$pid")
+  local i=0
+  while [[ ! -s $jfr ]] && ((i++ < 30)); do sleep 1; done
+  if [[ -s $jfr ]]; then
+    bench/jfr-hot.sh "$jfr" 30 >"$LOG_DIR/jfr-$key.md"
+    local u0 s0 u1 s1
+    read -r u0 s0 <<<"$us0"
+    read -r u1 s1 <<<"$us1"
+    echo "$key|$label|$((u1 - u0))|$((s1 - s0))" >>"$LOG_DIR/profiles.txt"
+    PROFILES+=("$key")
+  else
+    echo "compare.sh: no JFR recording appeared at $jfr" >&2
+  fi
+}
+
+# --- Targets ----------------------------------------------------------------------------------
+
+start_proxy() { # name [proxy options...] -> PROXY_PID, listening and Up
+  local name=$1
+  shift
+  start_bg "$name" java "${PROXY_JAVA_OPTS[@]}" -jar "$JAR" proxy --port "$PROXY_PORT" --cluster-port "$CLUSTER_PORT" "$@"
+  PROXY_PID=$LAST_PID
+}
+
+SERVER_PIDS=()
+start_servers() { # two legacy backends registered with the proxy on PROXY_PORT (must be running)
+  start_bg server-100 java "${SERVER_JAVA_OPTS[@]}" -jar "$JAR" server -id 100 -pp 111 -listen "$SERVER1_PORT" -revproc "$PROXY_PORT"
+  SERVER_PIDS+=("$LAST_PID")
+  start_bg server-300 java "${SERVER_JAVA_OPTS[@]}" -jar "$JAR" server -id 300 -pp 111 -listen "$SERVER2_PORT" -revproc "$PROXY_PORT"
+  SERVER_PIDS+=("$LAST_PID")
+}
+
+echo "Ports: proxy $PROXY_PORT, cluster $CLUSTER_PORT, servers $SERVER1_PORT $SERVER2_PORT, haproxy $HAPROXY_PORT"
+echo "Rows: ${DURATION}s measured after ${WARMUP}s warmup each; logs in $LOG_DIR/"
+STARTED_AT=$(date +%s)
+
+if wanted a; then
+  echo "a: proxy with HashWorkers in its JVM"
+  start_proxy proxy-a --local-worker 100:111,300:111
+  wait_verified "$PROXY_PORT" proxy-a "$PROXY_PID"
+  wait_two_workers "$PROXY_PORT"
+  TIER_PIDS=("$PROXY_PID")
+  BACKEND_PIDS=()
+  if ((QUICK)); then
+    run_row a "a: proxy, in-JVM workers" "$PROXY_PORT" 16 4 0
+  else
+    for shape in "1 1" "64 1" "1000 1" "16 8" "64 16"; do
+      read -r c p <<<"$shape"
+      run_row a "a: proxy, in-JVM workers" "$PROXY_PORT" "$c" "$p" 0
+    done
+    half_rate_row a "a: proxy, in-JVM workers" "$PROXY_PORT"
+    ((PROFILE)) && profile_row a "a: proxy, in-JVM workers" "$PROXY_PORT" "$PROXY_PID"
+  fi
+  stop_pids "$PROXY_PID"
+
+  if ((!QUICK)); then
+    # 10,000 idle connections (and 16 busy ones) on a fresh proxy: its memory per connection.
+    for heap in 512m 256m; do
+      saved_opts=("${PROXY_JAVA_OPTS[@]}")
+      PROXY_JAVA_OPTS=(-Xms"$heap" -Xmx"$heap")
+      start_proxy "proxy-a-idle-$heap" --local-worker 100:111,300:111
+      wait_verified "$PROXY_PORT" "proxy-a-idle-$heap" "$PROXY_PID"
+      TIER_PIDS=("$PROXY_PID")
+      echo "a-idle-$heap|$(rss_kb "$PROXY_PID")" >>"$LOG_DIR/idle-baseline.txt"
+      run_row "a-idle" "a: 10k idle, heap $heap" "$PROXY_PORT" 16 1 0 --idle-connections 10000
+      stop_pids "$PROXY_PID"
+      PROXY_JAVA_OPTS=("${saved_opts[@]}")
+    done
+  fi
+fi
+
+if wanted b; then
+  echo "b: proxy + HashWorkers in a worker JVM"
+  start_proxy proxy-b
+  start_bg worker-node java "${WORKER_JAVA_OPTS[@]}" -jar "$JAR" worker --worker 100:111,300:111 \
+    --seed "127.0.0.1:$CLUSTER_PORT" --cluster-port 0
+  WORKER_PID=$LAST_PID
+  wait_verified "$PROXY_PORT" proxy-b "$PROXY_PID"
+  wait_two_workers "$PROXY_PORT"
+  TIER_PIDS=("$PROXY_PID" "$WORKER_PID")
+  BACKEND_PIDS=()
+  for shape in "64 1" "16 8" "64 16"; do
+    read -r c p <<<"$shape"
+    run_row b "b: proxy + worker JVM" "$PROXY_PORT" "$c" "$p" 0
+  done
+  stop_pids "$PROXY_PID" "$WORKER_PID"
+fi
+
+start_legacy_proxy() { # name [java options...] -> PROXY_PID, listening, with two servers registered
+  local name=$1 i
+  shift
+  local saved_opts=("${PROXY_JAVA_OPTS[@]}")
+  PROXY_JAVA_OPTS+=("$@")
+  start_proxy "$name"
+  PROXY_JAVA_OPTS=("${saved_opts[@]}")
+  for ((i = 0; i < 60; i++)); do # listening (without workers it answers no_worker_for_policy)
+    port_listening "$PROXY_PORT" && break
+    kill -0 "$PROXY_PID" 2>/dev/null || die "$name exited early; see $LOG_DIR/$name.log"
+    sleep 0.5
+  done
+  # A server registers once, with the proxy running when it starts: new proxy, new servers.
+  if ((${#SERVER_PIDS[@]} > 0)); then stop_pids "${SERVER_PIDS[@]}"; fi
+  SERVER_PIDS=()
+  start_servers
+  wait_verified "$PROXY_PORT" "$name" "$PROXY_PID"
+  wait_two_workers "$PROXY_PORT"
+}
+
+if wanted c; then
+  echo "c: proxy + two legacy server backends"
+  start_legacy_proxy proxy-c
+  TIER_PIDS=("$PROXY_PID")
+  BACKEND_PIDS=("${SERVER_PIDS[@]}")
+  if ((QUICK)); then
+    run_row c "c: proxy, 2 legacy servers" "$PROXY_PORT" 16 4 0
+  else
+    for shape in "1 1" "64 1" "1000 1" "16 8" "64 16"; do
+      read -r c p <<<"$shape"
+      run_row c "c: proxy, 2 legacy servers" "$PROXY_PORT" "$c" "$p" 0
+    done
+    half_rate_row c "c: proxy, 2 legacy servers" "$PROXY_PORT"
+    ((PROFILE)) && profile_row c "c: proxy, 2 legacy servers" "$PROXY_PORT" "$PROXY_PID"
+  fi
+  stop_pids "$PROXY_PID"
+  if ((!QUICK)); then
+    # Not the default configuration, so not held against the goals: how much of c's gap is the
+    # one-request-in-flight-per-backend-connection setting rather than the code.
+    echo "c16: the same with revproxy.legacy.connections-per-backend = 16 (informational)"
+    start_legacy_proxy proxy-c16 -Drevproxy.legacy.connections-per-backend=16
+    TIER_PIDS=("$PROXY_PID")
+    BACKEND_PIDS=("${SERVER_PIDS[@]}")
+    for shape in "64 1" "16 8" "64 16"; do
+      read -r c p <<<"$shape"
+      run_row c16 "c16: as c, 16 conns/backend" "$PROXY_PORT" "$c" "$p" 0
+    done
+    stop_pids "$PROXY_PID"
+  fi
+elif needs_servers; then
+  # HAProxy and the direct runs only need the servers; they register with a proxy once.
+  start_legacy_proxy proxy-registration
+  stop_pids "$PROXY_PID"
+fi
+
+run_haproxy() { # key threads
+  local key=$1 threads=$2 dir=$LOG_DIR/haproxy-$1
+  mkdir -p "$dir"
+  cat >"$dir/haproxy.cfg" <<EOF
+global
+    nbthread $threads
+    # Enough for 1000 client connections plus one backend connection each.
+    maxconn 5000
+
+defaults
+    mode tcp
+    maxconn 5000
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+
+frontend bench
+    bind 127.0.0.1:$HAPROXY_PORT
+    default_backend servers
+
+backend servers
+    balance roundrobin
+    server s100 127.0.0.1:$SERVER1_PORT
+    server s300 127.0.0.1:$SERVER2_PORT
+EOF
+  echo "$key: HAProxy nbthread $threads -> the two legacy servers"
+  start_bg "haproxy-$key" haproxy -db -f "$dir/haproxy.cfg"
+  local pid=$LAST_PID
+  wait_verified "$HAPROXY_PORT" "haproxy-$key" "$pid"
+  TIER_PIDS=("$pid")
+  BACKEND_PIDS=("${SERVER_PIDS[@]}")
+  local shapes=("64 1" "16 8" "64 16")
+  [[ $key == d1 ]] && shapes=("1 1" "64 1" "1000 1" "16 8" "64 16")
+  for shape in "${shapes[@]}"; do
+    read -r c p <<<"$shape"
+    run_row "$key" "$key: HAProxy nbthread $threads" "$HAPROXY_PORT" "$c" "$p" 0
+  done
+  [[ $key == d1 ]] && half_rate_row d1 "d1: HAProxy nbthread 1" "$HAPROXY_PORT"
+  stop_pids "$pid"
+}
+wanted d1 && run_haproxy d1 1
+wanted d2 && run_haproxy d2 2
+
+if wanted e; then
+  echo "e: bench straight to one legacy server (no proxy)"
+  TIER_PIDS=()
+  BACKEND_PIDS=("${SERVER_PIDS[0]}")
+  for shape in "64 1" "16 8" "64 16"; do
+    read -r c p <<<"$shape"
+    run_row e "e: one server, no proxy" "$SERVER1_PORT" "$c" "$p" 0
+  done
+fi
+if ((${#SERVER_PIDS[@]} > 0)); then stop_pids "${SERVER_PIDS[@]}"; fi
+ELAPSED=$(($(date +%s) - STARTED_AT))
+
+# --- Report -----------------------------------------------------------------------------------
+
+markdown_table() {
+  echo "| target | conns | in flight | rate | req/s | p50 | p99 | verified | proxy CPU s/100k | proxy RSS MB | backend CPU s/100k | generator CPU s/100k | other load |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"
+  awk -F'\t' '
+    function ms(us) { return us >= 1000 ? sprintf("%.2f ms", us / 1000) : sprintf("%d us", us) }
+    {
+      rate = $5 == 0 ? "closed" : sprintf("%d/s", $5)
+      verified = ($11 == "true" ? "yes" : "**NO**") sprintf(" (%d/%d)", $9, $10)
+      printf "| %s | %d | %d | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s%% |\n",
+        $2, $3, $4, rate, $6, ms($7), ms($8), verified, $12, $13, $14, $15, $16
+    }' "$RESULTS"
+}
+
+targets_table() {
+  awk -F'\t' '
+    function get(key, conns, pipe) { for (i = 1; i <= n; i++) if (k[i] == key && c[i] == conns && p[i] == pipe && r[i] == 0) return q[i]; return 0 }
+    function best(key, pipelined,   i, b) { b = 0; for (i = 1; i <= n; i++) if (k[i] == key && r[i] == 0 && ((pipelined && p[i] > 1) || (!pipelined && p[i] == 1)) && q[i] > b) b = q[i]; return b }
+    function verdict(ok) { return ok ? "met" : "**not met**" }
+    { n++; k[n] = $1; c[n] = $3; p[n] = $4; r[n] = $5; q[n] = $6; p99[n] = $8; rss[n] = $13; lab[n] = $2 }
+    END {
+      print "| goal | measured | |"
+      print "|---|---|---|"
+      cc = get("c", 64, 1); d1 = get("d1", 64, 1)
+      if (cc > 0 && d1 > 0) printf "| c (legacy mode) >= 0.8x HAProxy nbthread 1 req/s at 64 connections | %.0f vs %.0f req/s = %.2fx | %s |\n", cc, d1, cc / d1, verdict(cc / d1 >= 0.8)
+      ap = best("a", 1); an = best("a", 0)
+      if (ap > 0) printf "| a >= 100k verified req/s with pipelining | %.0f req/s (best pipelined row) | %s |\n", ap, verdict(ap >= 100000)
+      if (an > 0) printf "| a >= 50k verified req/s without pipelining | %.0f req/s (best 1-in-flight row) | %s |\n", an, verdict(an >= 50000)
+      bb = best("b", 1); if (best("b", 0) > bb) bb = best("b", 0)
+      if (bb > 0) printf "| b >= 50k req/s | %.0f req/s (best row) | %s |\n", bb, verdict(bb >= 50000)
+      for (i = 1; i <= n; i++) if (k[i] ~ /@50%$/) printf "| p99 <= 2 ms at half of max throughput (%s) | p99 %.2f ms at %d req/s | %s |\n", lab[i], p99[i] / 1000, r[i], verdict(p99[i] <= 2000)
+      for (i = 1; i <= n; i++) if (k[i] == "a-idle") printf "| 10k idle connections in <= 512 MB RSS (%s) | peak RSS %s MB | %s |\n", lab[i], rss[i], verdict(rss[i] <= 512)
+    }' "$RESULTS"
+}
+
+echo
+echo "Results (${DURATION}s per row after ${WARMUP}s warmup; ${ELAPSED}s in all):"
+markdown_table
+if ((!QUICK)); then
+  echo
+  targets_table
+fi
+
+if ((WRITE_DOCS)); then
+  mkdir -p "$(dirname "$DOC")"
+  if [[ ! -f $DOC ]]; then
+    printf '# Benchmarks\n\nRun `bench/compare.sh` (see its `--help`).\n\n%s\n' "$MARKER" >"$DOC"
+  elif ! grep -qF "$MARKER" "$DOC"; then
+    printf '\n%s\n' "$MARKER" >>"$DOC"
+  fi
+  section=$LOG_DIR/section.md
+  {
+    echo
+    echo "## Results $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "Command: \`$COMMAND_LINE\` (${ELAPSED} s in all; ${DURATION} s measured per row after ${WARMUP} s of warmup)."
+    echo
+    echo "Machine: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) memory, Linux $(uname -r)."
+    echo "Java: $(java -version 2>&1 | head -n 2 | tr '\n' ' ' | sed 's/ *$//')."
+    command -v haproxy >/dev/null && echo "HAProxy: $(haproxy -v 2>&1 | head -n 1)."
+    echo "Code: commit $(git rev-parse --short HEAD 2>/dev/null || echo "unknown (no git checkout)") (plus whatever the work tree had uncommitted)."
+    echo
+    echo "JVM flags: proxy \`${PROXY_JAVA_OPTS[*]}\` (idle rows: the heap given), worker \`${WORKER_JAVA_OPTS[*]}\`, server \`${SERVER_JAVA_OPTS[*]}\`, bench \`${BENCH_JAVA_OPTS[*]}\`; otherwise JVM defaults (G1). Every bench run: \`--policies 111\`, 16-byte payloads, 1 selector thread."
+    echo
+    markdown_table
+    echo
+    if [[ -f $LOG_DIR/idle-baseline.txt ]]; then
+      echo "Idle rows: proxy RSS before the 10,000 idle connections: $(awk -F'|' '{ printf "%s%s %.0f MB", sep, $1, $2 / 1024; sep = ", " }' "$LOG_DIR/idle-baseline.txt")."
+      echo
+    fi
+    echo "Against the goals:"
+    echo
+    targets_table
+    for key in ${PROFILES[@]+"${PROFILES[@]}"}; do
+      IFS='|' read -r _ label utime stime < <(grep "^$key|" "$LOG_DIR/profiles.txt")
+      echo
+      echo "### JFR profile: $label, 64 connections x 1, ${PROFILE_SECONDS} s"
+      echo
+      echo "Proxy CPU during the row: $(calc "\"%.1f\", $utime / $CLK_TCK") s user, $(calc "\"%.1f\", $stime / $CLK_TCK") s system (kernel)."
+      echo
+      cat "$LOG_DIR/jfr-$key.md"
+    done
+  } >"$section"
+  # Insert after the marker, keeping everything written by hand above it.
+  awk -v marker="$MARKER" -v section="$section" '
+    { print }
+    $0 == marker && !done { while ((getline line < section) > 0) print line; done = 1 }' "$DOC" >"$DOC.tmp"
+  mv "$DOC.tmp" "$DOC"
+  echo
+  echo "Written to $DOC"
+fi
+
+if ((FAILED_ROWS > 0)); then
+  echo "compare.sh: $FAILED_ROWS row(s) did not verify every reply" >&2
+  exit 1
+fi
+echo "Every reply verified."

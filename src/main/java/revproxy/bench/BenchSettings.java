@@ -1,0 +1,103 @@
+package revproxy.bench;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.List;
+import revproxy.protocol.Packet;
+
+/**
+ * One load-generator run, read once from {@code revproxy.bench} (see application.conf).
+ *
+ * @param requests when positive, send exactly this many requests after the warmup instead of
+ *     running for {@code duration}
+ * @param rate requests per second over all connections (open loop); 0 = closed loop, each
+ *     connection keeps {@code pipeline} requests in flight
+ * @param timeout a reply later than this is a timeout; also how long in-flight requests may drain
+ * @param threads selector threads the connections are spread over
+ * @param idleConnections extra connections that are opened, then send nothing
+ */
+public record BenchSettings(
+    String host,
+    int port,
+    int connections,
+    int pipeline,
+    Duration duration,
+    long requests,
+    double rate,
+    int payloadBytes,
+    List<String> policies,
+    Duration warmup,
+    Duration timeout,
+    Duration connectTimeout,
+    int threads,
+    int idleConnections) {
+
+  /** Largest payload: a request must stay under the proxy's default max-packet-bytes (64 KiB). */
+  public static final int MAX_PAYLOAD_BYTES = 60_000;
+
+  public BenchSettings {
+    policies = List.copyOf(policies);
+    check(port >= 1 && port <= 65535, "--port must be 1-65535, got " + port);
+    check(connections >= 0, "--connections must not be negative, got " + connections);
+    check(
+        connections > 0 || (idleConnections > 0 && requests == 0),
+        "--connections must be at least 1 (0 only with --idle-connections and --duration)");
+    check(pipeline >= 1 && pipeline <= 4096, "--pipeline must be 1-4096, got " + pipeline);
+    check(requests >= 0, "--requests must not be negative, got " + requests);
+    check(
+        !duration.isNegative() && (requests > 0 || !duration.isZero()),
+        "--duration must be positive, got " + duration);
+    check(rate >= 0 && !Double.isNaN(rate) && !Double.isInfinite(rate), "--rate must be >= 0");
+    check(
+        payloadBytes >= 1 && payloadBytes <= MAX_PAYLOAD_BYTES,
+        "--payload-bytes must be 1-" + MAX_PAYLOAD_BYTES + ", got " + payloadBytes);
+    check(!policies.isEmpty(), "--policies needs at least one policy id");
+    for (String policy : policies) {
+      check(
+          Packet.NAME.matcher(policy).matches(),
+          "a policy id is 1-64 characters of A-Z a-z 0-9 . _ -, got \"" + policy + "\"");
+    }
+    check(!warmup.isNegative(), "--warmup must not be negative, got " + warmup);
+    check(!timeout.isNegative() && !timeout.isZero(), "--timeout must be positive");
+    check(
+        !connectTimeout.isNegative() && !connectTimeout.isZero(),
+        "revproxy.bench.connect-timeout must be positive");
+    check(threads >= 1 && threads <= 64, "--threads must be 1-64, got " + threads);
+    check(idleConnections >= 0, "--idle-connections must not be negative");
+  }
+
+  public static BenchSettings fromConfig(Config config) {
+    Config bench = config.getConfig("revproxy.bench");
+    int connections = bench.getInt("connections");
+    return new BenchSettings(
+        bench.getString("host"),
+        bench.getInt("port"),
+        connections,
+        bench.getInt("pipeline"),
+        bench.getDuration("duration"),
+        bench.getLong("requests"),
+        bench.getDouble("rate"),
+        bench.getInt("payload-bytes"),
+        bench.getStringList("policies"),
+        bench.getDuration("warmup"),
+        bench.getDuration("timeout"),
+        bench.getDuration("connect-timeout"),
+        // More threads than connections would have nothing to do.
+        Math.min(bench.getInt("threads"), Math.max(connections, 1)),
+        bench.getInt("idle-connections"));
+  }
+
+  public boolean openLoop() {
+    return rate > 0;
+  }
+
+  public boolean byRequestCount() {
+    return requests > 0;
+  }
+
+  private static void check(boolean condition, String message) {
+    if (!condition) {
+      throw new IllegalArgumentException(message);
+    }
+  }
+}

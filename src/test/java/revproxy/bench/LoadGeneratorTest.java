@@ -1,0 +1,242 @@
+package revproxy.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.stream.javadsl.Flow;
+import akka.stream.javadsl.Sink;
+import akka.stream.javadsl.Tcp;
+import akka.util.ByteString;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import revproxy.Main;
+import revproxy.TestConfigs;
+import revproxy.protocol.ErrorCode;
+import revproxy.protocol.Packet;
+import revproxy.protocol.PacketCodec;
+import revproxy.protocol.PacketFraming;
+import revproxy.protocol.PayloadHash;
+import revproxy.server.HashServer;
+
+/**
+ * The `bench` role end to end, through the command line: against the real `server` backend every
+ * reply verifies; against servers that answer wrongly every request is counted as what it got.
+ */
+class LoadGeneratorTest {
+
+  static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.local());
+  static final ObjectMapper JSON = new ObjectMapper();
+  static int hashServerPort;
+  static int wrongHashPort;
+  static int errorPort;
+
+  @BeforeAll
+  static void start() throws Exception {
+    hashServerPort =
+        HashServer.bind(testKit.system(), "127.0.0.1", 0, "100", 65536)
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS)
+            .localAddress()
+            .getPort();
+    // Right type and destid, hash of something else.
+    wrongHashPort =
+        fakeServer(
+            request ->
+                new Packet.Reply("666", request.srcid(), PayloadHash.sha1Hex(request.payload() + "x")));
+    errorPort =
+        fakeServer(
+            request ->
+                Packet.Error.of(
+                    request.srcid(), ErrorCode.NO_WORKER_FOR_POLICY, "no worker serves it"));
+  }
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  /** A server of the wire protocol that answers each request with {@code answer}. */
+  private static int fakeServer(Function<Packet.Request, Packet> answer) throws Exception {
+    Flow<ByteString, ByteString, ?> flow =
+        Flow.of(ByteString.class)
+            .via(PacketFraming.flow(65536))
+            .map(frame -> PacketCodec.encode(answer.apply((Packet.Request) PacketCodec.decodeRequest(frame))));
+    InetSocketAddress address =
+        Tcp.get(testKit.system())
+            .bind("127.0.0.1", 0)
+            .to(Sink.foreach(connection -> connection.handleWith(flow, testKit.system())))
+            .run(testKit.system())
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS)
+            .localAddress();
+    return address.getPort();
+  }
+
+  private record Run(int exitCode, JsonNode json, String out, String err) {}
+
+  private static Run bench(String... options) throws Exception {
+    List<String> args = new ArrayList<>(List.of("bench", "--json"));
+    args.addAll(List.of(options));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine commandLine = Main.commandLine();
+    commandLine.setOut(new PrintWriter(out, true));
+    commandLine.setErr(new PrintWriter(err, true));
+    int exitCode = commandLine.execute(args.toArray(String[]::new));
+    JsonNode json = exitCode == 2 ? null : JSON.readTree(out.toString());
+    return new Run(exitCode, json, out.toString(), err.toString());
+  }
+
+  @Test
+  void everyReplyOfTheHashServerVerifies() throws Exception {
+    Run run =
+        bench(
+            "--port", "" + hashServerPort,
+            "--requests", "2000",
+            "--connections", "4",
+            "--pipeline", "4",
+            "--warmup", "0s");
+    JsonNode json = run.json();
+    assertEquals(0, run.exitCode(), run.out());
+    assertEquals(2000, json.get("requests").asLong());
+    assertEquals(2000, json.get("ok").asLong());
+    assertEquals(0, json.get("wrong").asLong());
+    assertEquals(0, json.get("error_count").asLong());
+    assertEquals(0, json.get("timeouts").asLong());
+    assertEquals(0, json.get("lost").asLong());
+    assertEquals(0, json.get("connection_errors").asLong());
+    assertEquals(0, json.get("malformed").asLong());
+    assertEquals(2000, json.get("latency_us").get("count").asLong());
+    assertTrue(json.get("passed").asBoolean());
+  }
+
+  @Test
+  void aServerAnsweringWrongHashesFailsEveryRequest() throws Exception {
+    Run run =
+        bench(
+            "--port", "" + wrongHashPort,
+            "--requests", "2000",
+            "--connections", "4",
+            "--pipeline", "4",
+            "--warmup", "0s");
+    JsonNode json = run.json();
+    assertEquals(1, run.exitCode(), run.out());
+    assertEquals(2000, json.get("requests").asLong());
+    assertEquals(2000, json.get("wrong").asLong());
+    assertEquals(0, json.get("ok").asLong());
+    assertEquals(0, json.get("error_count").asLong());
+    assertEquals(0, json.get("timeouts").asLong());
+    assertTrue(json.get("problems").get(0).asText().startsWith("wrong reply to "), run.out());
+    assertTrue(!json.get("passed").asBoolean());
+  }
+
+  @Test
+  void errorRepliesAreCountedByCode() throws Exception {
+    Run run = bench("--port", "" + errorPort, "--requests", "300", "-c", "3", "-p", "2", "--warmup", "0s");
+    JsonNode json = run.json();
+    assertEquals(1, run.exitCode(), run.out());
+    assertEquals(300, json.get("error_count").asLong());
+    assertEquals(300, json.get("errors").get("no_worker_for_policy").asLong());
+    assertEquals(0, json.get("ok").asLong());
+    assertEquals(0, json.get("wrong").asLong());
+  }
+
+  @Test
+  void openLoopSendsExactlyTheRequestedCountAtTheRate() throws Exception {
+    Run run =
+        bench(
+            "--port", "" + hashServerPort,
+            "--rate", "4000",
+            "--requests", "2000",
+            "--connections", "4",
+            "--pipeline", "4",
+            "--warmup", "0s");
+    JsonNode json = run.json();
+    assertEquals(0, run.exitCode(), run.out());
+    assertEquals("open", json.get("mode").asText());
+    assertEquals(2000, json.get("ok").asLong());
+    // 2000 requests at 4000/s are scheduled over half a second.
+    assertTrue(json.get("window_s").asDouble() >= 0.45, run.out());
+  }
+
+  @Test
+  void warmupRequestsAreCheckedButNotCounted() throws Exception {
+    Run run =
+        bench(
+            "--port", "" + hashServerPort,
+            "--requests", "500",
+            "--connections", "2",
+            "--pipeline", "2",
+            "--warmup", "300ms");
+    JsonNode json = run.json();
+    assertEquals(0, run.exitCode(), run.out());
+    assertEquals(500, json.get("ok").asLong());
+    assertTrue(json.get("warmup").get("requests").asLong() > 0, run.out());
+    assertEquals(json.get("warmup").get("requests").asLong(), json.get("warmup").get("ok").asLong());
+    assertEquals(
+        500 + json.get("warmup").get("requests").asLong(), json.get("total_requests").asLong());
+  }
+
+  @Test
+  void idleConnectionsStayOpenBesideTheLoad() throws Exception {
+    Run run =
+        bench(
+            "--port", "" + hashServerPort,
+            "--duration", "1s",
+            "--warmup", "0s",
+            "--connections", "2",
+            "--idle-connections", "200");
+    JsonNode json = run.json();
+    assertEquals(0, run.exitCode(), run.out());
+    assertEquals(200, json.get("idle_connections").get("open").asInt());
+    assertEquals(0, json.get("idle_connections").get("failed").asInt());
+    assertTrue(json.get("ok").asLong() > 0);
+  }
+
+  @Test
+  void anUnreachableServerIsAFailureWithinTheTimeout() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    long start = System.nanoTime();
+    Run run = bench("--port", "" + closedPort, "--requests", "10", "--timeout", "1s", "--warmup", "0s", "-c", "2");
+    JsonNode json = run.json();
+    assertEquals(1, run.exitCode(), run.out());
+    assertTrue(json.get("connection_errors").asLong() >= 2, run.out());
+    assertEquals(0, json.get("ok").asLong());
+    assertTrue(json.get("stalled").asBoolean(), run.out());
+    assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15));
+  }
+
+  @Test
+  void badOptionsAreExitStatusTwoWithAMessage() throws Exception {
+    Run zeroPipeline = bench("--pipeline", "0", "--requests", "1");
+    assertEquals(2, zeroPipeline.exitCode());
+    assertTrue(zeroPipeline.err().contains("--pipeline must be 1-4096, got 0"), zeroPipeline.err());
+
+    Run both = bench("--duration", "1s", "--requests", "5");
+    assertEquals(2, both.exitCode());
+    assertTrue(both.err().contains("not both"), both.err());
+
+    Run badPolicy = bench("--policies", "111,no way", "--requests", "1");
+    assertEquals(2, badPolicy.exitCode());
+    assertTrue(badPolicy.err().contains("\"no way\""), badPolicy.err());
+
+    Run badDuration = bench("--duration", "soon");
+    assertEquals(2, badDuration.exitCode());
+  }
+}
