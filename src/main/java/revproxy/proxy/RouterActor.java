@@ -4,6 +4,7 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.Routers;
@@ -19,6 +20,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.Executor;
 import revproxy.protocol.ErrorCode;
 import revproxy.worker.HashWorker;
 
@@ -34,12 +36,14 @@ import revproxy.worker.HashWorker;
  * HashWorker.Unavailable}, is retried (hashing is idempotent), at most {@code max-attempts} times
  * within {@code request-timeout}. A retry cannot go through the group router, which does not say
  * which routee it picked: this actor sends it straight to the next routee of its own listing that
- * the request has not tried. A routee whose direct attempts fail {@code eject-after-failures} times
- * in a row is ejected for {@code ejection-time}: while a policy has an ejected routee, its first
+ * the request has not tried. A routee whose direct attempts time out {@code eject-after-failures}
+ * times in a row is ejected for {@code ejection-time}: while a policy has an ejected routee, its first
  * attempts too are sent directly, skipping it. So a crashed node's workers stop getting traffic
  * after a few failed attempts, before the cluster even marks the node unreachable.
  */
 public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
+
+  private static final Executor SAME_THREAD = Runnable::run;
 
   public interface Command {}
 
@@ -258,13 +262,21 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     Attempt sent = withTarget(attempt, target);
     Duration timeout =
         Duration.ofNanos(Math.min(attemptTimeout.toNanos(), attempt.deadlineNanos() - now));
-    getContext()
-        .ask(
-            HashWorker.Reply.class,
+    // Not getContext().ask: in Akka 2.6 its Java API completes through whenComplete on a Scala
+    // future, which on 2 cores starts a thread per request. The reply is told to this actor on
+    // the thread that completes the ask.
+    ActorRef<Command> self = getContext().getSelf();
+    AskPattern.<HashWorker.Command, HashWorker.Reply>ask(
             destination,
-            timeout,
             workerReplyTo -> new HashWorker.Hash(route.srcid(), route.payload(), workerReplyTo),
-            (reply, failure) -> new AttemptEnded(sent, reply));
+            timeout,
+            getContext().getSystem().scheduler())
+        .handleAsync(
+            (reply, failure) -> {
+              self.tell(new AttemptEnded(sent, reply));
+              return null;
+            },
+            SAME_THREAD);
   }
 
   private static Attempt withTarget(Attempt attempt, ActorRef<HashWorker.Command> target) {
@@ -313,7 +325,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       replyTo.tell(new Served(hashed.workerId(), hashed.payloadHash()));
       return this;
     }
-    if (attempt.target() != null) {
+    // Only silence counts against a routee: "unavailable" comes from a backend that is busy, or
+    // down and about to leave the listing by itself, and neither is a reason to eject it.
+    if (attempt.target() != null && ended.reply() == null) {
       countFailure(policy, attempt.target());
     }
     boolean timeLeft = attempt.deadlineNanos() - System.nanoTime() > 0;
