@@ -120,7 +120,8 @@ public final class ServerCommand implements Callable<Integer> {
     }
     int port = binding.localAddress().getPort();
     try {
-      HashServer.registerWithRetries(system, new Packet.Registration(id, policy, port), settings)
+      HashServer.registerWithRetries(
+              system, new Packet.Registration(id, policy, port, settings.connections()), settings)
           .toCompletableFuture()
           .get();
     } catch (ExecutionException e) {

@@ -39,7 +39,8 @@ import revproxy.worker.HashWorker;
  *
  * <p>The original server registers before it listens, serves one connection at a time and breaks
  * when two messages arrive in one read. So this actor connects in the background with backoff,
- * keeps {@code connections-per-backend} persistent connections with exactly one request in flight
+ * keeps persistent connections ({@code connections-per-backend}, or as many as the server says it
+ * serves at once, up to {@code max-connections-per-backend}) with exactly one request in flight
  * on each, and is in the receptionist only while at least one connection is up. A request it
  * cannot serve (down, busy, no reply in time) is answered {@link HashWorker.Unavailable}, and the
  * router tries the next routee. A connection whose reply is late is closed, since a late reply
@@ -107,11 +108,17 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     this.address = new InetSocketAddress(host, registration.listenPort());
     this.settings = settings;
     this.key = HashWorker.serviceKey(policyId);
-    this.slots = new Slot[settings.connectionsPerBackend()];
+    this.slots = new Slot[connections(registration, settings)];
     for (int i = 0; i < slots.length; i++) {
       slots[i] = new Slot(i, settings.reconnectMinBackoff());
       connect(slots[i]);
     }
+  }
+
+  private static int connections(Packet.Registration registration, LegacySettings settings) {
+    return registration.connections() > 1
+        ? Math.min(registration.connections(), settings.maxConnectionsPerBackend())
+        : settings.connectionsPerBackend();
   }
 
   @Override

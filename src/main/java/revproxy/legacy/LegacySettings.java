@@ -6,6 +6,7 @@ import java.time.Duration;
 /** How the proxy talks to legacy TCP servers, read once from {@code revproxy.legacy}. */
 public record LegacySettings(
     int connectionsPerBackend,
+    int maxConnectionsPerBackend,
     Duration connectTimeout,
     Duration replyTimeout,
     Duration reconnectMinBackoff,
@@ -17,6 +18,7 @@ public record LegacySettings(
     Config legacy = config.getConfig("revproxy.legacy");
     return new LegacySettings(
         legacy.getInt("connections-per-backend"),
+        legacy.getInt("max-connections-per-backend"),
         legacy.getDuration("connect-timeout"),
         legacy.getDuration("reply-timeout"),
         legacy.getDuration("reconnect-min-backoff"),

@@ -21,7 +21,17 @@ public sealed interface Packet {
    * Type "1": a legacy TCP server announces that it serves {@code policyId} on {@code listenPort}
    * of the host it connects from (note the original's other spelling, {@code privPolyId}).
    */
-  record Registration(String serverId, String policyId, int listenPort) implements Packet {}
+  record Registration(String serverId, String policyId, int listenPort, int connections)
+      implements Packet {
+
+    /**
+     * A server that does not say how many connections it serves at once (the original serves
+     * one at a time) gets one.
+     */
+    public Registration(String serverId, String policyId, int listenPort) {
+      this(serverId, policyId, listenPort, 1);
+    }
+  }
 
   /** Type "2": worker {@code workerId} answers client {@code destId} with the payload's SHA-1 hex. */
   record Reply(String workerId, String destId, String payloadHash) implements Packet {}

@@ -115,6 +115,9 @@ public final class PacketCodec {
       appendString(out, registration.policyId());
       out.append(", \"listenport\": ");
       appendString(out, Integer.toString(registration.listenPort()));
+      if (registration.connections() > 1) {
+        out.append(", \"connections\": ").append(registration.connections());
+      }
     } else if (packet instanceof Packet.Error error) {
       out.append("{\"type\": \"3\", \"destid\": ");
       appendString(out, error.destId());
@@ -189,6 +192,7 @@ public final class PacketCodec {
     private String serverId;
     private String registeredPolicyId;
     private String listenPort;
+    private String connections;
     private String code;
     private String message;
     private String firstProblem;
@@ -204,6 +208,7 @@ public final class PacketCodec {
         case "id" -> serverId = scalar(name, parser);
         case "privPolyId" -> registeredPolicyId = scalar(name, parser);
         case "listenport" -> listenPort = scalar(name, parser);
+        case "connections" -> connections = scalar(name, parser);
         case "payload" -> payload = text(name, parser);
         case "code" -> code = text(name, parser);
         case "message" -> message = text(name, parser);
@@ -314,7 +319,14 @@ public final class PacketCodec {
       if (port < 1 || port > 65535) {
         return error(ErrorCode.INVALID_FIELD, "field \"listenport\" must be a port, 1-65535");
       }
-      return new Packet.Registration(serverId, registeredPolicyId, port);
+      int concurrent = 1;
+      if (connections != null) {
+        concurrent = connections.matches("[0-9]{1,4}") ? Integer.parseInt(connections) : 0;
+        if (concurrent < 1) {
+          return error(ErrorCode.INVALID_FIELD, "field \"connections\" must be 1-9999");
+        }
+      }
+      return new Packet.Registration(serverId, registeredPolicyId, port, concurrent);
     }
 
     private Packet toReply() {

@@ -29,11 +29,18 @@ final class FakeLegacyServer implements AutoCloseable {
   final AtomicInteger connections = new AtomicInteger();
   private final ServerSocket socket;
   private final Mode mode;
+  private final boolean concurrent;
   private final Thread thread;
 
   FakeLegacyServer(String id, int port, Mode mode) throws IOException {
+    this(id, port, mode, false);
+  }
+
+  /** {@code concurrent}: serve each connection on its own thread (unlike the original). */
+  FakeLegacyServer(String id, int port, Mode mode, boolean concurrent) throws IOException {
     this.id = id;
     this.mode = mode;
+    this.concurrent = concurrent;
     this.socket = new ServerSocket();
     // Tests bring a "restarted" server back on the same port at once.
     socket.setReuseAddress(true);
@@ -46,29 +53,44 @@ final class FakeLegacyServer implements AutoCloseable {
 
   private void serve() {
     while (!socket.isClosed()) {
-      try (Socket connection = socket.accept()) {
+      try {
+        Socket connection = socket.accept();
         connections.incrementAndGet();
-        InputStream in = connection.getInputStream();
-        byte[] buffer = new byte[2048];
-        int n;
-        while ((n = in.read(buffer)) > 0) {
-          String read = new String(buffer, 0, n, java.nio.charset.StandardCharsets.UTF_8);
-          reads.add(read);
-          if (mode == Mode.HANG_UP) {
-            break;
-          } else if (mode == Mode.ANSWER) {
-            Packet.Request request = (Packet.Request) PacketCodec.decode(ByteString.fromString(read));
-            connection
-                .getOutputStream()
-                .write(
-                    PacketCodec.encode(
-                            new Packet.Reply(id, request.srcid(), PayloadHash.sha1Hex(request.payload())))
-                        .toArray());
-          }
+        if (concurrent) {
+          Thread handler = new Thread(() -> handle(connection), "fake-legacy-" + id + "-conn");
+          handler.setDaemon(true);
+          handler.start();
+        } else {
+          handle(connection);
         }
       } catch (IOException closed) {
         // the server socket was closed: stop
       }
+    }
+  }
+
+  private void handle(Socket socket) {
+    try (Socket connection = socket) {
+      InputStream in = connection.getInputStream();
+      byte[] buffer = new byte[2048];
+      int n;
+      while ((n = in.read(buffer)) > 0) {
+        String read = new String(buffer, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+        reads.add(read);
+        if (mode == Mode.HANG_UP) {
+          break;
+        } else if (mode == Mode.ANSWER) {
+          Packet.Request request = (Packet.Request) PacketCodec.decode(ByteString.fromString(read));
+          connection
+              .getOutputStream()
+              .write(
+                  PacketCodec.encode(
+                          new Packet.Reply(id, request.srcid(), PayloadHash.sha1Hex(request.payload())))
+                      .toArray());
+        }
+      }
+    } catch (IOException closed) {
+      // the peer went away
     }
   }
 

@@ -25,6 +25,7 @@ class LegacyBackendTest {
   static final LegacySettings SETTINGS =
       new LegacySettings(
           1,
+          3,
           Duration.ofMillis(500),
           Duration.ofMillis(300),
           Duration.ofMillis(50),
@@ -160,6 +161,25 @@ class LegacyBackendTest {
           Duration.ofSeconds(3),
           () -> {
             assertEquals(2, mute.connections.get());
+            return null;
+          });
+    }
+  }
+
+  @Test
+  void aServerThatAnnouncesConnectionsGetsThatManyUpToTheCap() throws Exception {
+    try (FakeLegacyServer server =
+        new FakeLegacyServer("700", 0, FakeLegacyServer.Mode.ANSWER, true)) {
+      // It asks for 8; the cap in these settings is 3.
+      testKit.spawn(
+          LegacyBackend.create(
+              new Packet.Registration("700", "lb-many", server.port, 8), "127.0.0.1", SETTINGS));
+      awaitRoutees("lb-many", 1);
+      TestProbe<Void> waiter = testKit.createTestProbe();
+      waiter.awaitAssert(
+          Duration.ofSeconds(3),
+          () -> {
+            assertEquals(3, server.connections.get());
             return null;
           });
     }

@@ -345,6 +345,19 @@ class PacketCodecTest {
   }
 
   @Test
+  void registrationMayAnnounceHowManyConnectionsTheServerServes() {
+    assertEquals(
+        new Packet.Registration("100", "111", 2105, 32),
+        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"connections\": 32}"));
+    assertEquals(
+        "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"connections\": 32}",
+        PacketCodec.encode(new Packet.Registration("100", "111", 2105, 32)).utf8String());
+    assertEquals(
+        new Packet.Error(null, "invalid_field", "field \"connections\" must be 1-9999"),
+        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"connections\": 0}"));
+  }
+
+  @Test
   void registrationEncodesExactlyAsTheOriginalServerSendsIt() {
     // python3: json.dumps({"type": "1", "id": "100", "privPolyId": "111", "listenport": "2105"})
     assertEquals(

@@ -311,6 +311,7 @@ class HashServerTest {
         "127.0.0.1",
         proxyPort,
         65536,
+        1,
         attempts,
         Duration.ofMillis(100),
         Duration.ofMillis(400),
