@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import revproxy.Routees;
 import revproxy.TestConfigs;
 import revproxy.protocol.PayloadHash;
 import revproxy.proxy.ProxySettings;
@@ -54,24 +55,6 @@ class ClusterFaultToleranceTest {
     Cluster.get(node.system()).manager().tell(Join.create(seed));
   }
 
-  private static void awaitRoutees(ActorTestKit proxy, String policy, int count) {
-    TestProbe<Receptionist.Listing> probe = proxy.createTestProbe();
-    probe.awaitAssert(
-        Duration.ofSeconds(30),
-        () -> {
-          proxy
-              .system()
-              .receptionist()
-              .tell(Receptionist.find(revproxy.worker.HashWorker.serviceKey(policy), probe.getRef()));
-          assertEquals(
-              count,
-              probe
-                  .receiveMessage()
-                  .getServiceInstances(revproxy.worker.HashWorker.serviceKey(policy))
-                  .size());
-          return null;
-        });
-  }
 
   /** Proxy node plus worker nodes A (worker a) and B (worker b), both serving policy "ft". */
   private List<ActorTestKit> cluster(Config nodeBExtra) {
@@ -95,7 +78,7 @@ class ClusterFaultToleranceTest {
           }
           return null;
         });
-    awaitRoutees(proxy, "ft", 2);
+    Routees.await(proxy, "ft", 2);
     return List.of(proxy, a, b);
   }
 

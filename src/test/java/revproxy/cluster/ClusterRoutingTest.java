@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import revproxy.Routees;
 import revproxy.TestConfigs;
 import revproxy.client.ClientSettings;
 import revproxy.client.Exchange;
@@ -65,8 +66,8 @@ class ClusterRoutingTest {
     nodeA.spawn(HashWorker.create("200", "222"), "worker-200");
     nodeB.spawn(HashWorker.create("300", "111"), "worker-300");
     nodeB.spawn(HashWorker.create("400", "222"), "worker-400");
-    awaitWorkersSeenByProxyNode("111", 2);
-    awaitWorkersSeenByProxyNode("222", 2);
+    Routees.await(proxyNode, "111", 2);
+    Routees.await(proxyNode, "222", 2);
     router =
         proxyNode.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(5))));
   }
@@ -78,21 +79,6 @@ class ClusterRoutingTest {
     proxyNode.shutdownTestKit();
   }
 
-  private static void awaitWorkersSeenByProxyNode(String policy, int count) {
-    TestProbe<Receptionist.Listing> probe = proxyNode.createTestProbe();
-    probe.awaitAssert(
-        Duration.ofSeconds(20),
-        () -> {
-          proxyNode
-              .system()
-              .receptionist()
-              .tell(Receptionist.find(HashWorker.serviceKey(policy), probe.getRef()));
-          assertEquals(
-              count,
-              probe.receiveMessage().getServiceInstances(HashWorker.serviceKey(policy)).size());
-          return null;
-        });
-  }
 
   private static List<String> servedBy(String policy, int n) {
     List<String> workers = new ArrayList<>();

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import revproxy.Routees;
 import revproxy.TestConfigs;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
@@ -49,21 +50,6 @@ class LegacyBackendTest {
         LegacyBackend.create(new Packet.Registration(id, policy, port), "127.0.0.1", SETTINGS));
   }
 
-  private static void awaitRoutees(String policy, int count) {
-    TestProbe<Receptionist.Listing> probe = testKit.createTestProbe();
-    probe.awaitAssert(
-        Duration.ofSeconds(5),
-        () -> {
-          testKit
-              .system()
-              .receptionist()
-              .tell(Receptionist.find(HashWorker.serviceKey(policy), probe.getRef()));
-          assertEquals(
-              count,
-              probe.receiveMessage().getServiceInstances(HashWorker.serviceKey(policy)).size());
-          return null;
-        });
-  }
 
   private static HashWorker.Reply hash(ActorRef<HashWorker.Command> backend, String payload) {
     TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
@@ -76,14 +62,14 @@ class LegacyBackendTest {
     int port = freePort();
     ActorRef<HashWorker.Command> backend = backend("100", "lb-late", port);
     // Nobody listens yet: the backend is not a routee, and says so if asked anyway.
-    awaitRoutees("lb-late", 0);
+    Routees.await(testKit, "lb-late", 0);
     assertEquals(
         HashWorker.Unavailable.class, hash(backend, "early").getClass(), "not connected yet");
     // Let it fail to connect many times over (backoff 50-200 ms), as while server.py starts up.
     Thread.sleep(1500);
 
     try (FakeLegacyServer server = new FakeLegacyServer("100", port, FakeLegacyServer.Mode.ANSWER)) {
-      awaitRoutees("lb-late", 1);
+      Routees.await(testKit, "lb-late", 1);
       assertEquals(new HashWorker.Hashed("100", PayloadHash.sha1Hex("xyz1")), hash(backend, "xyz1"));
       assertEquals(1, server.connections.get());
     }
@@ -94,7 +80,7 @@ class LegacyBackendTest {
     try (FakeLegacyServer server =
         new FakeLegacyServer("200", 0, FakeLegacyServer.Mode.ANSWER)) {
       ActorRef<HashWorker.Command> backend = backend("200", "lb-one", server.port);
-      awaitRoutees("lb-one", 1);
+      Routees.await(testKit, "lb-one", 1);
       TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
       // One in flight plus max-queued-per-backend (16) waiting: all accepted, none dropped.
       for (int i = 0; i < 17; i++) {
@@ -118,7 +104,7 @@ class LegacyBackendTest {
   void requestsBeyondTheQueueAreHandedBackAtOnce() throws Exception {
     try (FakeLegacyServer stuck = new FakeLegacyServer("210", 0, FakeLegacyServer.Mode.IGNORE)) {
       ActorRef<HashWorker.Command> backend = backend("210", "lb-busy", stuck.port);
-      awaitRoutees("lb-busy", 1);
+      Routees.await(testKit, "lb-busy", 1);
       TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
       // One in flight (never answered) and 16 queued; the 18th cannot wait.
       for (int i = 0; i < 18; i++) {
@@ -136,14 +122,14 @@ class LegacyBackendTest {
     try (FakeLegacyServer dying = new FakeLegacyServer("300", 0, FakeLegacyServer.Mode.HANG_UP)) {
       port = dying.port;
       backend = backend("300", "lb-dies", port);
-      awaitRoutees("lb-dies", 1);
+      Routees.await(testKit, "lb-dies", 1);
       HashWorker.Reply reply = hash(backend, "lost?");
       assertTrue(reply instanceof HashWorker.Unavailable, reply.toString());
     }
-    awaitRoutees("lb-dies", 0);
+    Routees.await(testKit, "lb-dies", 0);
 
     try (FakeLegacyServer back = new FakeLegacyServer("300", port, FakeLegacyServer.Mode.ANSWER)) {
-      awaitRoutees("lb-dies", 1);
+      Routees.await(testKit, "lb-dies", 1);
       assertEquals(new HashWorker.Hashed("300", PayloadHash.sha1Hex("again")), hash(backend, "again"));
     }
   }
@@ -152,7 +138,7 @@ class LegacyBackendTest {
   void serverThatNeverAnswersTimesOutAndTheConnectionIsReplaced() throws Exception {
     try (FakeLegacyServer mute = new FakeLegacyServer("400", 0, FakeLegacyServer.Mode.IGNORE)) {
       ActorRef<HashWorker.Command> backend = backend("400", "lb-mute", mute.port);
-      awaitRoutees("lb-mute", 1);
+      Routees.await(testKit, "lb-mute", 1);
       assertEquals(
           new HashWorker.Unavailable("400", "no reply within 300 ms"), hash(backend, "silence"));
       // A late reply could be taken for the next request's: the connection is closed and reopened.
@@ -174,7 +160,7 @@ class LegacyBackendTest {
       testKit.spawn(
           LegacyBackend.create(
               new Packet.Registration("700", "lb-many", server.port, 8), "127.0.0.1", SETTINGS));
-      awaitRoutees("lb-many", 1);
+      Routees.await(testKit, "lb-many", 1);
       TestProbe<Void> waiter = testKit.createTestProbe();
       waiter.awaitAssert(
           Duration.ofSeconds(3),
@@ -194,10 +180,10 @@ class LegacyBackendTest {
     try (FakeLegacyServer server = new FakeLegacyServer("600", 0, FakeLegacyServer.Mode.ANSWER)) {
       Packet.Registration moved = new Packet.Registration("600", "lb-reg", server.port);
       registry.tell(new LegacyRegistry.Register(moved, "127.0.0.1"));
-      awaitRoutees("lb-reg", 1);
+      Routees.await(testKit, "lb-reg", 1);
       // The same registration again changes nothing: still one routee, one connection.
       registry.tell(new LegacyRegistry.Register(moved, "127.0.0.1"));
-      awaitRoutees("lb-reg", 1);
+      Routees.await(testKit, "lb-reg", 1);
       assertEquals(1, server.connections.get());
     }
   }

@@ -37,6 +37,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import revproxy.Routees;
 import revproxy.TestConfigs;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.protocol.CodecFuzzTest;
@@ -89,8 +90,8 @@ class ProxyFuzzTest {
     testKit.spawn(HashWorker.create("200", "222"));
     testKit.spawn(HashWorker.create("300", "111"));
     testKit.spawn(HashWorker.create("400", "222"));
-    awaitWorkers("111", 2);
-    awaitWorkers("222", 2);
+    Routees.await(testKit, "111", 2);
+    Routees.await(testKit, "222", 2);
     // Room for every random policy name the corpus asks for: all get no_worker_for_policy.
     ProxySettings settings =
         TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(5), LIMIT, 100_000);
@@ -109,20 +110,6 @@ class ProxyFuzzTest {
     testKit.shutdownTestKit();
   }
 
-  private static void awaitWorkers(String policy, int count) {
-    TestProbe<Receptionist.Listing> probe = testKit.createTestProbe();
-    probe.awaitAssert(
-        () -> {
-          testKit
-              .system()
-              .receptionist()
-              .tell(Receptionist.find(HashWorker.serviceKey(policy), probe.getRef()));
-          assertEquals(
-              count,
-              probe.receiveMessage().getServiceInstances(HashWorker.serviceKey(policy)).size());
-          return null;
-        });
-  }
 
   @Test
   void fuzzedConnectionsGetExactRepliesInOrderAndNeverDisturbAGoodConnection() throws Exception {

@@ -30,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import revproxy.Routees;
 import revproxy.TestConfigs;
 import revproxy.client.ClientSettings;
 import revproxy.client.Exchange;
@@ -54,8 +55,8 @@ class ProxyServerEndToEndTest {
     testKit.spawn(HashWorker.create("200", "222"));
     testKit.spawn(HashWorker.create("300", "111"));
     testKit.spawn(HashWorker.create("400", "222"));
-    awaitWorkers("111", 2);
-    awaitWorkers("222", 2);
+    Routees.await(testKit, "111", 2);
+    Routees.await(testKit, "222", 2);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(5))));
     legacyServers = testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings()));
@@ -77,20 +78,6 @@ class ProxyServerEndToEndTest {
         .localAddress();
   }
 
-  private static void awaitWorkers(String policy, int count) {
-    TestProbe<Receptionist.Listing> probe = testKit.createTestProbe();
-    probe.awaitAssert(
-        () -> {
-          testKit
-              .system()
-              .receptionist()
-              .tell(Receptionist.find(HashWorker.serviceKey(policy), probe.getRef()));
-          assertEquals(
-              count,
-              probe.receiveMessage().getServiceInstances(HashWorker.serviceKey(policy)).size());
-          return null;
-        });
-  }
 
   private static Socket connect(InetSocketAddress address) throws IOException {
     Socket socket = new Socket(address.getAddress(), address.getPort());

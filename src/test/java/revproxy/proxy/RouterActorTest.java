@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import revproxy.Routees;
 import revproxy.TestConfigs;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.PayloadHash;
@@ -35,21 +36,6 @@ class RouterActorTest {
     return testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(3))));
   }
 
-  /** Blocks until the receptionist lists exactly {@code count} workers for the policy. */
-  private static void awaitWorkers(String policy, int count) {
-    TestProbe<Receptionist.Listing> probe = testKit.createTestProbe();
-    probe.awaitAssert(
-        () -> {
-          testKit
-              .system()
-              .receptionist()
-              .tell(Receptionist.find(HashWorker.serviceKey(policy), probe.getRef()));
-          assertEquals(
-              count,
-              probe.receiveMessage().getServiceInstances(HashWorker.serviceKey(policy)).size());
-          return null;
-        });
-  }
 
   /** Routes one request and returns the reply. */
   private static RouterActor.Reply route(
@@ -82,7 +68,7 @@ class RouterActorTest {
   void roundRobinAlternatesOverTwoWorkers() {
     testKit.spawn(HashWorker.create("a", "rr2"));
     testKit.spawn(HashWorker.create("b", "rr2"));
-    awaitWorkers("rr2", 2);
+    Routees.await(testKit, "rr2", 2);
     List<String> workers = servedBy(router(), "rr2", 8);
     assertStrictRotation(workers, 2);
     assertEquals(Set.of("a", "b"), new TreeSet<>(workers));
@@ -93,7 +79,7 @@ class RouterActorTest {
     testKit.spawn(HashWorker.create("a", "rr3"));
     testKit.spawn(HashWorker.create("b", "rr3"));
     testKit.spawn(HashWorker.create("c", "rr3"));
-    awaitWorkers("rr3", 3);
+    Routees.await(testKit, "rr3", 3);
     List<String> workers = servedBy(router(), "rr3", 9);
     assertStrictRotation(workers, 3);
     assertEquals(Set.of("a", "b", "c"), new TreeSet<>(workers));
@@ -104,8 +90,8 @@ class RouterActorTest {
     testKit.spawn(HashWorker.create("x1", "iso-x"));
     testKit.spawn(HashWorker.create("x2", "iso-x"));
     testKit.spawn(HashWorker.create("y1", "iso-y"));
-    awaitWorkers("iso-x", 2);
-    awaitWorkers("iso-y", 1);
+    Routees.await(testKit, "iso-x", 2);
+    Routees.await(testKit, "iso-y", 1);
     ActorRef<RouterActor.Command> router = router();
     List<String> xWorkers = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
@@ -137,12 +123,12 @@ class RouterActorTest {
   @Test
   void workerAddedAtRuntimeJoinsTheRotation() {
     testKit.spawn(HashWorker.create("first", "grow"));
-    awaitWorkers("grow", 1);
+    Routees.await(testKit, "grow", 1);
     ActorRef<RouterActor.Command> router = router();
     assertEquals(List.of("first", "first"), servedBy(router, "grow", 2));
 
     testKit.spawn(HashWorker.create("second", "grow"));
-    awaitWorkers("grow", 2);
+    Routees.await(testKit, "grow", 2);
     TestProbe<Void> waiter = testKit.createTestProbe();
     waiter.awaitAssert(
         () -> {
@@ -156,12 +142,12 @@ class RouterActorTest {
   void workerRemovedAtRuntimeLeavesTheRotationAndTheLastOneLeavingRejects() {
     ActorRef<HashWorker.Command> stays = testKit.spawn(HashWorker.create("stays", "shrink"));
     ActorRef<HashWorker.Command> goes = testKit.spawn(HashWorker.create("goes", "shrink"));
-    awaitWorkers("shrink", 2);
+    Routees.await(testKit, "shrink", 2);
     ActorRef<RouterActor.Command> router = router();
     assertEquals(Set.of("stays", "goes"), new TreeSet<>(servedBy(router, "shrink", 2)));
 
     testKit.stop(goes);
-    awaitWorkers("shrink", 1);
+    Routees.await(testKit, "shrink", 1);
     TestProbe<Void> waiter = testKit.createTestProbe();
     waiter.awaitAssert(
         () -> {
@@ -170,7 +156,7 @@ class RouterActorTest {
         });
 
     testKit.stop(stays);
-    awaitWorkers("shrink", 0);
+    Routees.await(testKit, "shrink", 0);
     waiter.awaitAssert(
         () -> {
           RouterActor.Reply reply = route(router, "shrink", "late");
@@ -189,7 +175,7 @@ class RouterActorTest {
         .system()
         .receptionist()
         .tell(Receptionist.register(HashWorker.serviceKey("silent"), silent.getRef()));
-    awaitWorkers("silent", 1);
+    Routees.await(testKit, "silent", 1);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofMillis(300))));
     TestProbe<RouterActor.Reply> probe = testKit.createTestProbe();
@@ -213,7 +199,7 @@ class RouterActorTest {
         .receptionist()
         .tell(Receptionist.register(HashWorker.serviceKey("retry-timeout"), silent.getRef()));
     testKit.spawn(HashWorker.create("alive", "retry-timeout"));
-    awaitWorkers("retry-timeout", 2);
+    Routees.await(testKit, "retry-timeout", 2);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
@@ -243,7 +229,7 @@ class RouterActorTest {
         .receptionist()
         .tell(Receptionist.register(HashWorker.serviceKey("retry-unavailable"), down));
     testKit.spawn(HashWorker.create("up", "retry-unavailable"));
-    awaitWorkers("retry-unavailable", 2);
+    Routees.await(testKit, "retry-unavailable", 2);
     // Attempts time out only after 30 s: within the 5 s per reply of servedBy, only an immediate
     // retry after Unavailable can succeed.
     ActorRef<RouterActor.Command> router =
@@ -260,7 +246,7 @@ class RouterActorTest {
         .system()
         .receptionist()
         .tell(Receptionist.register(HashWorker.serviceKey("all-down"), down.getRef()));
-    awaitWorkers("all-down", 1);
+    Routees.await(testKit, "all-down", 1);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
@@ -288,7 +274,7 @@ class RouterActorTest {
         .receptionist()
         .tell(Receptionist.register(HashWorker.serviceKey("eject"), dead.getRef()));
     testKit.spawn(HashWorker.create("alive", "eject"));
-    awaitWorkers("eject", 2);
+    Routees.await(testKit, "eject", 2);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
@@ -332,7 +318,7 @@ class RouterActorTest {
           .tell(Receptionist.register(HashWorker.serviceKey("distinct"), probe.getRef()));
     }
     testKit.spawn(HashWorker.create("last-hope", "distinct"));
-    awaitWorkers("distinct", 4);
+    Routees.await(testKit, "distinct", 4);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
