@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import revproxy.protocol.ErrorCode;
@@ -73,6 +74,10 @@ public final class HashServer {
       return settings;
     }
   }
+
+  // Callbacks on Akka's CompletionStages run on the completing thread: without an executor they
+  // go to the common pool, which on 2 cores starts a thread per task.
+  private static final Executor SAME_THREAD = Runnable::run;
 
   private HashServer() {}
 
@@ -181,7 +186,7 @@ public final class HashServer {
             settings.proxyPort(),
             registration,
             settings.registrationTimeout())
-        .handle(
+        .handleAsync(
             (done, failure) -> {
               if (failure == null) {
                 return CompletableFuture.completedStage(done);
@@ -207,8 +212,9 @@ public final class HashServer {
                   backoff,
                   system,
                   () -> attempt(system, registration, settings, number + 1, capped));
-            })
-        .thenCompose(stage -> stage);
+            },
+            SAME_THREAD)
+        .thenComposeAsync(stage -> stage, SAME_THREAD);
   }
 
   /** The proxy could not be reached for registration, after every attempt. */
