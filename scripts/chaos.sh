@@ -104,7 +104,12 @@ def secs(t):
     return int(h) * 3600 + int(m) * 60 + float(s)
 retries = ejections = 0
 last_retry = None
+out_of_rotation = None
 for line in open(sys.argv[2]):
+    t = re.match(r"^(\d\d:\d\d:\d\d\.\d+)", line)
+    if (out_of_rotation is None and t and secs(t.group(1)) >= secs(kill_at)
+            and re.search(r"Marking node as UNREACHABLE|Ejecting ", line)):
+        out_of_rotation = secs(t.group(1))
     m = re.search(r"^(\d\d:\d\d:\d\d\.\d+).*Routing, last \d+ s: (\d+) requests, (\d+) retries, (\d+) ejections", line)
     if m:
         retries += int(m.group(3)); ejections += int(m.group(4))
@@ -118,6 +123,8 @@ print(f"sent {sent}   ok {ok}   wrong {bench['wrong']}   errors {bench['error_co
 print(f"latency p50 {lat.get('p50')} us   p99 {lat.get('p99')} us   max {lat.get('max')} us")
 shift = f"{last_retry - secs(kill_at):.1f} s" if last_retry is not None else "no retries after the kill"
 print(f"proxy: {retries} retries, {ejections} ejections; last retry after the kill at +{shift}")
+if out_of_rotation is not None:
+    print(f"crashed node out of rotation (unreachable or ejected) {out_of_rotation - secs(kill_at):.1f} s after the kill")
 good = sent > 0 and ok == sent and bench["wrong"] == 0 and bench["error_count"] == 0 and lost == 0 and bench["connection_errors"] == 0
 print("CHAOS: OK (nothing lost, nothing wrong)" if good else "CHAOS: FAILED")
 sys.exit(0 if good else 1)
