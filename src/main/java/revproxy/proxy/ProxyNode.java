@@ -1,14 +1,15 @@
 package revproxy.proxy;
 
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.SupervisorStrategy;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.StashBuffer;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.SelfUp;
 import akka.cluster.typed.Subscribe;
-import akka.actor.CoordinatedShutdown;
-import akka.actor.typed.ActorSystem;
 import java.net.InetSocketAddress;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.legacy.LegacySettings;
@@ -46,8 +47,12 @@ public final class ProxyNode {
                       .onMessage(
                           NodeUp.class,
                           up -> {
+                            // A bug in routing must not take the proxy down: restart it.
                             ActorRef<RouterActor.Command> router =
-                                context.spawn(RouterActor.create(settings), "router");
+                                context.spawn(
+                                    Behaviors.supervise(RouterActor.create(settings))
+                                        .onFailure(SupervisorStrategy.restart()),
+                                    "router");
                             ActorRef<LegacyRegistry.Command> legacyServers =
                                 context.spawn(
                                     LegacyRegistry.create(legacySettings), "legacy-servers");

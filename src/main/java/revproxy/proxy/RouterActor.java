@@ -44,6 +44,7 @@ import revproxy.worker.HashWorker;
 public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private static final Executor SAME_THREAD = Runnable::run;
+  private static final long MIN_ATTEMPT_NANOS = Duration.ofMillis(1).toNanos();
 
   public interface Command {}
 
@@ -260,8 +261,13 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     }
     ActorRef<HashWorker.Command> destination = target != null ? target : policy.router;
     Attempt sent = withTarget(attempt, target);
+    // At least 1 ms: an attempt dispatched as its deadline passes would otherwise get a
+    // non-positive timeout, and the ask would fail at once without sending the request.
     Duration timeout =
-        Duration.ofNanos(Math.min(attemptTimeout.toNanos(), attempt.deadlineNanos() - now));
+        Duration.ofNanos(
+            Math.max(
+                MIN_ATTEMPT_NANOS,
+                Math.min(attemptTimeout.toNanos(), attempt.deadlineNanos() - now)));
     // Not getContext().ask: in Akka 2.6 its Java API completes through whenComplete on a Scala
     // future, which on 2 cores starts a thread per request. The reply is told to this actor on
     // the thread that completes the ask.
@@ -318,6 +324,14 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     Attempt attempt = ended.attempt();
     Policy policy = policiesById.get(attempt.route().policyId());
     ActorRef<Reply> replyTo = attempt.route().replyTo();
+    if (policy == null) {
+      // Sent before this actor restarted: answer it, but no longer retry it.
+      replyTo.tell(
+          ended.reply() instanceof HashWorker.Hashed hashed
+              ? new Served(hashed.workerId(), hashed.payloadHash())
+              : new Rejected(ErrorCode.TIMEOUT, "the request's worker did not answer"));
+      return this;
+    }
     if (ended.reply() instanceof HashWorker.Hashed hashed) {
       if (attempt.target() != null) {
         policy.failuresInARow.remove(attempt.target());

@@ -334,6 +334,28 @@ class RouterActorTest {
   }
 
   @Test
+  void requestWhoseDeadlinePassedBeforeItWasSentIsAnsweredAndTheRouterLivesOn() {
+    testKit.spawn(HashWorker.create("w", "late-deadline"));
+    Routees.await(testKit, "late-deadline", 1);
+    // 1 ms: the first attempt may wait for the policy's first listing past its deadline; every
+    // request must still be answered, and the router keep working.
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(
+            RouterActor.create(
+                TestConfigs.proxySettings(Duration.ofMillis(1), Duration.ofMillis(1), 65536, 10)));
+    TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
+    for (int i = 0; i < 3; i++) {
+      router.tell(new RouterActor.Route("c", "late-deadline", "p" + i, client.getRef()));
+      RouterActor.Reply reply = client.receiveMessage(Duration.ofSeconds(3));
+      assertTrue(
+          reply instanceof RouterActor.Served
+              || (reply instanceof RouterActor.Rejected rejected
+                  && rejected.code() == ErrorCode.TIMEOUT),
+          reply.toString());
+    }
+  }
+
+  @Test
   void policiesBeyondTheLimitAreRefused() {
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
