@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
 import revproxy.protocol.PacketFraming;
@@ -47,6 +49,21 @@ import revproxy.worker.HashWorker;
  * could otherwise be taken for the next request's.
  */
 public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
+
+  private static final Executor SAME_THREAD = Runnable::run;
+
+  /**
+   * Connection generations, unique across backends and their restarts: a message about an old
+   * connection must never match a new one.
+   */
+  private static final AtomicLong GENERATIONS = new AtomicLong();
+
+  private static long nextGeneration() {
+    return GENERATIONS.incrementAndGet();
+  }
+
+  /** A request waiting for a free connection, since when. */
+  private record Queued(HashWorker.Hash hash, long sinceNanos) {}
 
   private record ConnectionUp(int slot, long generation) implements HashWorker.Command {}
 
@@ -92,7 +109,7 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
   private final LegacySettings settings;
   private final ServiceKey<HashWorker.Command> key;
   private final Slot[] slots;
-  private final Queue<HashWorker.Hash> waiting = new ArrayDeque<>();
+  private final Queue<Queued> waiting = new ArrayDeque<>();
   private boolean registered;
 
   private LegacyBackend(
@@ -152,7 +169,8 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
   }
 
   private void connect(Slot slot) {
-    long generation = ++slot.generation;
+    long generation = nextGeneration();
+    slot.generation = generation;
     int index = slot.index;
     // The sink runs on a stream thread: it may use the ActorRef, never the ActorContext.
     ActorRef<HashWorker.Command> self = getContext().getSelf();
@@ -176,19 +194,27 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
                 Keep.both())
             .run(getContext().getSystem());
     slot.outbox = running.first().first();
-    getContext()
-        .pipeToSelf(
-            running.first().second(),
+    // Not pipeToSelf: its whenComplete on Akka's CompletionStage would start a thread per call.
+    running
+        .first()
+        .second()
+        .whenCompleteAsync(
             (connection, failure) ->
-                connection != null
-                    ? new ConnectionUp(index, generation)
-                    : new ConnectionDown(index, generation, reason(failure)));
-    getContext()
-        .pipeToSelf(
-            running.second(),
+                self.tell(
+                    connection != null
+                        ? new ConnectionUp(index, generation)
+                        : new ConnectionDown(index, generation, reason(failure))),
+            SAME_THREAD);
+    running
+        .second()
+        .whenCompleteAsync(
             (done, failure) ->
-                new ConnectionDown(
-                    index, generation, failure == null ? "closed by the server" : reason(failure)));
+                self.tell(
+                    new ConnectionDown(
+                        index,
+                        generation,
+                        failure == null ? "closed by the server" : reason(failure))),
+            SAME_THREAD);
   }
 
   private Behavior<HashWorker.Command> onHash(HashWorker.Hash hash) {
@@ -203,7 +229,7 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     } else if (waiting.size() >= settings.maxQueuedPerBackend()) {
       hash.replyTo().tell(new HashWorker.Unavailable(serverId, "busy: too many queued requests"));
     } else {
-      waiting.add(hash);
+      waiting.add(new Queued(hash, System.nanoTime()));
     }
     return this;
   }
@@ -276,7 +302,7 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
   private void down(Slot slot, String reason) {
     boolean wasUp = slot.up;
     close(slot);
-    slot.generation++;
+    slot.generation = nextGeneration();
     slot.up = false;
     timers.cancel(slot);
     if (slot.inFlight != null) {
@@ -286,7 +312,7 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     updateRegistration();
     if (!registered) {
       while (!waiting.isEmpty()) {
-        waiting.poll().replyTo().tell(new HashWorker.Unavailable(serverId, reason));
+        waiting.poll().hash().replyTo().tell(new HashWorker.Unavailable(serverId, reason));
       }
     }
     if (wasUp) {
@@ -313,9 +339,21 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     }
   }
 
+  /**
+   * Sends the next queued request. One that waited longer than {@code reply-timeout} is handed
+   * back instead: the router has retried it elsewhere by then, and it would delay fresh work.
+   */
   private void feed(Slot slot) {
-    if (slot.up && slot.inFlight == null && !waiting.isEmpty()) {
-      send(slot, waiting.poll());
+    long now = System.nanoTime();
+    while (slot.up && slot.inFlight == null && !waiting.isEmpty()) {
+      Queued next = waiting.poll();
+      if (now - next.sinceNanos() > settings.replyTimeout().toNanos()) {
+        next.hash()
+            .replyTo()
+            .tell(new HashWorker.Unavailable(serverId, "waited too long for a free connection"));
+      } else {
+        send(slot, next.hash());
+      }
     }
   }
 

@@ -162,6 +162,7 @@ public final class PacketFraming {
       }
 
       private void onInputFinished() {
+        cancelTimer(PACKET_TIMER);
         if (!overLimit && depth > 0) {
           queue.add(
               new Frame.Garbage(
@@ -191,6 +192,12 @@ public final class PacketFraming {
       @Override
       public void onTimer(Object key) {
         if (overLimit || depth == 0) {
+          return;
+        }
+        if (!queue.isEmpty() && !hasBeenPulled(in)) {
+          // Frames wait for downstream, so this stage is not reading: the sender is not the one
+          // being slow. Time it again once we read.
+          scheduleOnce(PACKET_TIMER, packetTimeout);
           return;
         }
         queue.add(new Frame.Incomplete(packetTimeout));

@@ -83,6 +83,11 @@ final class ClientConnections {
     return Flow.fromGraph(new Stage());
   }
 
+  /** Counts out a connection admitted by {@link #tryAdmit} whose stage never started. */
+  void release() {
+    closed();
+  }
+
   private void closed() {
     if (connections.decrementAndGet() == 0 && draining) {
       drained.complete(Done.getInstance());
@@ -161,7 +166,9 @@ final class ClientConnections {
 
         @Override
         public void postStop() {
-          open.remove(stop);
+          if (stop != null) {
+            open.remove(stop);
+          }
           closed();
         }
       };

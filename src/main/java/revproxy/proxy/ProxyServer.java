@@ -93,17 +93,22 @@ public final class ProxyServer {
                     connection.handleWith(refuse, system);
                     return;
                   }
-                  connection.handleWith(
-                      connections
-                          .flow()
-                          .via(
-                              connectionFlow(
-                                  system,
-                                  router,
-                                  legacyServers,
-                                  settings,
-                                  connection.remoteAddress().getAddress().getHostAddress())),
-                      system);
+                  try {
+                    connection.handleWith(
+                        connections
+                            .flow()
+                            .via(
+                                connectionFlow(
+                                    system,
+                                    router,
+                                    legacyServers,
+                                    settings,
+                                    connection.remoteAddress().getAddress().getHostAddress())),
+                        system);
+                  } catch (RuntimeException notStarted) {
+                    // e.g. the system is shutting down: the connection was never served
+                    connections.release();
+                  }
                 }))
         .run(system)
         .handleAsync(

@@ -138,7 +138,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     /** The next routee round robin that is neither ejected nor already tried, or null. */
     ActorRef<HashWorker.Command> nextDirect(List<ActorRef<HashWorker.Command>> tried, long now) {
       for (int i = 0; i < routees.size(); i++) {
-        ActorRef<HashWorker.Command> candidate = routees.get(nextDirect++ % routees.size());
+        ActorRef<HashWorker.Command> candidate =
+            routees.get(Math.floorMod(nextDirect++, routees.size()));
         if (!tried.contains(candidate) && !ejected(candidate, now)) {
           return candidate;
         }
