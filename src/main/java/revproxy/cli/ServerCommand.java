@@ -1,17 +1,18 @@
 package revproxy.cli;
 
+import static revproxy.cluster.Completions.rootMessage;
+
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.stream.javadsl.Tcp;
 import com.typesafe.config.Config;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import revproxy.cluster.NodeConfig;
 import revproxy.protocol.Packet;
 import revproxy.server.HashServer;
 
@@ -69,11 +70,7 @@ public final class ServerCommand implements Callable<Integer> {
       description = "Address of the proxy to register with (default 127.0.0.1).")
   String proxyHost;
 
-  @Option(
-      names = "--config",
-      paramLabel = "FILE",
-      description = "HOCON file overriding the defaults (else ./application.conf if present).")
-  Path configFile;
+  @Mixin ConfigOption configOption;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -92,8 +89,7 @@ public final class ServerCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--proxy-port must be a port, 1-65535, got " + proxyPort);
     }
     Config config =
-        NodeConfig.create()
-            .file(configFile)
+        configOption.nodeConfig()
             .set("akka.actor.provider", "local")
             .set("revproxy.server.host", listenHost)
             .set("revproxy.server.proxy-host", proxyHost)
@@ -149,11 +145,4 @@ public final class ServerCommand implements Callable<Integer> {
     return 1;
   }
 
-  private static String rootMessage(Throwable failure) {
-    Throwable root = failure;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
-  }
 }

@@ -1,5 +1,7 @@
 package revproxy.client;
 
+import static revproxy.cluster.Completions.rootMessage;
+
 import akka.actor.typed.ActorSystem;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
@@ -146,12 +148,5 @@ public final class ProxyClient {
           cause);
     }
 
-    private static String rootMessage(Throwable cause) {
-      Throwable root = cause;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
-      }
-      return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
-    }
   }
 }

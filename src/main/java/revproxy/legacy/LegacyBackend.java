@@ -1,5 +1,8 @@
 package revproxy.legacy;
 
+import static revproxy.cluster.Completions.SAME_THREAD;
+import static revproxy.cluster.Completions.rootMessage;
+
 import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
@@ -27,7 +30,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
@@ -50,7 +52,6 @@ import revproxy.worker.HashWorker;
  */
 public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
 
-  private static final Executor SAME_THREAD = Runnable::run;
 
   /**
    * Connection generations, unique across backends and their restarts: a message about an old
@@ -203,7 +204,7 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
                 self.tell(
                     connection != null
                         ? new ConnectionUp(index, generation)
-                        : new ConnectionDown(index, generation, reason(failure))),
+                        : new ConnectionDown(index, generation, rootMessage(failure))),
             SAME_THREAD);
     running
         .second()
@@ -213,7 +214,7 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
                     new ConnectionDown(
                         index,
                         generation,
-                        failure == null ? "closed by the server" : reason(failure))),
+                        failure == null ? "closed by the server" : rootMessage(failure))),
             SAME_THREAD);
   }
 
@@ -377,11 +378,4 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     return a.compareTo(b) <= 0 ? a : b;
   }
 
-  private static String reason(Throwable failure) {
-    Throwable root = failure;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
-  }
 }

@@ -1,5 +1,7 @@
 package revproxy.proxy;
 
+import static revproxy.cluster.Completions.SAME_THREAD;
+
 import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
@@ -17,7 +19,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Frame;
@@ -35,9 +36,6 @@ import revproxy.protocol.PacketFraming;
  */
 public final class ProxyServer {
 
-  // Runs a completion callback on the thread that completes the future. Akka's CompletionStages run
-  // the non-async callbacks on the common pool, which starts a thread per task on 2 cores.
-  private static final Executor SAME_THREAD = Runnable::run;
 
   // A safety net only: the RouterActor answers a timeout itself after request-timeout.
   private static final Duration ASK_MARGIN = Duration.ofSeconds(1);

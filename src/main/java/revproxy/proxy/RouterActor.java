@@ -1,5 +1,7 @@
 package revproxy.proxy;
 
+import static revproxy.cluster.Completions.SAME_THREAD;
+
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
@@ -20,7 +22,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.concurrent.Executor;
 import revproxy.protocol.ErrorCode;
 import revproxy.worker.HashWorker;
 
@@ -43,7 +44,6 @@ import revproxy.worker.HashWorker;
  */
 public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
-  private static final Executor SAME_THREAD = Runnable::run;
   private static final long MIN_ATTEMPT_NANOS = Duration.ofMillis(1).toNanos();
 
   public interface Command {}

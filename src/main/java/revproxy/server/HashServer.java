@@ -1,5 +1,8 @@
 package revproxy.server;
 
+import static revproxy.cluster.Completions.SAME_THREAD;
+import static revproxy.cluster.Completions.rootMessage;
+
 import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorSystem;
@@ -16,7 +19,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import revproxy.protocol.ErrorCode;
@@ -75,9 +77,6 @@ public final class HashServer {
     }
   }
 
-  // Callbacks on Akka's CompletionStages run on the completing thread: without an executor they
-  // go to the common pool, which on 2 cores starts a thread per task.
-  private static final Executor SAME_THREAD = Runnable::run;
 
   private HashServer() {}
 
@@ -232,11 +231,4 @@ public final class HashServer {
     }
   }
 
-  static String rootMessage(Throwable failure) {
-    Throwable root = failure;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
-    return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
-  }
 }

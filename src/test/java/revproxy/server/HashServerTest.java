@@ -32,6 +32,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
+import revproxy.cluster.Completions;
 import revproxy.Main;
 import revproxy.TestConfigs;
 import revproxy.protocol.Packet;
@@ -301,8 +302,8 @@ class HashServerTest {
         org.junit.jupiter.api.Assertions.assertThrows(
             ExecutionException.class, () -> registered.get(10, TimeUnit.SECONDS));
     assertTrue(
-        HashServer.rootMessage(failure).contains("Connection refused"),
-        HashServer.rootMessage(failure));
+        Completions.rootMessage(failure).contains("Connection refused"),
+        Completions.rootMessage(failure));
   }
 
   private static HashServer.Settings retrySettings(int proxyPort, int attempts) {
