@@ -2,17 +2,16 @@ package revproxy.cli;
 
 import com.typesafe.config.Config;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import revproxy.bench.BenchResult;
 import revproxy.bench.BenchSettings;
 import revproxy.bench.LoadGenerator;
-import revproxy.cluster.NodeConfig;
 
 @Command(
     name = "bench",
@@ -102,11 +101,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object instead of the report.")
   boolean json;
 
-  @Option(
-      names = "--config",
-      paramLabel = "FILE",
-      description = "HOCON file overriding the defaults (else ./application.conf if present).")
-  Path configFile;
+  @Mixin ConfigOption configOption;
 
   @Override
   public Integer call() throws InterruptedException {
@@ -115,8 +110,7 @@ public final class BenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("give --duration or --requests, not both");
     }
     Config config =
-        NodeConfig.create()
-            .file(configFile)
+        configOption.nodeConfig()
             .set("revproxy.bench.host", host)
             .set("revproxy.bench.port", port)
             .set("revproxy.bench.connections", connections)

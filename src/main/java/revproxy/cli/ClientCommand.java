@@ -10,13 +10,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import revproxy.client.ClientRun;
 import revproxy.client.ClientSettings;
 import revproxy.client.PacketFile;
 import revproxy.client.ProxyClient;
-import revproxy.cluster.NodeConfig;
 
 @Command(
     name = "client",
@@ -72,11 +72,7 @@ public final class ClientCommand implements Callable<Integer> {
       description = "How long --expect-workers may wait, e.g. 60s (default revproxy.client.readiness-wait).")
   String readinessWait;
 
-  @Option(
-      names = "--config",
-      paramLabel = "FILE",
-      description = "HOCON file overriding the defaults (else ./application.conf if present).")
-  Path configFile;
+  @Mixin ConfigOption configOption;
 
   @Parameters(
       arity = "0..*",
@@ -95,8 +91,7 @@ public final class ClientCommand implements Callable<Integer> {
     }
     List<PacketFile> packets = PacketFile.load(paths);
     Config config =
-        NodeConfig.create()
-            .file(configFile)
+        configOption.nodeConfig()
             .set("akka.actor.provider", "local")
             .set("akka.loglevel", "WARNING")
             .set("revproxy.client.host", host)

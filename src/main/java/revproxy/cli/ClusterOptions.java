@@ -1,7 +1,7 @@
 package revproxy.cli;
 
-import java.nio.file.Path;
 import java.util.List;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.cluster.NodeConfig;
 
@@ -27,11 +27,7 @@ public final class ClusterOptions {
       description = "Seed node(s) to join (repeatable). Default: the proxy at 127.0.0.1:2551.")
   List<String> seeds;
 
-  @Option(
-      names = "--config",
-      paramLabel = "FILE",
-      description = "HOCON file overriding the defaults (else ./application.conf if present).")
-  Path config;
+  @Mixin ConfigOption configOption;
 
   /**
    * The default seed is the proxy at its default cluster port. A proxy moved to another port with
@@ -45,8 +41,7 @@ public final class ClusterOptions {
   }
 
   NodeConfig nodeConfig(String role) {
-    return NodeConfig.create()
-        .file(config)
+    return configOption.nodeConfig()
         .roles(role)
         .set("akka.remote.artery.canonical.hostname", clusterHost)
         .clusterPort(clusterPort, "revproxy." + role + ".cluster-port")

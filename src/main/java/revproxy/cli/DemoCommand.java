@@ -5,9 +5,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.client.PacketFile;
-import revproxy.cluster.NodeConfig;
 import revproxy.demo.Demo;
 
 @Command(
@@ -30,19 +30,14 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Packet files or directories (default: the sample packets bundled in the jar).")
   List<Path> packets;
 
-  @Option(
-      names = "--config",
-      paramLabel = "FILE",
-      description = "HOCON file overriding the defaults (else ./application.conf if present).")
-  Path config;
+  @Mixin ConfigOption configOption;
 
   @Override
   public Integer call() throws Exception {
     Logging.warningsOnly();
     List<PacketFile> toSend = packets == null ? PacketFile.builtIn() : PacketFile.load(packets);
     Config nodeConfig =
-        NodeConfig.create()
-            .file(config)
+        configOption.nodeConfig()
             .set("akka.loglevel", "WARNING")
             .set("revproxy.proxy.port", port)
             .build();

@@ -1,0 +1,19 @@
+package revproxy.cli;
+
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+import revproxy.cluster.NodeConfig;
+
+/** The {@code --config FILE} option every role takes, and the configuration it starts from. */
+public final class ConfigOption {
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "HOCON file overriding the defaults (else ./application.conf if present).")
+  Path file;
+
+  NodeConfig nodeConfig() {
+    return NodeConfig.create().file(file);
+  }
+}
