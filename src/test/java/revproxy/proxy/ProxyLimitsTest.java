@@ -2,17 +2,17 @@ package revproxy.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static revproxy.TestSockets.connect;
+import static revproxy.TestSockets.readAll;
+import static revproxy.TestSockets.request;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.receptionist.Receptionist;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -70,30 +70,9 @@ class ProxyLimitsTest {
         .get(10, TimeUnit.SECONDS);
   }
 
-  private static Socket connect(InetSocketAddress address) throws IOException {
-    Socket socket = new Socket(address.getAddress(), address.getPort());
-    socket.setSoTimeout(10_000);
-    return socket;
-  }
-
-  private static List<JsonNode> readAll(InputStream in) throws IOException {
-    List<JsonNode> replies = new ArrayList<>();
-    try (MappingIterator<JsonNode> it = JSON.readerFor(JsonNode.class).readValues(in)) {
-      while (it.hasNextValue()) {
-        replies.add(it.nextValue());
-      }
-    }
-    return replies;
-  }
-
   private static void send(Socket socket, String text) throws IOException {
     socket.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
     socket.getOutputStream().flush();
-  }
-
-  private static String request(String srcid, String policy, String payload) {
-    return "{\"type\": \"0\", \"srcid\": \"" + srcid + "\", \"privPoliId\": \"" + policy
-        + "\", \"payload\": \"" + payload + "\"}";
   }
 
   /** One request and its reply, on an open connection. */

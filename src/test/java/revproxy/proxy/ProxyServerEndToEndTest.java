@@ -4,16 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static revproxy.TestSockets.connect;
+import static revproxy.TestSockets.readAll;
+import static revproxy.TestSockets.request;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
-import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.receptionist.Receptionist;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -78,28 +77,7 @@ class ProxyServerEndToEndTest {
         .localAddress();
   }
 
-
-  private static Socket connect(InetSocketAddress address) throws IOException {
-    Socket socket = new Socket(address.getAddress(), address.getPort());
-    socket.setSoTimeout(10_000);
-    return socket;
-  }
-
   /** Reads the back-to-back JSON objects a socket receives until it is closed. */
-  private static List<JsonNode> readAll(InputStream in) throws IOException {
-    List<JsonNode> replies = new ArrayList<>();
-    try (MappingIterator<JsonNode> it = JSON.readerFor(JsonNode.class).readValues(in)) {
-      while (it.hasNextValue()) {
-        replies.add(it.nextValue());
-      }
-    }
-    return replies;
-  }
-
-  private static String request(String srcid, String policy, String payload) {
-    return "{\"type\": \"0\", \"srcid\": \"" + srcid + "\", \"privPoliId\": \"" + policy
-        + "\", \"payload\": \"" + payload + "\"}";
-  }
 
   @Test
   void everySamplePacketVerifiesThroughTheStreamClient() throws Exception {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static revproxy.TestSockets.connect;
+import static revproxy.TestSockets.request;
 
 import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -63,17 +65,6 @@ class HashServerTest {
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
     return binding.localAddress();
-  }
-
-  private static Socket connect(InetSocketAddress address) throws IOException {
-    Socket socket = new Socket(address.getAddress(), address.getPort());
-    socket.setSoTimeout(10_000);
-    return socket;
-  }
-
-  private static String request(String srcid, String policy, String payload) {
-    return "{\"type\": \"0\", \"srcid\": \"" + srcid + "\", \"privPoliId\": \"" + policy
-        + "\", \"payload\": \"" + payload + "\"}";
   }
 
   /** Reads exactly {@code count} back-to-back JSON objects, leaving the connection open. */
