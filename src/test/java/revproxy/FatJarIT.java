@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,12 +44,6 @@ class FatJarIT {
         Files.readString(err, StandardCharsets.UTF_8));
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
   @Test
   void demoRunsTheWholeClusterInOneJvmAndVerifiesEveryPacket() throws Exception {
     Run run = java("demo", "--port", "0");
@@ -78,7 +71,7 @@ class FatJarIT {
 
   @Test
   void clientReportsAnUnreachableProxyReadably() throws Exception {
-    Run run = java("client", "--port", Integer.toString(freePort()), "packets/0.json");
+    Run run = java("client", "--port", Integer.toString(TestSockets.unusedPort()), "packets/0.json");
     assertEquals(1, run.exitCode(), run.stdout() + run.stderr());
     assertTrue(run.stdout().contains("error: cannot exchange packets with the proxy at 127.0.0.1:"), run.stdout());
   }

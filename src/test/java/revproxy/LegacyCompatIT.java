@@ -9,7 +9,6 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -298,22 +297,13 @@ class LegacyCompatIT {
     }
   }
 
-  /** Distinct free ports: all sockets are held open until every port is picked. */
+  /** Distinct ports nothing listens on, below the ephemeral range (see TestSockets). */
   private static int[] freePorts(int count) throws IOException {
-    List<ServerSocket> sockets = new ArrayList<>();
-    try {
-      int[] ports = new int[count];
-      for (int i = 0; i < count; i++) {
-        ServerSocket socket = new ServerSocket(0);
-        sockets.add(socket);
-        ports[i] = socket.getLocalPort();
-      }
-      return ports;
-    } finally {
-      for (ServerSocket socket : sockets) {
-        socket.close();
-      }
+    int[] ports = new int[count];
+    for (int i = 0; i < count; i++) {
+      ports[i] = TestSockets.unusedPort();
     }
+    return ports;
   }
 
   /** A policy-111 packet file in the shipped format. */

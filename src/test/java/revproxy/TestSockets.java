@@ -5,10 +5,17 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
 /** Raw sockets for end-to-end tests: what a client on the wire sends and sees. */
 public final class TestSockets {
@@ -16,6 +23,48 @@ public final class TestSockets {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private TestSockets() {}
+
+  private static final Set<Integer> HANDED_OUT = new HashSet<>();
+
+  /**
+   * A loopback port that nothing listens on now, for a test that binds it later, binds it again
+   * after closing it, or needs "connection refused". A port from {@code new ServerSocket(0)} will
+   * not do: it lies in the kernel's ephemeral range, so any outgoing connection (or a reconnecting
+   * client connecting to itself) can take it in between, and the later bind fails with "Address
+   * already in use". This port lies below that range, where only an explicit bind can take it.
+   */
+  public static synchronized int unusedPort() throws IOException {
+    int low = ephemeralRangeStart();
+    if (low < 10_000) {
+      low = 30_000; // an unusual range: fall back to a band most systems leave alone
+    }
+    int from = low - 8_000;
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = ThreadLocalRandom.current().nextInt(from, low);
+      if (HANDED_OUT.contains(port)) {
+        continue;
+      }
+      try (ServerSocket probe = new ServerSocket()) {
+        probe.setReuseAddress(true);
+        probe.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+        HANDED_OUT.add(port);
+        return port;
+      } catch (IOException taken) {
+        // in use by something else: try another
+      }
+    }
+    throw new IOException("no unused port found below " + low);
+  }
+
+  /** The first port of Linux's ephemeral range (32768 when it cannot be read). */
+  private static int ephemeralRangeStart() {
+    try {
+      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+      return Integer.parseInt(range.split("\\s+")[0]);
+    } catch (IOException | RuntimeException unreadable) {
+      return 32768;
+    }
+  }
 
   /** A connection whose reads give up after 10 s, so a test cannot hang. */
   public static Socket connect(InetSocketAddress address) throws IOException {

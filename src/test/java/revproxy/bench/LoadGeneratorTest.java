@@ -13,7 +13,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import revproxy.Main;
 import revproxy.TestConfigs;
+import revproxy.TestSockets;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
@@ -208,10 +208,7 @@ class LoadGeneratorTest {
 
   @Test
   void anUnreachableServerIsAFailureWithinTheTimeout() throws Exception {
-    int closedPort;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      closedPort = socket.getLocalPort();
-    }
+    int closedPort = TestSockets.unusedPort();
     long start = System.nanoTime();
     Run run = bench("--port", "" + closedPort, "--requests", "10", "--timeout", "1s", "--warmup", "0s", "-c", "2");
     JsonNode json = run.json();

@@ -7,14 +7,12 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.receptionist.Receptionist;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import revproxy.Routees;
 import revproxy.TestConfigs;
+import revproxy.TestSockets;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
 import revproxy.worker.HashWorker;
@@ -39,12 +37,6 @@ class LegacyBackendTest {
     testKit.shutdownTestKit();
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
   private static ActorRef<HashWorker.Command> backend(String id, String policy, int port) {
     return testKit.spawn(
         LegacyBackend.create(new Packet.Registration(id, policy, port), "127.0.0.1", SETTINGS));
@@ -59,7 +51,7 @@ class LegacyBackendTest {
 
   @Test
   void joinsTheRotationOnlyOnceItsServerListensAsTheOriginalRegistersFirst() throws Exception {
-    int port = freePort();
+    int port = TestSockets.unusedPort();
     ActorRef<HashWorker.Command> backend = backend("100", "lb-late", port);
     // Nobody listens yet: the backend is not a routee, and says so if asked anyway.
     Routees.await(testKit, "lb-late", 0);
@@ -119,7 +111,9 @@ class LegacyBackendTest {
   void serverThatHangsUpReturnsTheRequestLeavesTheRotationAndRejoinsWhenBack() throws Exception {
     int port;
     ActorRef<HashWorker.Command> backend;
-    try (FakeLegacyServer dying = new FakeLegacyServer("300", 0, FakeLegacyServer.Mode.HANG_UP)) {
+    // The server comes back on the same port: one no outgoing connection can take meanwhile.
+    try (FakeLegacyServer dying =
+        new FakeLegacyServer("300", TestSockets.unusedPort(), FakeLegacyServer.Mode.HANG_UP)) {
       port = dying.port;
       backend = backend("300", "lb-dies", port);
       Routees.await(testKit, "lb-dies", 1);
@@ -174,7 +168,7 @@ class LegacyBackendTest {
   @Test
   void reRegistrationAtANewAddressReplacesTheBackend() throws Exception {
     ActorRef<LegacyRegistry.Command> registry = testKit.spawn(LegacyRegistry.create(SETTINGS));
-    int deadPort = freePort();
+    int deadPort = TestSockets.unusedPort();
     registry.tell(
         new LegacyRegistry.Register(new Packet.Registration("600", "lb-reg", deadPort), "127.0.0.1"));
     try (FakeLegacyServer server = new FakeLegacyServer("600", 0, FakeLegacyServer.Mode.ANSWER)) {

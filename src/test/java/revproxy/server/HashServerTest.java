@@ -37,6 +37,7 @@ import picocli.CommandLine;
 import revproxy.cluster.Completions;
 import revproxy.Main;
 import revproxy.TestConfigs;
+import revproxy.TestSockets;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
 
@@ -281,10 +282,7 @@ class HashServerTest {
 
   @Test
   void registerFailsWhenNothingListens() throws Exception {
-    int closedPort;
-    try (ServerSocket probe = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-      closedPort = probe.getLocalPort();
-    }
+    int closedPort = TestSockets.unusedPort();
     CompletableFuture<Done> registered =
         HashServer.register(
                 testKit.system(), "127.0.0.1", closedPort, new Packet.Registration("100", "111", 2105))
@@ -312,10 +310,7 @@ class HashServerTest {
 
   @Test
   void registerWithRetriesGivesUpWithAClearErrorAfterEveryAttempt() throws Exception {
-    int closedPort;
-    try (ServerSocket probe = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-      closedPort = probe.getLocalPort();
-    }
+    int closedPort = TestSockets.unusedPort();
     long start = System.nanoTime();
     CompletableFuture<Done> registered =
         HashServer.registerWithRetries(
@@ -340,10 +335,7 @@ class HashServerTest {
 
   @Test
   void registerWithRetriesSucceedsOnceTheProxyListens() throws Exception {
-    int port;
-    try (ServerSocket probe = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-      port = probe.getLocalPort();
-    }
+    int port = TestSockets.unusedPort();
     CompletableFuture<Done> registered =
         HashServer.registerWithRetries(
                 testKit.system(), new Packet.Registration("100", "111", 2105), retrySettings(port, 10))
