@@ -51,12 +51,34 @@ public final class TestConfigs {
         64,
         maxPacketBytes,
         maxPolicies,
+        Duration.ofSeconds(60),
         1000,
         Duration.ofSeconds(60),
         Duration.ofSeconds(10),
         2,
         Duration.ofSeconds(10),
         Duration.ZERO);
+  }
+
+  /** The default test settings with other limits on the policies tracked. */
+  public static ProxySettings withPolicyLimits(int maxPolicies, Duration forgetPolicyAfter) {
+    ProxySettings base = proxySettings(Duration.ofSeconds(3));
+    return new ProxySettings(
+        base.host(),
+        base.port(),
+        base.requestTimeout(),
+        base.attemptTimeout(),
+        base.maxAttempts(),
+        base.maxInFlightPerConnection(),
+        base.maxPacketBytes(),
+        maxPolicies,
+        forgetPolicyAfter,
+        base.maxConnections(),
+        base.idleTimeout(),
+        base.packetTimeout(),
+        base.ejectAfterFailures(),
+        base.ejectionTime(),
+        base.statsInterval());
   }
 
   /** The default test settings with other connection limits. */
@@ -72,6 +94,7 @@ public final class TestConfigs {
         base.maxInFlightPerConnection(),
         base.maxPacketBytes(),
         base.maxPolicies(),
+        base.forgetPolicyAfter(),
         maxConnections,
         idleTimeout,
         packetTimeout,

@@ -41,6 +41,10 @@ import revproxy.worker.HashWorker;
  * times in a row is ejected for {@code ejection-time}: while a policy has an ejected routee, its first
  * attempts too are sent directly, skipping it. So a crashed node's workers stop getting traffic
  * after a few failed attempts, before the cluster even marks the node unreachable.
+ *
+ * <p>At most {@code max-policies} policies are tracked. One that has no worker and got no request
+ * for {@code forget-policy-after} is forgotten (its router and subscription stop), so requests for
+ * made-up policy ids cannot use up the slots for good.
  */
 public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
@@ -60,9 +64,15 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   /** The request could not be served; {@code code} says why. */
   public record Rejected(ErrorCode code, String message) implements Reply {}
 
-  private record ListingUpdated(Receptionist.Listing listing) implements Command {}
+  /** A policy's listing, forwarded by its {@code subscriber} (see {@link #listingForwarder}). */
+  private record ListingUpdated(
+      ActorRef<Receptionist.Listing> subscriber, Receptionist.Listing listing) implements Command {}
 
   private enum LogStats implements Command {
+    INSTANCE
+  }
+
+  private enum ForgetIdlePolicies implements Command {
     INSTANCE
   }
 
@@ -70,10 +80,12 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private record AttemptEnded(Attempt attempt, HashWorker.Reply reply) implements Command {}
 
   /**
-   * A request on its way: its try number, the routees it tried directly, and where this attempt
+   * A request on its way: the policy it was counted in (one of an earlier incarnation of this
+   * actor after a restart), its try number, the routees it tried directly, and where this attempt
    * went ({@code target} is null when the group router chose).
    */
   private record Attempt(
+      Policy policy,
       Route route,
       int number,
       long deadlineNanos,
@@ -88,6 +100,11 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                   if (!settings.statsInterval().isZero()) {
                     timers.startTimerWithFixedDelay(LogStats.INSTANCE, settings.statsInterval());
                   }
+                  if (!settings.forgetPolicyAfter().isZero()) {
+                    // Checked twice per period: a policy goes at most 1.5 periods after its use.
+                    timers.startTimerWithFixedDelay(
+                        ForgetIdlePolicies.INSTANCE, settings.forgetPolicyAfter().dividedBy(2));
+                  }
                   return new RouterActor(context, settings);
                 }));
   }
@@ -100,6 +117,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     long timeouts;
     long unavailable;
     long noWorker;
+    long forgotten;
   }
 
   /** What this actor knows of one policy. */
@@ -107,6 +125,11 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     final String id;
     final ServiceKey<HashWorker.Command> key;
     final ActorRef<HashWorker.Command> router;
+    /** The child that subscribes to the key's listing; stopping it ends the subscription. */
+    final ActorRef<Receptionist.Listing> subscriber;
+    /** Requests of this policy not answered yet. */
+    int pending;
+    long lastRequestNanos;
     /** Requests that came before the first listing told whether the policy has workers. */
     final Queue<Attempt> awaitingListing = new ArrayDeque<>();
     /** Reachable routees, in path order; null until the first listing. */
@@ -115,10 +138,22 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     final Map<ActorRef<HashWorker.Command>, Long> ejectedUntilNanos = new HashMap<>();
     int nextDirect;
 
-    Policy(String id, ServiceKey<HashWorker.Command> key, ActorRef<HashWorker.Command> router) {
+    Policy(
+        String id,
+        ServiceKey<HashWorker.Command> key,
+        ActorRef<HashWorker.Command> router,
+        ActorRef<Receptionist.Listing> subscriber) {
       this.id = id;
       this.key = key;
       this.router = router;
+      this.subscriber = subscriber;
+    }
+
+    boolean idleWithoutWorkers(long now, long forgetAfterNanos) {
+      return routees != null
+          && routees.isEmpty()
+          && pending == 0
+          && now - lastRequestNanos >= forgetAfterNanos;
     }
 
     boolean ejected(ActorRef<HashWorker.Command> routee, long now) {
@@ -152,11 +187,11 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private final Duration attemptTimeout;
   private final int maxAttempts;
   private final int maxPolicies;
+  private final long forgetPolicyAfterNanos;
   private final int ejectAfterFailures;
   private final Duration ejectionTime;
   private final Map<String, Policy> policiesById = new HashMap<>();
   private final Map<String, Policy> policiesByKeyId = new HashMap<>();
-  private final ActorRef<Receptionist.Listing> listingAdapter;
   private final Duration statsInterval;
   private Stats stats = new Stats();
 
@@ -166,11 +201,10 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     this.attemptTimeout = settings.attemptTimeout();
     this.maxAttempts = settings.maxAttempts();
     this.maxPolicies = settings.maxPolicies();
+    this.forgetPolicyAfterNanos = settings.forgetPolicyAfter().toNanos();
     this.ejectAfterFailures = settings.ejectAfterFailures();
     this.ejectionTime = settings.ejectionTime();
     this.statsInterval = settings.statsInterval();
-    this.listingAdapter =
-        context.messageAdapter(Receptionist.Listing.class, ListingUpdated::new);
   }
 
   @Override
@@ -180,25 +214,51 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         .onMessage(ListingUpdated.class, this::onListingUpdated)
         .onMessage(AttemptEnded.class, this::onAttemptEnded)
         .onMessage(LogStats.class, this::onLogStats)
+        .onMessage(ForgetIdlePolicies.class, this::onForgetIdlePolicies)
         .build();
   }
 
   private Behavior<Command> onLogStats(LogStats log) {
     Stats last = stats;
-    if (last.requests > 0 || last.ejections > 0) {
+    if (last.requests > 0 || last.ejections > 0 || last.forgotten > 0) {
       getContext()
           .getLog()
           .info(
-              "Routing, last {} s: {} requests, {} retries, {} ejections, {} timed out, {} unavailable, {} without worker",
+              "Routing, last {} s: {} requests, {} retries, {} ejections, {} timed out, {} unavailable, {} without worker; {} policies tracked, {} forgotten",
               statsInterval.toSeconds(),
               last.requests,
               last.retries,
               last.ejections,
               last.timeouts,
               last.unavailable,
-              last.noWorker);
+              last.noWorker,
+              policiesById.size(),
+              last.forgotten);
     }
     stats = new Stats();
+    return this;
+  }
+
+  private Behavior<Command> onForgetIdlePolicies(ForgetIdlePolicies tick) {
+    long now = System.nanoTime();
+    List<Policy> idle = new ArrayList<>();
+    for (Policy policy : policiesById.values()) {
+      if (policy.idleWithoutWorkers(now, forgetPolicyAfterNanos)) {
+        idle.add(policy);
+      }
+    }
+    for (Policy policy : idle) {
+      policiesById.remove(policy.id);
+      policiesByKeyId.remove(policy.key.id());
+      getContext().stop(policy.router);
+      getContext().stop(policy.subscriber);
+    }
+    if (!idle.isEmpty()) {
+      stats.forgotten += idle.size();
+      getContext()
+          .getLog()
+          .debug("Forgot {} policies without workers, idle for {} ms", idle.size(), forgetPolicyAfterNanos / 1_000_000);
+    }
     return this;
   }
 
@@ -219,8 +279,10 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       }
       policy = track(route.policyId());
     }
+    policy.pending++;
+    policy.lastRequestNanos = System.nanoTime();
     Attempt first =
-        new Attempt(route, 1, System.nanoTime() + requestTimeout.toNanos(), List.of(), null);
+        new Attempt(policy, route, 1, System.nanoTime() + requestTimeout.toNanos(), List.of(), null);
     if (policy.routees == null) {
       policy.awaitingListing.add(first);
     } else {
@@ -231,28 +293,55 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private Policy track(String policyId) {
     ServiceKey<HashWorker.Command> key = HashWorker.serviceKey(policyId);
+    String name = URLEncoder.encode(policyId, StandardCharsets.UTF_8);
+    if (getContext().getChild("policy-" + name).isPresent()) {
+      // A forgotten policy asked for again while its old children are still stopping.
+      name = name + "-" + System.nanoTime();
+    }
     ActorRef<HashWorker.Command> router =
-        getContext()
-            .spawn(
-                Routers.group(key).withRoundRobinRouting(),
-                "policy-" + URLEncoder.encode(policyId, StandardCharsets.UTF_8));
-    Policy policy = new Policy(policyId, key, router);
+        getContext().spawn(Routers.group(key).withRoundRobinRouting(), "policy-" + name);
+    ActorRef<Receptionist.Listing> subscriber =
+        getContext().spawn(listingForwarder(key, getContext().getSelf()), "listing-" + name);
+    Policy policy = new Policy(policyId, key, router, subscriber);
     policiesById.put(policyId, policy);
     policiesByKeyId.put(key.id(), policy);
-    getContext().getSystem().receptionist().tell(Receptionist.subscribe(key, listingAdapter));
     return policy;
+  }
+
+  /**
+   * Subscribes to one key's listing and forwards it. A child per policy, not a message adapter:
+   * the receptionist of Akka 2.6 has no unsubscribe, a subscription ends when its subscriber stops.
+   */
+  private static Behavior<Receptionist.Listing> listingForwarder(
+      ServiceKey<HashWorker.Command> key, ActorRef<Command> parent) {
+    return Behaviors.setup(
+        context -> {
+          context.getSystem().receptionist().tell(Receptionist.subscribe(key, context.getSelf()));
+          return Behaviors.receiveMessage(
+              listing -> {
+                parent.tell(new ListingUpdated(context.getSelf(), listing));
+                return Behaviors.same();
+              });
+        });
+  }
+
+  /** Gives a request its final answer. */
+  private static void answer(Policy policy, Route route, Reply reply) {
+    if (policy != null) {
+      policy.pending--;
+    }
+    route.replyTo().tell(reply);
   }
 
   private void dispatch(Policy policy, Attempt attempt) {
     Route route = attempt.route();
     if (policy.routees.isEmpty()) {
       stats.noWorker++;
-      route
-          .replyTo()
-          .tell(
-              new Rejected(
-                  ErrorCode.NO_WORKER_FOR_POLICY,
-                  "no worker serves policy \"" + policy.id + "\""));
+      answer(
+          policy,
+          route,
+          new Rejected(
+              ErrorCode.NO_WORKER_FOR_POLICY, "no worker serves policy \"" + policy.id + "\""));
       return;
     }
     long now = System.nanoTime();
@@ -292,13 +381,14 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     }
     List<ActorRef<HashWorker.Command>> tried = new ArrayList<>(attempt.tried());
     tried.add(target);
-    return new Attempt(attempt.route(), attempt.number(), attempt.deadlineNanos(), tried, target);
+    return new Attempt(
+        attempt.policy(), attempt.route(), attempt.number(), attempt.deadlineNanos(), tried, target);
   }
 
   private Behavior<Command> onListingUpdated(ListingUpdated updated) {
     Policy policy = policiesByKeyId.get(updated.listing().getKey().id());
-    if (policy == null) {
-      return this;
+    if (policy == null || !policy.subscriber.equals(updated.subscriber())) {
+      return this; // from the subscriber of a policy forgotten since
     }
     List<ActorRef<HashWorker.Command>> routees =
         new ArrayList<>(updated.listing().getServiceInstances(policy.key));
@@ -323,11 +413,13 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private Behavior<Command> onAttemptEnded(AttemptEnded ended) {
     Attempt attempt = ended.attempt();
-    Policy policy = policiesById.get(attempt.route().policyId());
-    ActorRef<Reply> replyTo = attempt.route().replyTo();
-    if (policy == null) {
+    Route route = attempt.route();
+    Policy policy = attempt.policy();
+    if (policiesById.get(route.policyId()) != policy) {
       // Sent before this actor restarted: answer it, but no longer retry it.
-      replyTo.tell(
+      answer(
+          null,
+          route,
           ended.reply() instanceof HashWorker.Hashed hashed
               ? new Served(hashed.workerId(), hashed.payloadHash())
               : new Rejected(ErrorCode.TIMEOUT, "the request's worker did not answer"));
@@ -337,7 +429,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       if (attempt.target() != null) {
         policy.failuresInARow.remove(attempt.target());
       }
-      replyTo.tell(new Served(hashed.workerId(), hashed.payloadHash()));
+      answer(policy, route, new Served(hashed.workerId(), hashed.payloadHash()));
       return this;
     }
     // Only silence counts against a routee: "unavailable" comes from a backend that is busy, or
@@ -354,10 +446,12 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       dispatch(
           policy,
           new Attempt(
-              attempt.route(), attempt.number() + 1, attempt.deadlineNanos(), attempt.tried(), null));
+              policy, attempt.route(), attempt.number() + 1, attempt.deadlineNanos(), attempt.tried(), null));
     } else if (ended.reply() instanceof HashWorker.Unavailable unavailable) {
       stats.unavailable++;
-      replyTo.tell(
+      answer(
+          policy,
+          route,
           new Rejected(
               ErrorCode.WORKER_UNAVAILABLE,
               "no worker of policy \""
@@ -368,7 +462,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                   + unavailable.reason()));
     } else {
       stats.timeouts++;
-      replyTo.tell(
+      answer(
+          policy,
+          route,
           new Rejected(
               ErrorCode.TIMEOUT,
               "no worker of policy \""

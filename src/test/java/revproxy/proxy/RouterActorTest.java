@@ -324,7 +324,7 @@ class RouterActorTest {
             RouterActor.create(
                 new ProxySettings(
                     "127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofMillis(150), 5, 64, 65536,
-                    10, 100, Duration.ofSeconds(60), Duration.ofSeconds(10), 100, Duration.ofSeconds(10),
+                    10, Duration.ofSeconds(60), 100, Duration.ofSeconds(60), Duration.ofSeconds(10), 100, Duration.ofSeconds(10),
                     Duration.ZERO)));
     assertEquals(List.of("last-hope", "last-hope", "last-hope"), servedBy(router, "distinct", 3));
     for (TestProbe<HashWorker.Command> probe : silent) {
@@ -368,5 +368,73 @@ class RouterActorTest {
     // Policies already tracked keep working.
     assertNotEquals(
         ErrorCode.TOO_MANY_POLICIES, ((RouterActor.Rejected) route(router, "lim-1", "x")).code());
+  }
+
+  private static ErrorCode rejection(ActorRef<RouterActor.Command> router, String policy) {
+    RouterActor.Reply reply = route(router, policy, "x");
+    assertTrue(reply instanceof RouterActor.Rejected, reply.toString());
+    return ((RouterActor.Rejected) reply).code();
+  }
+
+  @Test
+  void policiesWithoutWorkersAreForgottenWhenIdleSoMadeUpIdsCannotFillTheSlots() {
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(RouterActor.create(TestConfigs.withPolicyLimits(2, Duration.ofMillis(600))));
+    assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "made-up-1"));
+    assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "made-up-2"));
+    assertEquals(ErrorCode.TOO_MANY_POLICIES, rejection(router, "real"));
+    // Once the two made-up policies were idle long enough, both slots are free again.
+    TestProbe<Void> waiter = testKit.createTestProbe();
+    waiter.awaitAssert(
+        Duration.ofSeconds(5),
+        Duration.ofMillis(50),
+        () -> {
+          assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "real"));
+          return null;
+        });
+    assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "made-up-1"));
+    // "real" and "made-up-1" now hold the two slots.
+    assertEquals(ErrorCode.TOO_MANY_POLICIES, rejection(router, "made-up-2"));
+  }
+
+  @Test
+  void aPolicyWithWorkersIsNeverForgotten() throws InterruptedException {
+    testKit.spawn(HashWorker.create("kept", "kept-policy"));
+    Routees.await(testKit, "kept-policy", 1);
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(RouterActor.create(TestConfigs.withPolicyLimits(1, Duration.ofMillis(200))));
+    assertEquals(List.of("kept"), servedBy(router, "kept-policy", 1));
+    Thread.sleep(1000); // five forget periods without a request
+    assertEquals(ErrorCode.TOO_MANY_POLICIES, rejection(router, "other"));
+    assertEquals(List.of("kept", "kept"), servedBy(router, "kept-policy", 2));
+  }
+
+  @Test
+  void aForgottenPolicyIsServedOnceItsWorkersArrive() {
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(RouterActor.create(TestConfigs.withPolicyLimits(1, Duration.ofMillis(200))));
+    assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "comes-back"));
+    TestProbe<Void> waiter = testKit.createTestProbe();
+    // "gap" takes the only slot: "comes-back" was forgotten.
+    waiter.awaitAssert(
+        Duration.ofSeconds(5),
+        Duration.ofMillis(50),
+        () -> {
+          assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "gap"));
+          return null;
+        });
+    testKit.spawn(HashWorker.create("returned", "comes-back"));
+    Routees.await(testKit, "comes-back", 1);
+    // Once "gap" is forgotten in turn, "comes-back" is tracked afresh: a new router, a new
+    // subscription, and its worker serves it.
+    waiter.awaitAssert(
+        Duration.ofSeconds(5),
+        Duration.ofMillis(50),
+        () -> {
+          assertEquals(
+              new RouterActor.Served("returned", PayloadHash.sha1Hex("x")),
+              route(router, "comes-back", "x"));
+          return null;
+        });
   }
 }
