@@ -226,9 +226,9 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
       }
     }
     if (!registered) {
-      hash.replyTo().tell(new HashWorker.Unavailable(serverId, "not connected to " + address));
+      hash.refuse(serverId, "not connected to " + address);
     } else if (waiting.size() >= settings.maxQueuedPerBackend()) {
-      hash.replyTo().tell(new HashWorker.Unavailable(serverId, "busy: too many queued requests"));
+      hash.refuse(serverId, "busy: too many queued requests");
     } else {
       waiting.add(new Queued(hash, System.nanoTime()));
     }
@@ -261,10 +261,9 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     timers.cancel(slot);
     slot.inFlight = null;
     if (replied.reply() instanceof Packet.Reply reply) {
-      hash.replyTo().tell(new HashWorker.Hashed(serverId, reply.payloadHash()));
+      hash.answer(serverId, reply.payloadHash());
     } else {
-      hash.replyTo()
-          .tell(new HashWorker.Unavailable(serverId, "the server did not answer with a type \"2\" reply"));
+      hash.refuse(serverId, "the server did not answer with a type \"2\" reply");
     }
     feed(slot);
     return this;
@@ -307,13 +306,13 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     slot.up = false;
     timers.cancel(slot);
     if (slot.inFlight != null) {
-      slot.inFlight.replyTo().tell(new HashWorker.Unavailable(serverId, reason));
+      slot.inFlight.refuse(serverId, reason);
       slot.inFlight = null;
     }
     updateRegistration();
     if (!registered) {
       while (!waiting.isEmpty()) {
-        waiting.poll().hash().replyTo().tell(new HashWorker.Unavailable(serverId, reason));
+        waiting.poll().hash().refuse(serverId, reason);
       }
     }
     if (wasUp) {
@@ -349,9 +348,7 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     while (slot.up && slot.inFlight == null && !waiting.isEmpty()) {
       Queued next = waiting.poll();
       if (now - next.sinceNanos() > settings.replyTimeout().toNanos()) {
-        next.hash()
-            .replyTo()
-            .tell(new HashWorker.Unavailable(serverId, "waited too long for a free connection"));
+        next.hash().refuse(serverId, "waited too long for a free connection");
       } else {
         send(slot, next.hash());
       }

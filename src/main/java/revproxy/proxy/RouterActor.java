@@ -1,15 +1,13 @@
 package revproxy.proxy;
 
-import static revproxy.cluster.Completions.SAME_THREAD;
-
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
-import akka.actor.typed.javadsl.AskPattern;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.Routers;
+import akka.actor.typed.javadsl.TimerScheduler;
 import akka.actor.typed.receptionist.Receptionist;
 import akka.actor.typed.receptionist.ServiceKey;
 import java.net.URLEncoder;
@@ -21,6 +19,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.Queue;
 import revproxy.protocol.ErrorCode;
 import revproxy.worker.HashWorker;
@@ -42,6 +41,12 @@ import revproxy.worker.HashWorker;
  * attempts too are sent directly, skipping it. So a crashed node's workers stop getting traffic
  * after a few failed attempts, before the cluster even marks the node unreachable.
  *
+ * <p>Each attempt is a plain {@code tell} with a request id that the worker's reply carries back,
+ * not an ask: no temporary actor and no scheduled task per request. Attempts time out by a check
+ * every {@value #TIMEOUT_CHECK_MILLIS} ms while any is out. (After a restart of this actor, replies
+ * to attempts of the old incarnation are unknown and dropped; their requests get the stream's own
+ * timeout error.)
+ *
  * <p>At most {@code max-policies} policies are tracked. One that has no worker and got no request
  * for {@code forget-policy-after} is forgotten (its router and subscription stop), so requests for
  * made-up policy ids cannot use up the slots for good.
@@ -49,6 +54,7 @@ import revproxy.worker.HashWorker;
 public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private static final long MIN_ATTEMPT_NANOS = Duration.ofMillis(1).toNanos();
+  static final long TIMEOUT_CHECK_MILLIS = 10;
 
   public interface Command {}
 
@@ -76,12 +82,29 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     INSTANCE
   }
 
-  /** One attempt ended: {@code reply} is null when it timed out. */
-  private record AttemptEnded(Attempt attempt, HashWorker.Reply reply) implements Command {}
+  /** A worker answered one of the attempts. */
+  private record WorkerReplied(HashWorker.Reply reply) implements Command {}
+
+  private enum CheckAttemptTimeouts implements Command {
+    INSTANCE
+  }
+
+  /** An attempt sent and not yet answered or timed out. */
+  private static final class InFlight {
+    final long requestId;
+    final Attempt attempt;
+    final long expiresNanos;
+    boolean done;
+
+    InFlight(long requestId, Attempt attempt, long expiresNanos) {
+      this.requestId = requestId;
+      this.attempt = attempt;
+      this.expiresNanos = expiresNanos;
+    }
+  }
 
   /**
-   * A request on its way: the policy it was counted in (one of an earlier incarnation of this
-   * actor after a restart), its try number, the routees it tried directly, and where this attempt
+   * A request on its way: the policy it was counted in, its try number, the routees it tried directly, and where this attempt
    * went ({@code target} is null when the group router chose).
    */
   private record Attempt(
@@ -105,7 +128,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                     timers.startTimerWithFixedDelay(
                         ForgetIdlePolicies.INSTANCE, settings.forgetPolicyAfter().dividedBy(2));
                   }
-                  return new RouterActor(context, settings);
+                  return new RouterActor(context, timers, settings);
                 }));
   }
 
@@ -183,8 +206,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     }
   }
 
+  private final TimerScheduler<Command> timers;
   private final Duration requestTimeout;
-  private final Duration attemptTimeout;
+  private final long attemptTimeoutNanos;
   private final int maxAttempts;
   private final int maxPolicies;
   private final long forgetPolicyAfterNanos;
@@ -194,17 +218,29 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private final Map<String, Policy> policiesByKeyId = new HashMap<>();
   private final Duration statsInterval;
   private Stats stats = new Stats();
+  private final ActorRef<HashWorker.Reply> workerReplies;
+  private final Map<Long, InFlight> inFlight = new HashMap<>();
+  /** Attempts with the full attempt timeout, in the order they expire (the order sent). */
+  private final ArrayDeque<InFlight> expiring = new ArrayDeque<>();
+  /** Attempts cut short by their request's deadline (rare): these need sorting. */
+  private final PriorityQueue<InFlight> expiringEarly =
+      new PriorityQueue<>(Comparator.comparingLong((InFlight f) -> f.expiresNanos));
+  private long nextRequestId;
+  private boolean checkingTimeouts;
 
-  private RouterActor(ActorContext<Command> context, ProxySettings settings) {
+  private RouterActor(
+      ActorContext<Command> context, TimerScheduler<Command> timers, ProxySettings settings) {
     super(context);
+    this.timers = timers;
     this.requestTimeout = settings.requestTimeout();
-    this.attemptTimeout = settings.attemptTimeout();
+    this.attemptTimeoutNanos = settings.attemptTimeout().toNanos();
     this.maxAttempts = settings.maxAttempts();
     this.maxPolicies = settings.maxPolicies();
     this.forgetPolicyAfterNanos = settings.forgetPolicyAfter().toNanos();
     this.ejectAfterFailures = settings.ejectAfterFailures();
     this.ejectionTime = settings.ejectionTime();
     this.statsInterval = settings.statsInterval();
+    this.workerReplies = context.messageAdapter(HashWorker.Reply.class, WorkerReplied::new);
   }
 
   @Override
@@ -212,7 +248,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     return newReceiveBuilder()
         .onMessage(Route.class, this::onRoute)
         .onMessage(ListingUpdated.class, this::onListingUpdated)
-        .onMessage(AttemptEnded.class, this::onAttemptEnded)
+        .onMessage(WorkerReplied.class, this::onWorkerReplied)
+        .onMessage(CheckAttemptTimeouts.class, this::onCheckAttemptTimeouts)
         .onMessage(LogStats.class, this::onLogStats)
         .onMessage(ForgetIdlePolicies.class, this::onForgetIdlePolicies)
         .build();
@@ -327,9 +364,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   /** Gives a request its final answer. */
   private static void answer(Policy policy, Route route, Reply reply) {
-    if (policy != null) {
-      policy.pending--;
-    }
+    policy.pending--;
     route.replyTo().tell(reply);
   }
 
@@ -350,29 +385,23 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       target = policy.nextDirect(attempt.tried(), now);
     }
     ActorRef<HashWorker.Command> destination = target != null ? target : policy.router;
-    Attempt sent = withTarget(attempt, target);
-    // At least 1 ms: an attempt dispatched as its deadline passes would otherwise get a
-    // non-positive timeout, and the ask would fail at once without sending the request.
-    Duration timeout =
-        Duration.ofNanos(
-            Math.max(
-                MIN_ATTEMPT_NANOS,
-                Math.min(attemptTimeout.toNanos(), attempt.deadlineNanos() - now)));
-    // Not getContext().ask: in Akka 2.6 its Java API completes through whenComplete on a Scala
-    // future, which on 2 cores starts a thread per request. The reply is told to this actor on
-    // the thread that completes the ask.
-    ActorRef<Command> self = getContext().getSelf();
-    AskPattern.<HashWorker.Command, HashWorker.Reply>ask(
-            destination,
-            workerReplyTo -> new HashWorker.Hash(route.srcid(), route.payload(), workerReplyTo),
-            timeout,
-            getContext().getSystem().scheduler())
-        .handleAsync(
-            (reply, failure) -> {
-              self.tell(new AttemptEnded(sent, reply));
-              return null;
-            },
-            SAME_THREAD);
+    // At least 1 ms: an attempt dispatched as its deadline passes still gets its chance.
+    long timeoutNanos =
+        Math.max(MIN_ATTEMPT_NANOS, Math.min(attemptTimeoutNanos, attempt.deadlineNanos() - now));
+    long requestId = nextRequestId++;
+    InFlight sent = new InFlight(requestId, withTarget(attempt, target), now + timeoutNanos);
+    inFlight.put(requestId, sent);
+    if (timeoutNanos == attemptTimeoutNanos) {
+      expiring.addLast(sent);
+    } else {
+      expiringEarly.add(sent);
+    }
+    if (!checkingTimeouts) {
+      checkingTimeouts = true;
+      timers.startTimerWithFixedDelay(
+          CheckAttemptTimeouts.INSTANCE, Duration.ofMillis(TIMEOUT_CHECK_MILLIS));
+    }
+    destination.tell(new HashWorker.Hash(requestId, route.srcid(), route.payload(), workerReplies));
   }
 
   private static Attempt withTarget(Attempt attempt, ActorRef<HashWorker.Command> target) {
@@ -411,30 +440,60 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     return this;
   }
 
-  private Behavior<Command> onAttemptEnded(AttemptEnded ended) {
-    Attempt attempt = ended.attempt();
-    Route route = attempt.route();
-    Policy policy = attempt.policy();
-    if (policiesById.get(route.policyId()) != policy) {
-      // Sent before this actor restarted: answer it, but no longer retry it.
-      answer(
-          null,
-          route,
-          ended.reply() instanceof HashWorker.Hashed hashed
-              ? new Served(hashed.workerId(), hashed.payloadHash())
-              : new Rejected(ErrorCode.TIMEOUT, "the request's worker did not answer"));
+  private Behavior<Command> onWorkerReplied(WorkerReplied replied) {
+    InFlight answered = inFlight.remove(replied.reply().requestId());
+    if (answered == null) {
+      // Its attempt timed out already (and was retried or answered): too late to count.
+      getContext().getLog().debug("Late reply dropped: {}", replied.reply());
       return this;
     }
-    if (ended.reply() instanceof HashWorker.Hashed hashed) {
+    answered.done = true;
+    while (!expiring.isEmpty() && expiring.peekFirst().done) {
+      expiring.pollFirst();
+    }
+    attemptEnded(answered.attempt, replied.reply());
+    return this;
+  }
+
+  private Behavior<Command> onCheckAttemptTimeouts(CheckAttemptTimeouts check) {
+    long now = System.nanoTime();
+    expire(expiring, now);
+    expire(expiringEarly, now);
+    if (inFlight.isEmpty()) {
+      timers.cancel(CheckAttemptTimeouts.INSTANCE);
+      checkingTimeouts = false;
+      expiring.clear();
+      expiringEarly.clear();
+    }
+    return this;
+  }
+
+  /** Ends the attempts of {@code queue} that expired by {@code now}, as timed out. */
+  private void expire(Queue<InFlight> queue, long now) {
+    while (!queue.isEmpty() && queue.peek().expiresNanos - now <= 0) {
+      InFlight expired = queue.poll();
+      if (!expired.done) {
+        expired.done = true;
+        inFlight.remove(expired.requestId);
+        attemptEnded(expired.attempt, null);
+      }
+    }
+  }
+
+  /** One attempt ended: {@code reply} is null when it timed out. */
+  private void attemptEnded(Attempt attempt, HashWorker.Reply reply) {
+    Route route = attempt.route();
+    Policy policy = attempt.policy();
+    if (reply instanceof HashWorker.Hashed hashed) {
       if (attempt.target() != null) {
         policy.failuresInARow.remove(attempt.target());
       }
       answer(policy, route, new Served(hashed.workerId(), hashed.payloadHash()));
-      return this;
+      return;
     }
     // Only silence counts against a routee: "unavailable" comes from a backend that is busy, or
     // down and about to leave the listing by itself, and neither is a reason to eject it.
-    if (attempt.target() != null && ended.reply() == null) {
+    if (attempt.target() != null && reply == null) {
       countFailure(policy, attempt.target());
     }
     boolean timeLeft = attempt.deadlineNanos() - System.nanoTime() > 0;
@@ -442,12 +501,12 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       stats.retries++;
       getContext()
           .getLog()
-          .debug("Attempt {} for policy {} failed ({}); retrying", attempt.number(), policy.id, ended.reply());
+          .debug("Attempt {} for policy {} failed ({}); retrying", attempt.number(), policy.id, reply);
       dispatch(
           policy,
           new Attempt(
               policy, attempt.route(), attempt.number() + 1, attempt.deadlineNanos(), attempt.tried(), null));
-    } else if (ended.reply() instanceof HashWorker.Unavailable unavailable) {
+    } else if (reply instanceof HashWorker.Unavailable unavailable) {
       stats.unavailable++;
       answer(
           policy,
@@ -475,7 +534,6 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                   + attempt.number()
                   + " attempt(s))"));
     }
-    return this;
   }
 
   private void countFailure(Policy policy, ActorRef<HashWorker.Command> routee) {

@@ -22,16 +22,35 @@ public final class HashWorker extends AbstractBehavior<HashWorker.Command> {
 
   public interface Command extends CborSerializable {}
 
-  /** Hash {@code payload}, sent by client {@code srcid}, and answer {@code replyTo}. */
-  public record Hash(String srcid, String payload, ActorRef<Reply> replyTo) implements Command {}
+  /**
+   * Hash {@code payload}, sent by client {@code srcid}, and answer {@code replyTo}. The reply
+   * carries {@code requestId} back, so one sender can have many requests out at once (the router
+   * does, without an ask per request).
+   */
+  public record Hash(long requestId, String srcid, String payload, ActorRef<Reply> replyTo)
+      implements Command {
 
-  public sealed interface Reply extends CborSerializable {}
+    /** Answers that worker {@code workerId} hashed the payload to {@code payloadHash}. */
+    public void answer(String workerId, String payloadHash) {
+      replyTo.tell(new Hashed(requestId, workerId, payloadHash));
+    }
+
+    /** Answers that worker {@code workerId} cannot serve this request now, and why. */
+    public void refuse(String workerId, String reason) {
+      replyTo.tell(new Unavailable(requestId, workerId, reason));
+    }
+  }
+
+  public sealed interface Reply extends CborSerializable {
+    /** The {@link Hash#requestId()} this answers. */
+    long requestId();
+  }
 
   /** The answer: which worker hashed it, and the lowercase SHA-1 hex of the payload's UTF-8 bytes. */
-  public record Hashed(String workerId, String payloadHash) implements Reply {}
+  public record Hashed(long requestId, String workerId, String payloadHash) implements Reply {}
 
   /** This routee cannot serve the request now (e.g. its backend is down): try another one. */
-  public record Unavailable(String workerId, String reason) implements Reply {}
+  public record Unavailable(long requestId, String workerId, String reason) implements Reply {}
 
   /** The receptionist key under which the workers of one policy register. */
   public static ServiceKey<Command> serviceKey(String policyId) {
@@ -63,7 +82,7 @@ public final class HashWorker extends AbstractBehavior<HashWorker.Command> {
   }
 
   private Behavior<Command> onHash(Hash hash) {
-    hash.replyTo().tell(new Hashed(workerId, PayloadHash.sha1Hex(hash.payload())));
+    hash.answer(workerId, PayloadHash.sha1Hex(hash.payload()));
     return this;
   }
 }

@@ -45,7 +45,7 @@ class LegacyBackendTest {
 
   private static HashWorker.Reply hash(ActorRef<HashWorker.Command> backend, String payload) {
     TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
-    backend.tell(new HashWorker.Hash("c", payload, probe.getRef()));
+    backend.tell(new HashWorker.Hash(0, "c", payload, probe.getRef()));
     return probe.receiveMessage(Duration.ofSeconds(3));
   }
 
@@ -62,7 +62,7 @@ class LegacyBackendTest {
 
     try (FakeLegacyServer server = new FakeLegacyServer("100", port, FakeLegacyServer.Mode.ANSWER)) {
       Routees.await(testKit, "lb-late", 1);
-      assertEquals(new HashWorker.Hashed("100", PayloadHash.sha1Hex("xyz1")), hash(backend, "xyz1"));
+      assertEquals(new HashWorker.Hashed(0, "100", PayloadHash.sha1Hex("xyz1")), hash(backend, "xyz1"));
       assertEquals(1, server.connections.get());
     }
   }
@@ -76,10 +76,10 @@ class LegacyBackendTest {
       TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
       // One in flight plus max-queued-per-backend (16) waiting: all accepted, none dropped.
       for (int i = 0; i < 17; i++) {
-        backend.tell(new HashWorker.Hash("c" + i, "p" + i, probe.getRef()));
+        backend.tell(new HashWorker.Hash(i, "c" + i, "p" + i, probe.getRef()));
       }
       for (int i = 0; i < 17; i++) {
-        assertEquals(new HashWorker.Hashed("200", PayloadHash.sha1Hex("p" + i)), probe.receiveMessage());
+        assertEquals(new HashWorker.Hashed(i, "200", PayloadHash.sha1Hex("p" + i)), probe.receiveMessage());
       }
       // The original server breaks when two messages arrive in one read: each read held one.
       assertEquals(17, server.reads.size());
@@ -100,10 +100,10 @@ class LegacyBackendTest {
       TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
       // One in flight (never answered) and 16 queued; the 18th cannot wait.
       for (int i = 0; i < 18; i++) {
-        backend.tell(new HashWorker.Hash("c" + i, "p" + i, probe.getRef()));
+        backend.tell(new HashWorker.Hash(i, "c" + i, "p" + i, probe.getRef()));
       }
       assertEquals(
-          new HashWorker.Unavailable("210", "busy: too many queued requests"), probe.receiveMessage());
+          new HashWorker.Unavailable(17, "210", "busy: too many queued requests"), probe.receiveMessage());
     }
   }
 
@@ -124,7 +124,7 @@ class LegacyBackendTest {
 
     try (FakeLegacyServer back = new FakeLegacyServer("300", port, FakeLegacyServer.Mode.ANSWER)) {
       Routees.await(testKit, "lb-dies", 1);
-      assertEquals(new HashWorker.Hashed("300", PayloadHash.sha1Hex("again")), hash(backend, "again"));
+      assertEquals(new HashWorker.Hashed(0, "300", PayloadHash.sha1Hex("again")), hash(backend, "again"));
     }
   }
 
@@ -134,7 +134,7 @@ class LegacyBackendTest {
       ActorRef<HashWorker.Command> backend = backend("400", "lb-mute", mute.port);
       Routees.await(testKit, "lb-mute", 1);
       assertEquals(
-          new HashWorker.Unavailable("400", "no reply within 300 ms"), hash(backend, "silence"));
+          new HashWorker.Unavailable(0, "400", "no reply within 300 ms"), hash(backend, "silence"));
       // A late reply could be taken for the next request's: the connection is closed and reopened.
       TestProbe<Void> waiter = testKit.createTestProbe();
       waiter.awaitAssert(

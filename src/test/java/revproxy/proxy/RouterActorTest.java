@@ -214,9 +214,7 @@ class RouterActorTest {
   private static Behavior<HashWorker.Command> alwaysUnavailable() {
     return Behaviors.receiveMessage(
         command -> {
-          ((HashWorker.Hash) command)
-              .replyTo()
-              .tell(new HashWorker.Unavailable("down", "backend closed"));
+          ((HashWorker.Hash) command).refuse("down", "backend closed");
           return Behaviors.same();
         });
   }
@@ -256,7 +254,7 @@ class RouterActorTest {
     for (int attempt = 1; attempt <= 3; attempt++) {
       HashWorker.Hash hash = (HashWorker.Hash) down.receiveMessage();
       assertEquals("c", hash.srcid());
-      hash.replyTo().tell(new HashWorker.Unavailable("down", "connection refused"));
+      hash.refuse("down", "connection refused");
     }
     assertEquals(
         new RouterActor.Rejected(
@@ -436,5 +434,31 @@ class RouterActorTest {
               route(router, "comes-back", "x"));
           return null;
         });
+  }
+
+  @Test
+  void aLateReplyToATimedOutAttemptIsNotTakenForTheRetrysAnswer() {
+    TestProbe<HashWorker.Command> worker = testKit.createTestProbe();
+    testKit
+        .system()
+        .receptionist()
+        .tell(Receptionist.register(HashWorker.serviceKey("late-reply"), worker.getRef()));
+    Routees.await(testKit, "late-reply", 1);
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(
+            RouterActor.create(
+                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofMillis(200), 65536, 10)));
+    TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
+    router.tell(new RouterActor.Route("c", "late-reply", "payload", client.getRef()));
+    HashWorker.Hash first = worker.expectMessageClass(HashWorker.Hash.class);
+    // The first attempt times out; the retry comes to the same (only) worker with a new id.
+    HashWorker.Hash retry = worker.expectMessageClass(HashWorker.Hash.class, Duration.ofSeconds(3));
+    assertNotEquals(first.requestId(), retry.requestId());
+    first.answer("first", "late-and-wrong");
+    client.expectNoMessage(Duration.ofMillis(100));
+    retry.answer("retry", PayloadHash.sha1Hex("payload"));
+    assertEquals(
+        new RouterActor.Served("retry", PayloadHash.sha1Hex("payload")), client.receiveMessage());
+    client.expectNoMessage(Duration.ofMillis(100));
   }
 }

@@ -22,8 +22,7 @@ final class SlowWorker {
                     timers.startSingleTimer(hash, new Answer(hash), delay);
                   } else {
                     HashWorker.Hash hash = ((Answer) command).hash();
-                    hash.replyTo()
-                        .tell(new HashWorker.Hashed("slow", PayloadHash.sha1Hex(hash.payload())));
+                    hash.answer("slow", PayloadHash.sha1Hex(hash.payload()));
                   }
                   return Behaviors.same();
                 }));

@@ -24,15 +24,15 @@ class HashWorkerTest {
     ActorRef<HashWorker.Command> worker = testKit.spawn(HashWorker.create("100", "hw-111"));
     TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
 
-    worker.tell(new HashWorker.Hash("c1", "abc", probe.getRef()));
-    probe.expectMessage(new HashWorker.Hashed("100", "a9993e364706816aba3e25717850c26c9cd0d89d"));
+    worker.tell(new HashWorker.Hash(7, "c1", "abc", probe.getRef()));
+    probe.expectMessage(new HashWorker.Hashed(7, "100", "a9993e364706816aba3e25717850c26c9cd0d89d"));
 
-    worker.tell(new HashWorker.Hash("c1", "", probe.getRef()));
-    probe.expectMessage(new HashWorker.Hashed("100", "da39a3ee5e6b4b0d3255bfef95601890afd80709"));
+    worker.tell(new HashWorker.Hash(8, "c1", "", probe.getRef()));
+    probe.expectMessage(new HashWorker.Hashed(8, "100", "da39a3ee5e6b4b0d3255bfef95601890afd80709"));
 
     // python3 -c 'import hashlib; print(hashlib.sha1("Grüße ✓".encode()).hexdigest())'
-    worker.tell(new HashWorker.Hash("c1", "Grüße ✓", probe.getRef()));
-    probe.expectMessage(new HashWorker.Hashed("100", "5abe2de6e43e1f34d26ab49223c2df755f4504d7"));
+    worker.tell(new HashWorker.Hash(-9, "c1", "Grüße ✓", probe.getRef()));
+    probe.expectMessage(new HashWorker.Hashed(-9, "100", "5abe2de6e43e1f34d26ab49223c2df755f4504d7"));
   }
 
   @Test
