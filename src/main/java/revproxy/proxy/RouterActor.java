@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Queue;
+import java.util.concurrent.ThreadLocalRandom;
 import revproxy.protocol.ErrorCode;
 import revproxy.worker.HashWorker;
 
@@ -43,9 +44,10 @@ import revproxy.worker.HashWorker;
  *
  * <p>Each attempt is a plain {@code tell} with a request id that the worker's reply carries back,
  * not an ask: no temporary actor and no scheduled task per request. Attempts time out by a check
- * every {@value #TIMEOUT_CHECK_MILLIS} ms while any is out. (After a restart of this actor, replies
- * to attempts of the old incarnation are unknown and dropped; their requests get the stream's own
- * timeout error.)
+ * every {@value #TIMEOUT_CHECK_MILLIS} ms while any is out. Request ids start at a random number
+ * in each incarnation of this actor: after a restart, a late reply to an attempt of the old one
+ * matches nothing and is dropped (its request gets the stream's own timeout error), instead of
+ * being taken for the answer to a new request that reused its id.
  *
  * <p>At most {@code max-policies} policies are tracked. One that has no worker and got no request
  * for {@code forget-policy-after} is forgotten (its router and subscription stop), so requests for
@@ -89,23 +91,35 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     INSTANCE
   }
 
-  /** An attempt sent and not yet answered or timed out. */
+  /**
+   * An attempt sent and not yet answered or timed out. It stays in its expiry queue until it
+   * reaches the head, so {@link #finish} lets go of the attempt (and its payload) at once.
+   */
   private static final class InFlight {
     final long requestId;
-    final Attempt attempt;
     final long expiresNanos;
-    boolean done;
+    private Attempt attempt;
 
     InFlight(long requestId, Attempt attempt, long expiresNanos) {
       this.requestId = requestId;
       this.attempt = attempt;
       this.expiresNanos = expiresNanos;
     }
+
+    boolean done() {
+      return attempt == null;
+    }
+
+    Attempt finish() {
+      Attempt finished = attempt;
+      attempt = null;
+      return finished;
+    }
   }
 
   /**
-   * A request on its way: the policy it was counted in, its try number, the routees it tried directly, and where this attempt
-   * went ({@code target} is null when the group router chose).
+   * A request on its way: the policy it is counted in, its try number, the routees it tried
+   * directly, and where this attempt went ({@code target} is null when the group router chose).
    */
   private record Attempt(
       Policy policy,
@@ -225,8 +239,10 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   /** Attempts cut short by their request's deadline (rare): these need sorting. */
   private final PriorityQueue<InFlight> expiringEarly =
       new PriorityQueue<>(Comparator.comparingLong((InFlight f) -> f.expiresNanos));
-  private long nextRequestId;
+  private long nextRequestId = ThreadLocalRandom.current().nextLong();
   private boolean checkingTimeouts;
+  /** Policies tracked so far: makes each policy's child actor names unique. */
+  private long policiesTracked;
 
   private RouterActor(
       ActorContext<Command> context, TimerScheduler<Command> timers, ProxySettings settings) {
@@ -330,11 +346,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private Policy track(String policyId) {
     ServiceKey<HashWorker.Command> key = HashWorker.serviceKey(policyId);
-    String name = URLEncoder.encode(policyId, StandardCharsets.UTF_8);
-    if (getContext().getChild("policy-" + name).isPresent()) {
-      // A forgotten policy asked for again while its old children are still stopping.
-      name = name + "-" + System.nanoTime();
-    }
+    // Numbered: a forgotten policy may be asked for again while its old children still stop.
+    String name = URLEncoder.encode(policyId, StandardCharsets.UTF_8) + "-" + ++policiesTracked;
     ActorRef<HashWorker.Command> router =
         getContext().spawn(Routers.group(key).withRoundRobinRouting(), "policy-" + name);
     ActorRef<Receptionist.Listing> subscriber =
@@ -447,11 +460,11 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       getContext().getLog().debug("Late reply dropped: {}", replied.reply());
       return this;
     }
-    answered.done = true;
-    while (!expiring.isEmpty() && expiring.peekFirst().done) {
+    Attempt attempt = answered.finish();
+    while (!expiring.isEmpty() && expiring.peekFirst().done()) {
       expiring.pollFirst();
     }
-    attemptEnded(answered.attempt, replied.reply());
+    attemptEnded(attempt, replied.reply());
     return this;
   }
 
@@ -472,10 +485,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private void expire(Queue<InFlight> queue, long now) {
     while (!queue.isEmpty() && queue.peek().expiresNanos - now <= 0) {
       InFlight expired = queue.poll();
-      if (!expired.done) {
-        expired.done = true;
+      if (!expired.done()) {
         inFlight.remove(expired.requestId);
-        attemptEnded(expired.attempt, null);
+        attemptEnded(expired.finish(), null);
       }
     }
   }

@@ -203,7 +203,7 @@ class RouterActorTest {
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofMillis(200), 65536, 10)));
+                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(1), 65536, 10)));
 
     // Whichever routee comes first, every request ends up served by the live worker.
     assertEquals(List.of("alive", "alive", "alive", "alive"), servedBy(router, "retry-timeout", 4));
@@ -380,19 +380,20 @@ class RouterActorTest {
         testKit.spawn(RouterActor.create(TestConfigs.withPolicyLimits(2, Duration.ofMillis(600))));
     assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "made-up-1"));
     assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "made-up-2"));
-    assertEquals(ErrorCode.TOO_MANY_POLICIES, rejection(router, "real"));
-    // Once the two made-up policies were idle long enough, both slots are free again.
+    assertEquals(ErrorCode.TOO_MANY_POLICIES, rejection(router, "real-1"));
+    // Once the made-up policies were idle long enough, both of their slots are free again (the
+    // two may go in different sweeps; asking keeps "real-1" and "real-2" tracked meanwhile).
     TestProbe<Void> waiter = testKit.createTestProbe();
     waiter.awaitAssert(
         Duration.ofSeconds(5),
         Duration.ofMillis(50),
         () -> {
-          assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "real"));
+          assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "real-1"));
+          assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "real-2"));
           return null;
         });
-    assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejection(router, "made-up-1"));
-    // "real" and "made-up-1" now hold the two slots.
-    assertEquals(ErrorCode.TOO_MANY_POLICIES, rejection(router, "made-up-2"));
+    // "real-1" and "real-2" now hold the two slots.
+    assertEquals(ErrorCode.TOO_MANY_POLICIES, rejection(router, "made-up-1"));
   }
 
   @Test
@@ -447,11 +448,12 @@ class RouterActorTest {
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofMillis(200), 65536, 10)));
+                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(1), 65536, 10)));
     TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
     router.tell(new RouterActor.Route("c", "late-reply", "payload", client.getRef()));
     HashWorker.Hash first = worker.expectMessageClass(HashWorker.Hash.class);
-    // The first attempt times out; the retry comes to the same (only) worker with a new id.
+    // The first attempt times out after 1 s; the retry comes to the same (only) worker with a new
+    // id, and has 1 s of its own: ample time for the steps below.
     HashWorker.Hash retry = worker.expectMessageClass(HashWorker.Hash.class, Duration.ofSeconds(3));
     assertNotEquals(first.requestId(), retry.requestId());
     first.answer("first", "late-and-wrong");
