@@ -42,6 +42,56 @@ public final class TestConfigs {
 
   public static ProxySettings proxySettings(
       Duration requestTimeout, Duration attemptTimeout, int maxPacketBytes, int maxPolicies) {
+    return settings(
+        requestTimeout,
+        attemptTimeout,
+        maxPacketBytes,
+        maxPolicies,
+        Duration.ofSeconds(60),
+        1000,
+        Duration.ofSeconds(60),
+        Duration.ofSeconds(10));
+  }
+
+  /** The default test settings with other limits on the policies tracked. */
+  public static ProxySettings withPolicyLimits(int maxPolicies, Duration forgetPolicyAfter) {
+    Duration requestTimeout = Duration.ofSeconds(3);
+    return settings(
+        requestTimeout,
+        requestTimeout,
+        65536,
+        maxPolicies,
+        forgetPolicyAfter,
+        1000,
+        Duration.ofSeconds(60),
+        Duration.ofSeconds(10));
+  }
+
+  /** The default test settings with other connection limits. */
+  public static ProxySettings withConnectionLimits(
+      int maxConnections, Duration idleTimeout, Duration packetTimeout) {
+    Duration requestTimeout = Duration.ofSeconds(5);
+    return settings(
+        requestTimeout,
+        requestTimeout,
+        65536,
+        100,
+        Duration.ofSeconds(60),
+        maxConnections,
+        idleTimeout,
+        packetTimeout);
+  }
+
+  /** Test settings: a free port, 3 attempts, 64 in flight, ejection after 2, no stats line. */
+  private static ProxySettings settings(
+      Duration requestTimeout,
+      Duration attemptTimeout,
+      int maxPacketBytes,
+      int maxPolicies,
+      Duration forgetPolicyAfter,
+      int maxConnections,
+      Duration idleTimeout,
+      Duration packetTimeout) {
     return new ProxySettings(
         "127.0.0.1",
         0,
@@ -51,55 +101,12 @@ public final class TestConfigs {
         64,
         maxPacketBytes,
         maxPolicies,
-        Duration.ofSeconds(60),
-        1000,
-        Duration.ofSeconds(60),
-        Duration.ofSeconds(10),
-        2,
-        Duration.ofSeconds(10),
-        Duration.ZERO);
-  }
-
-  /** The default test settings with other limits on the policies tracked. */
-  public static ProxySettings withPolicyLimits(int maxPolicies, Duration forgetPolicyAfter) {
-    ProxySettings base = proxySettings(Duration.ofSeconds(3));
-    return new ProxySettings(
-        base.host(),
-        base.port(),
-        base.requestTimeout(),
-        base.attemptTimeout(),
-        base.maxAttempts(),
-        base.maxInFlightPerConnection(),
-        base.maxPacketBytes(),
-        maxPolicies,
         forgetPolicyAfter,
-        base.maxConnections(),
-        base.idleTimeout(),
-        base.packetTimeout(),
-        base.ejectAfterFailures(),
-        base.ejectionTime(),
-        base.statsInterval());
-  }
-
-  /** The default test settings with other connection limits. */
-  public static ProxySettings withConnectionLimits(
-      int maxConnections, Duration idleTimeout, Duration packetTimeout) {
-    ProxySettings base = proxySettings(Duration.ofSeconds(5));
-    return new ProxySettings(
-        base.host(),
-        base.port(),
-        base.requestTimeout(),
-        base.attemptTimeout(),
-        base.maxAttempts(),
-        base.maxInFlightPerConnection(),
-        base.maxPacketBytes(),
-        base.maxPolicies(),
-        base.forgetPolicyAfter(),
         maxConnections,
         idleTimeout,
         packetTimeout,
-        base.ejectAfterFailures(),
-        base.ejectionTime(),
-        base.statsInterval());
+        2,
+        Duration.ofSeconds(10),
+        Duration.ZERO);
   }
 }
