@@ -10,6 +10,8 @@ import java.net.Socket;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
@@ -31,6 +33,8 @@ final class FakeLegacyServer implements AutoCloseable {
   private final Mode mode;
   private final boolean concurrent;
   private final Thread thread;
+  private final Set<Socket> open = ConcurrentHashMap.newKeySet();
+  private final List<Thread> handlers = Collections.synchronizedList(new ArrayList<>());
 
   FakeLegacyServer(String id, int port, Mode mode) throws IOException {
     this(id, port, mode, false);
@@ -55,10 +59,12 @@ final class FakeLegacyServer implements AutoCloseable {
     while (!socket.isClosed()) {
       try {
         Socket connection = socket.accept();
+        open.add(connection);
         connections.incrementAndGet();
         if (concurrent) {
           Thread handler = new Thread(() -> handle(connection), "fake-legacy-" + id + "-conn");
           handler.setDaemon(true);
+          handlers.add(handler);
           handler.start();
         } else {
           handle(connection);
@@ -91,11 +97,37 @@ final class FakeLegacyServer implements AutoCloseable {
       }
     } catch (IOException closed) {
       // the peer went away
+    } finally {
+      open.remove(socket);
     }
   }
 
+  /**
+   * Goes away like a crashed server: the port and every connection are closed, and only then
+   * does this return. (Java closes a socket that another thread is blocked on only once that
+   * thread has left it: without the joins, a test binding the port again could still find it
+   * taken.)
+   */
   @Override
   public void close() throws IOException {
     socket.close();
+    List<Thread> threads = new ArrayList<>(List.of(thread));
+    synchronized (handlers) {
+      threads.addAll(handlers);
+    }
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    try {
+      for (Thread t : threads) {
+        // Again each round: a connection accepted while the port was closing comes in late.
+        while (t.isAlive() && System.nanoTime() < deadline) {
+          for (Socket connection : open) {
+            connection.close();
+          }
+          t.join(50);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }
