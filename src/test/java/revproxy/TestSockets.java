@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -87,6 +89,31 @@ public final class TestSockets {
         replies.add(it.nextValue());
       }
     }
+    return replies;
+  }
+
+  /**
+   * Sends {@code requests} in one go from another thread, so replies flow back while requests are
+   * still being sent, then half-closes; returns every reply until the other side closes.
+   */
+  public static List<JsonNode> pipeline(Socket socket, String requests)
+      throws IOException, InterruptedException {
+    byte[] bytes = requests.getBytes(StandardCharsets.UTF_8);
+    Thread writer =
+        new Thread(
+            () -> {
+              try {
+                OutputStream out = socket.getOutputStream();
+                out.write(bytes);
+                out.flush();
+                socket.shutdownOutput();
+              } catch (IOException e) {
+                throw new RuntimeException(e);
+              }
+            });
+    writer.start();
+    List<JsonNode> replies = readAll(socket.getInputStream());
+    writer.join(10_000);
     return replies;
   }
 }

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import revproxy.Routees;
 import revproxy.TestConfigs;
+import revproxy.TestSockets;
 import revproxy.client.ClientSettings;
 import revproxy.client.Exchange;
 import revproxy.client.PacketFile;
@@ -107,23 +108,7 @@ class ProxyServerEndToEndTest {
       all.append(request("c" + i, i % 3 == 0 ? "222" : "111", "payload-" + i));
     }
     try (Socket socket = connect(proxy)) {
-      byte[] bytes = all.toString().getBytes(StandardCharsets.UTF_8);
-      // Write from another thread: replies flow back while requests are still being sent.
-      Thread writer =
-          new Thread(
-              () -> {
-                try {
-                  OutputStream out = socket.getOutputStream();
-                  out.write(bytes);
-                  out.flush();
-                  socket.shutdownOutput();
-                } catch (IOException e) {
-                  throw new RuntimeException(e);
-                }
-              });
-      writer.start();
-      List<JsonNode> replies = readAll(socket.getInputStream());
-      writer.join(10_000);
+      List<JsonNode> replies = TestSockets.pipeline(socket, all.toString());
 
       assertEquals(count, replies.size());
       Map<String, String> lastWorkerOfPolicy = new HashMap<>();

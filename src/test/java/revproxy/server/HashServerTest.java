@@ -120,23 +120,7 @@ class HashServerTest {
       all.append(request("p" + i, "111", "payload-" + i));
     }
     try (Socket socket = connect(server)) {
-      byte[] bytes = all.toString().getBytes(StandardCharsets.UTF_8);
-      // Write from another thread: replies flow back while requests are still being sent.
-      Thread writer =
-          new Thread(
-              () -> {
-                try {
-                  OutputStream out = socket.getOutputStream();
-                  out.write(bytes);
-                  out.flush();
-                  socket.shutdownOutput();
-                } catch (IOException e) {
-                  throw new RuntimeException(e);
-                }
-              });
-      writer.start();
-      List<JsonNode> replies = readAll(socket.getInputStream());
-      writer.join(10_000);
+      List<JsonNode> replies = TestSockets.pipeline(socket, all.toString());
 
       assertEquals(count, replies.size());
       for (int i = 0; i < count; i++) {
