@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import revproxy.legacy.LegacySettings;
+import revproxy.legacy.RegistrationSettings;
 import revproxy.proxy.ProxySettings;
 
 /** Configurations for tests: the shipped defaults with ports and providers made test-friendly. */
@@ -33,6 +34,11 @@ public final class TestConfigs {
 
   public static LegacySettings legacySettings() {
     return LegacySettings.fromConfig(ConfigFactory.load());
+  }
+
+  /** The shipped registration rules: loopback only, no token. */
+  public static RegistrationSettings registrationSettings() {
+    return legacySettings().registration();
   }
 
   /** Proxy settings on a free TCP port; one attempt may use the whole request timeout. */

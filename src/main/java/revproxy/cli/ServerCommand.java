@@ -15,6 +15,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.protocol.Packet;
 import revproxy.server.HashServer;
+import revproxy.server.ProxyRegistration;
+import revproxy.server.ServerSettings;
 
 @Command(
     name = "server",
@@ -70,6 +72,16 @@ public final class ServerCommand implements Callable<Integer> {
       description = "Address of the proxy to register with (default 127.0.0.1).")
   String proxyHost;
 
+  @Option(
+      names = "--token",
+      paramLabel = "SECRET",
+      description = {
+        "Registration token the proxy requires (revproxy.legacy.registration.token). Other",
+        "processes can read command lines: prefer the environment variable",
+        "REVPROXY_REGISTRATION_TOKEN, which is used when this option is not given."
+      })
+  String token;
+
   @Mixin ConfigOption configOption;
 
   @Override
@@ -94,8 +106,9 @@ public final class ServerCommand implements Callable<Integer> {
             .set("revproxy.server.host", listenHost)
             .set("revproxy.server.proxy-host", proxyHost)
             .set("revproxy.server.proxy-port", proxyPort)
+            .set("revproxy.server.token", token)
             .build();
-    HashServer.Settings settings = HashServer.Settings.fromConfig(config);
+    ServerSettings settings = ServerSettings.fromConfig(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "server", config);
 
     // Listen first, then register: the proxy connects as soon as it has the registration.
@@ -116,8 +129,10 @@ public final class ServerCommand implements Callable<Integer> {
     }
     int port = binding.localAddress().getPort();
     try {
-      HashServer.registerWithRetries(
-              system, new Packet.Registration(id, policy, port, settings.connections()), settings)
+      ProxyRegistration.registerWithRetries(
+              system,
+              new Packet.Registration(id, policy, port, settings.connections(), settings.token()),
+              settings)
           .toCompletableFuture()
           .get();
     } catch (ExecutionException e) {

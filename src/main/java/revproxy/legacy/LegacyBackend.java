@@ -79,6 +79,11 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
 
   private record Reconnect(int slot) implements HashWorker.Command {}
 
+  /** The server has been unreachable for {@code forget-unreachable-after}. */
+  private enum Forget implements HashWorker.Command {
+    INSTANCE
+  }
+
   /** One persistent connection to the server. */
   private static final class Slot {
     final int index;
@@ -95,12 +100,22 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     }
   }
 
+  /**
+   * A backend keeping {@code connections} connections to the server of {@code registration} at
+   * {@code host}; it tells {@code registry} when the server becomes reachable or unreachable.
+   */
   public static Behavior<HashWorker.Command> create(
-      Packet.Registration registration, String host, LegacySettings settings) {
+      Packet.Registration registration,
+      String host,
+      int connections,
+      LegacySettings settings,
+      ActorRef<LegacyRegistry.Command> registry) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
-                timers -> new LegacyBackend(context, timers, registration, host, settings)));
+                timers ->
+                    new LegacyBackend(
+                        context, timers, registration, host, connections, settings, registry)));
   }
 
   private final TimerScheduler<HashWorker.Command> timers;
@@ -111,6 +126,7 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
   private final ServiceKey<HashWorker.Command> key;
   private final Slot[] slots;
   private final Queue<Queued> waiting = new ArrayDeque<>();
+  private final ActorRef<LegacyRegistry.Command> registry;
   private boolean registered;
 
   private LegacyBackend(
@@ -118,25 +134,29 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
       TimerScheduler<HashWorker.Command> timers,
       Packet.Registration registration,
       String host,
-      LegacySettings settings) {
+      int connections,
+      LegacySettings settings,
+      ActorRef<LegacyRegistry.Command> registry) {
     super(context);
+    this.registry = registry;
     this.timers = timers;
     this.serverId = registration.serverId();
     this.policyId = registration.policyId();
     this.address = new InetSocketAddress(host, registration.listenPort());
     this.settings = settings;
     this.key = HashWorker.serviceKey(policyId);
-    this.slots = new Slot[connections(registration, settings)];
+    this.slots = new Slot[connections];
     for (int i = 0; i < slots.length; i++) {
       slots[i] = new Slot(i, settings.reconnectMinBackoff());
       connect(slots[i]);
     }
+    startForgetTimer();
   }
 
-  private static int connections(Packet.Registration registration, LegacySettings settings) {
-    return registration.connections() > 1
-        ? Math.min(registration.connections(), settings.maxConnectionsPerBackend())
-        : settings.connectionsPerBackend();
+  private void startForgetTimer() {
+    if (!settings.forgetUnreachableAfter().isZero()) {
+      timers.startSingleTimer(Forget.INSTANCE, Forget.INSTANCE, settings.forgetUnreachableAfter());
+    }
   }
 
   @Override
@@ -151,6 +171,7 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
           connect(slots[reconnect.slot()]);
           return this;
         })
+        .onMessage(Forget.class, this::onForget)
         .onSignal(PostStop.class, stop -> closeAll())
         .onSignal(
             PreRestart.class,
@@ -160,6 +181,18 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
               return closeAll();
             })
         .build();
+  }
+
+  /** Unreachable for too long: stop, so the registry drops the server and frees its slot. */
+  private Behavior<HashWorker.Command> onForget(Forget forget) {
+    getContext()
+        .getLog()
+        .info(
+            "Legacy server {} at {} unreachable for {} s: dropped; it may register again",
+            serverId,
+            address,
+            settings.forgetUnreachableAfter().toSeconds());
+    return Behaviors.stopped();
   }
 
   private Behavior<HashWorker.Command> closeAll() {
@@ -284,7 +317,7 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     }
     slot.up = true;
     slot.backoff = settings.reconnectMinBackoff();
-    getContext().getLog().info("Connected to legacy server {} at {}", serverId, address);
+    getContext().getLog().debug("Connected to legacy server {} at {}", serverId, address);
     updateRegistration();
     feed(slot);
     return this;
@@ -364,9 +397,13 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     if (anyUp && !registered) {
       getContext().getSystem().receptionist().tell(Receptionist.register(key, getContext().getSelf()));
       getContext().getLog().info("Legacy server {} joins the rotation of policy {}", serverId, policyId);
+      timers.cancel(Forget.INSTANCE);
+      registry.tell(new LegacyRegistry.Reachability(getContext().getSelf(), true));
     } else if (!anyUp && registered) {
       getContext().getSystem().receptionist().tell(Receptionist.deregister(key, getContext().getSelf()));
       getContext().getLog().info("Legacy server {} leaves the rotation of policy {}", serverId, policyId);
+      startForgetTimer();
+      registry.tell(new LegacyRegistry.Reachability(getContext().getSelf(), false));
     }
     registered = anyUp;
   }

@@ -7,88 +7,305 @@ import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
+import java.net.InetAddress;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 import revproxy.worker.HashWorker;
 
 /**
- * Keeps one {@link LegacyBackend} per registered legacy server, keyed by policy and server id. A
- * new registration of the same id and policy replaces the old backend when its address changed,
- * and starts a new one if the old one has stopped.
+ * Keeps one {@link LegacyBackend} per registered legacy server, keyed by policy and server id, and
+ * decides which registrations to accept.
+ *
+ * <p>A registration is a privilege: it must come from an address in {@code allow-from}, carry the
+ * token when one is set, and not point at the proxy's own ports ({@link RegistrationGuard}). It
+ * never takes over a live server: the same id and policy from another address or port is refused
+ * ({@code registration_conflict}) while the registered server is reachable, or was until less than
+ * {@code takeover-after} ago. Registering costs bounded memory: at most {@code max-backends}
+ * servers and {@code max-connections-total} connections to all of them; a server unreachable for
+ * {@code forget-unreachable-after} is dropped by its backend and may register again. Refusals are
+ * logged at most once per source address per minute.
  */
 public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Command> {
 
   public interface Command {}
 
-  /** A type "1" registration that arrived from {@code host}. */
-  public record Register(Packet.Registration registration, String host) implements Command {}
+  /**
+   * A type "1" registration that arrived from {@code source} on the proxy's client port {@code
+   * clientPort}; answered with a {@link Result}.
+   */
+  public record Register(
+      Packet.Registration registration,
+      InetAddress source,
+      int clientPort,
+      ActorRef<Result> replyTo)
+      implements Command {}
+
+  public sealed interface Result {}
+
+  /** The server is registered (or was already, at the same address); the original expects no reply. */
+  public enum Accepted implements Result {
+    INSTANCE
+  }
+
+  /** The registration changed nothing; {@code code} and {@code message} go back to the sender. */
+  public record Refused(ErrorCode code, String message) implements Result {}
+
+  /** Answered with every registered server. */
+  public record GetBackends(ActorRef<List<BackendInfo>> replyTo) implements Command {}
+
+  /** One registered legacy server, as {@link GetBackends} lists it. */
+  public record BackendInfo(
+      String serverId, String policyId, String address, int connections, boolean reachable) {}
+
+  /** Sent by a backend whenever it gains its first connection or loses its last one. */
+  record Reachability(ActorRef<HashWorker.Command> backend, boolean reachable) implements Command {}
 
   private record BackendStopped(String key, ActorRef<HashWorker.Command> ref) implements Command {}
 
-  public static Behavior<Command> create(LegacySettings settings) {
-    return Behaviors.setup(context -> new LegacyRegistry(context, settings));
+  private static final Duration LOG_INTERVAL = Duration.ofMinutes(1);
+
+  /**
+   * @param ownPorts the proxy's cluster and management ports, which no registration may name
+   */
+  public static Behavior<Command> create(LegacySettings settings, Set<Integer> ownPorts) {
+    // A bug in the registry must not stop registrations for good; its backends are its children
+    // and stop with it, so their servers must register again (they do on restart).
+    return Behaviors.supervise(
+            Behaviors.<Command>setup(context -> new LegacyRegistry(context, settings, ownPorts)))
+        .onFailure(SupervisorStrategy.restart());
   }
 
-  private record Backend(String address, ActorRef<HashWorker.Command> ref) {}
+  /** What the registry knows of one registered server. */
+  private static final class Backend {
+    final String serverId;
+    final String policyId;
+    final String address;
+    final ActorRef<HashWorker.Command> ref;
+    final int connections;
+    boolean reachable;
+    /** When {@link #reachable} last changed (registered counts as a change to unreachable). */
+    long sinceNanos;
+
+    Backend(
+        Packet.Registration registration,
+        String address,
+        ActorRef<HashWorker.Command> ref,
+        int connections) {
+      this.serverId = registration.serverId();
+      this.policyId = registration.policyId();
+      this.address = address;
+      this.ref = ref;
+      this.connections = connections;
+      this.sinceNanos = System.nanoTime();
+    }
+
+    boolean live(long now, Duration takeoverAfter) {
+      return reachable || now - sinceNanos < takeoverAfter.toNanos();
+    }
+  }
 
   private final LegacySettings settings;
+  private final RegistrationSettings rules;
+  private final RegistrationGuard guard;
   private final Map<String, Backend> backends = new HashMap<>();
+  private final Map<ActorRef<HashWorker.Command>, Backend> byRef = new HashMap<>();
+  private final LogLimiter refusalLog = new LogLimiter(LOG_INTERVAL, 20, 4096);
   private long spawned;
 
-  private LegacyRegistry(ActorContext<Command> context, LegacySettings settings) {
+  private LegacyRegistry(
+      ActorContext<Command> context, LegacySettings settings, Set<Integer> ownPorts) {
     super(context);
     this.settings = settings;
+    this.rules = settings.registration();
+    this.guard = new RegistrationGuard(rules, ownPorts);
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Register.class, this::onRegister)
+        .onMessage(Reachability.class, this::onReachability)
         .onMessage(BackendStopped.class, this::onBackendStopped)
+        .onMessage(GetBackends.class, this::onGetBackends)
         .build();
   }
 
   private Behavior<Command> onRegister(Register register) {
+    Result result = decide(register);
+    if (result instanceof Refused refused) {
+      logRefusal(register, refused);
+    }
+    register.replyTo().tell(result);
+    return this;
+  }
+
+  private Result decide(Register register) {
     Packet.Registration registration = register.registration();
+    Refused refused = guard.check(registration, register.source(), register.clientPort());
+    if (refused != null) {
+      return refused;
+    }
     String key = registration.policyId() + "/" + registration.serverId();
-    String address = register.host() + ":" + registration.listenPort();
+    String address = register.source().getHostAddress() + ":" + registration.listenPort();
+    long now = System.nanoTime();
     Backend existing = backends.get(key);
-    if (existing != null && existing.address().equals(address)) {
-      getContext().getLog().info("Legacy server {} re-registered at {}", key, address);
-      return this;
+    if (existing != null && existing.address.equals(address)) {
+      getContext().getLog().debug("Legacy server {} re-registered at {}", key, address);
+      return Accepted.INSTANCE;
     }
     if (existing != null) {
-      getContext().stop(existing.ref());
+      if (existing.live(now, rules.takeoverAfter())) {
+        return new Refused(
+            ErrorCode.REGISTRATION_CONFLICT,
+            "server "
+                + registration.serverId()
+                + " of policy "
+                + registration.policyId()
+                + " is registered from another address or port and is reachable; it may be"
+                + " replaced once it has been unreachable for "
+                + rules.takeoverAfter().toMillis()
+                + " ms");
+      }
+      getContext()
+          .getLog()
+          .info(
+              "Legacy server {} moves from {} (unreachable) to {}", key, existing.address, address);
+      remove(existing);
+      getContext().stop(existing.ref);
     }
+    if (backends.size() >= rules.maxBackends()) {
+      return new Refused(
+          ErrorCode.REGISTRATION_REFUSED,
+          "the proxy already has "
+              + rules.maxBackends()
+              + " legacy servers registered (revproxy.legacy.max-backends)");
+    }
+    int available = rules.maxConnections() - connectionsInUse();
+    if (available < 1) {
+      return new Refused(
+          ErrorCode.REGISTRATION_REFUSED,
+          "the proxy already keeps "
+              + rules.maxConnections()
+              + " connections to legacy servers (revproxy.legacy.max-connections-total)");
+    }
+    int connections = Math.min(wantedConnections(registration), available);
+    start(registration, register.source(), address, key, connections);
+    return Accepted.INSTANCE;
+  }
+
+  private int wantedConnections(Packet.Registration registration) {
+    return registration.connections() > 1
+        ? Math.min(registration.connections(), settings.maxConnectionsPerBackend())
+        : settings.connectionsPerBackend();
+  }
+
+  private int connectionsInUse() {
+    int total = 0;
+    for (Backend backend : backends.values()) {
+      total += backend.connections;
+    }
+    return total;
+  }
+
+  private void start(
+      Packet.Registration registration,
+      InetAddress source,
+      String address,
+      String key,
+      int connections) {
     // A bug in one backend must not leave its server out of the rotation for good.
     Behavior<HashWorker.Command> supervised =
-        Behaviors.supervise(LegacyBackend.create(registration, register.host(), settings))
+        Behaviors.supervise(
+                LegacyBackend.create(
+                    registration,
+                    source.getHostAddress(),
+                    connections,
+                    settings,
+                    getContext().getSelf()))
             .onFailure(
                 SupervisorStrategy.restartWithBackoff(
                     settings.reconnectMinBackoff(), settings.reconnectMaxBackoff(), 0.2));
-    ActorRef<HashWorker.Command> backend =
+    ActorRef<HashWorker.Command> ref =
         getContext()
             .spawn(
                 supervised,
-                "legacy-" + registration.policyId() + "-" + registration.serverId() + "-" + (++spawned));
-    getContext().watchWith(backend, new BackendStopped(key, backend));
-    backends.put(key, new Backend(address, backend));
+                "legacy-"
+                    + registration.policyId()
+                    + "-"
+                    + registration.serverId()
+                    + "-"
+                    + (++spawned));
+    getContext().watchWith(ref, new BackendStopped(key, ref));
+    Backend backend = new Backend(registration, address, ref, connections);
+    backends.put(key, backend);
+    byRef.put(ref, backend);
     getContext()
         .getLog()
         .info(
-            "Legacy server {} for policy {} registered at {}",
+            "Legacy server {} for policy {} registered at {} ({} connection(s))",
             registration.serverId(),
             registration.policyId(),
-            address);
+            address,
+            connections);
+  }
+
+  private void logRefusal(Register register, Refused refused) {
+    String source = register.source().getHostAddress();
+    if (refusalLog.allow(source, System.nanoTime())) {
+      long suppressed = refusalLog.takeSuppressed();
+      getContext()
+          .getLog()
+          .warn(
+              "Registration of server {} for policy {} from {} refused ({}): {}{}",
+              register.registration().serverId(),
+              register.registration().policyId(),
+              source,
+              refused.code().wire(),
+              refused.message(),
+              suppressed > 0 ? " (" + suppressed + " more refusals not logged)" : "");
+    }
+  }
+
+  private Behavior<Command> onReachability(Reachability reachability) {
+    Backend backend = byRef.get(reachability.backend());
+    if (backend != null && backend.reachable != reachability.reachable()) {
+      backend.reachable = reachability.reachable();
+      backend.sinceNanos = System.nanoTime();
+    }
     return this;
   }
 
   private Behavior<Command> onBackendStopped(BackendStopped stopped) {
     Backend current = backends.get(stopped.key());
-    if (current != null && current.ref().equals(stopped.ref())) {
-      backends.remove(stopped.key());
+    if (current != null && current.ref.equals(stopped.ref())) {
+      remove(current);
     }
+    return this;
+  }
+
+  private void remove(Backend backend) {
+    backends.remove(backend.policyId + "/" + backend.serverId);
+    byRef.remove(backend.ref);
+  }
+
+  private Behavior<Command> onGetBackends(GetBackends get) {
+    List<BackendInfo> infos = new ArrayList<>();
+    for (Backend backend : backends.values()) {
+      infos.add(
+          new BackendInfo(
+              backend.serverId,
+              backend.policyId,
+              backend.address,
+              backend.connections,
+              backend.reachable));
+    }
+    get.replyTo().tell(infos);
     return this;
   }
 }

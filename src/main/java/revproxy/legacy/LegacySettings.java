@@ -12,7 +12,9 @@ public record LegacySettings(
     Duration reconnectMinBackoff,
     Duration reconnectMaxBackoff,
     int maxQueuedPerBackend,
-    int maxReplyBytes) {
+    int maxReplyBytes,
+    Duration forgetUnreachableAfter,
+    RegistrationSettings registration) {
 
   public static LegacySettings fromConfig(Config config) {
     Config legacy = config.getConfig("revproxy.legacy");
@@ -24,6 +26,8 @@ public record LegacySettings(
         legacy.getDuration("reconnect-min-backoff"),
         legacy.getDuration("reconnect-max-backoff"),
         legacy.getInt("max-queued-per-backend"),
-        legacy.getInt("max-reply-bytes"));
+        legacy.getInt("max-reply-bytes"),
+        legacy.getDuration("forget-unreachable-after"),
+        RegistrationSettings.fromConfig(config));
   }
 }

@@ -27,7 +27,14 @@ public enum ErrorCode {
   /** An object was not completed within the packet timeout; the connection is closed after it. */
   PACKET_TIMEOUT("packet_timeout"),
   /** The proxy serves as many connections as it may; this one is closed after this error. */
-  TOO_MANY_CONNECTIONS("too_many_connections");
+  TOO_MANY_CONNECTIONS("too_many_connections"),
+  /**
+   * A type "1" registration was not accepted: from an address outside {@code allow-from}, without
+   * the right token, naming one of the proxy's own ports, or past a bound; nothing changed.
+   */
+  REGISTRATION_REFUSED("registration_refused"),
+  /** A type "1" registration names the id and policy of another server that is still reachable. */
+  REGISTRATION_CONFLICT("registration_conflict");
 
   private final String wire;
 

@@ -19,17 +19,39 @@ public sealed interface Packet {
 
   /**
    * Type "1": a legacy TCP server announces that it serves {@code policyId} on {@code listenPort}
-   * of the host it connects from (note the original's other spelling, {@code privPolyId}).
+   * of the host it connects from (note the original's other spelling, {@code privPolyId}). {@code
+   * token} is the shared secret a proxy may require of registrations (null when not sent).
    */
-  record Registration(String serverId, String policyId, int listenPort, int connections)
+  record Registration(
+      String serverId, String policyId, int listenPort, int connections, String token)
       implements Packet {
 
     /**
      * A server that does not say how many connections it serves at once (the original serves
-     * one at a time) gets one.
+     * one at a time) gets one; the original sends no token.
      */
     public Registration(String serverId, String policyId, int listenPort) {
-      this(serverId, policyId, listenPort, 1);
+      this(serverId, policyId, listenPort, 1, null);
+    }
+
+    /** A registration that announces {@code connections}, without a token. */
+    public Registration(String serverId, String policyId, int listenPort, int connections) {
+      this(serverId, policyId, listenPort, connections, null);
+    }
+
+    /** The token never appears in logs. */
+    @Override
+    public String toString() {
+      return "Registration[serverId="
+          + serverId
+          + ", policyId="
+          + policyId
+          + ", listenPort="
+          + listenPort
+          + ", connections="
+          + connections
+          + (token == null ? "" : ", token=<hidden>")
+          + "]";
     }
   }
 

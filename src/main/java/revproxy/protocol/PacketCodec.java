@@ -118,6 +118,10 @@ public final class PacketCodec {
       if (registration.connections() > 1) {
         out.append(", \"connections\": ").append(registration.connections());
       }
+      if (registration.token() != null) {
+        out.append(", \"token\": ");
+        appendString(out, registration.token());
+      }
     } else if (packet instanceof Packet.Error error) {
       out.append("{\"type\": \"3\", \"destid\": ");
       appendString(out, error.destId());
@@ -193,6 +197,7 @@ public final class PacketCodec {
     private String registeredPolicyId;
     private String listenPort;
     private String connections;
+    private String token;
     private String code;
     private String message;
     private String firstProblem;
@@ -209,6 +214,7 @@ public final class PacketCodec {
         case "privPolyId" -> registeredPolicyId = scalar(name, parser);
         case "listenport" -> listenPort = scalar(name, parser);
         case "connections" -> connections = scalar(name, parser);
+        case "token" -> token = text(name, parser);
         case "payload" -> payload = text(name, parser);
         case "code" -> code = text(name, parser);
         case "message" -> message = text(name, parser);
@@ -326,7 +332,7 @@ public final class PacketCodec {
           return error(ErrorCode.INVALID_FIELD, "field \"connections\" must be 1-9999");
         }
       }
-      return new Packet.Registration(serverId, registeredPolicyId, port, concurrent);
+      return new Packet.Registration(serverId, registeredPolicyId, port, concurrent, token);
     }
 
     private Packet toReply() {

@@ -94,6 +94,16 @@ final class ClientConnections {
     }
   }
 
+  private static boolean onlyWhitespace(ByteString bytes) {
+    for (int i = 0; i < bytes.length(); i++) {
+      byte b = bytes.apply(i);
+      if (b != ' ' && b != '\t' && b != '\r' && b != '\n') {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private final class Stage extends GraphStage<FlowShape<ByteString, ByteString>> {
     private final Inlet<ByteString> in = Inlet.create("Drain.in");
     private final Outlet<ByteString> out = Outlet.create("Drain.out");
@@ -120,7 +130,11 @@ final class ClientConnections {
                   if (stopped) {
                     pull(in);
                   } else {
-                    scheduleOnce(IDLE_TIMER, idleTimeout);
+                    // Whitespace alone is not activity: a space every few seconds must not keep
+                    // a connection (and its slot of max-connections) forever.
+                    if (!onlyWhitespace(bytes)) {
+                      scheduleOnce(IDLE_TIMER, idleTimeout);
+                    }
                     push(out, bytes);
                   }
                 }

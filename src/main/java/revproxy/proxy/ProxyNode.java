@@ -11,6 +11,7 @@ import akka.cluster.typed.Cluster;
 import akka.cluster.typed.SelfUp;
 import akka.cluster.typed.Subscribe;
 import java.net.InetSocketAddress;
+import java.util.Set;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.legacy.LegacySettings;
 
@@ -53,12 +54,20 @@ public final class ProxyNode {
                                     Behaviors.supervise(RouterActor.create(settings))
                                         .onFailure(SupervisorStrategy.restart()),
                                     "router");
+                            // No registration may point the proxy at its own cluster port.
+                            int clusterPort =
+                                Cluster.get(context.getSystem()).selfMember().address().getPort().orElse(-1);
                             ActorRef<LegacyRegistry.Command> legacyServers =
                                 context.spawn(
-                                    LegacyRegistry.create(legacySettings), "legacy-servers");
+                                    LegacyRegistry.create(legacySettings, Set.of(clusterPort)),
+                                    "legacy-servers");
                             context.pipeToSelf(
                                 ProxyServer.bind(
-                                    context.getSystem(), router, legacyServers, settings),
+                                    context.getSystem(),
+                                    router,
+                                    legacyServers,
+                                    settings,
+                                    legacySettings.registration()),
                                 (binding, failure) ->
                                     binding != null ? new Bound(binding) : new BindFailed(failure));
                             return starting(stash);

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import revproxy.legacy.LegacyRegistry;
+import revproxy.legacy.RegistrationSettings;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Frame;
 import revproxy.protocol.Packet;
@@ -62,7 +63,9 @@ public final class ProxyServer {
       ActorSystem<?> system,
       ActorRef<RouterActor.Command> router,
       ActorRef<LegacyRegistry.Command> legacyServers,
-      ProxySettings settings) {
+      ProxySettings settings,
+      RegistrationSettings registration) {
+    int maxRegistrations = registration.maxPerConnection();
     ClientConnections connections = new ClientConnections(settings.idleTimeout());
     Flow<ByteString, ByteString, NotUsed> refuse =
         Flow.fromSinkAndSource(
@@ -101,7 +104,9 @@ public final class ProxyServer {
                                     router,
                                     legacyServers,
                                     settings,
-                                    connection.remoteAddress().getAddress().getHostAddress())),
+                                    maxRegistrations,
+                                    connection.remoteAddress(),
+                                    connection.localAddress().getPort())),
                         system);
                   } catch (RuntimeException notStarted) {
                     // e.g. the system is shutting down: the connection was never served
@@ -120,49 +125,92 @@ public final class ProxyServer {
   }
 
   /**
-   * What one client connection runs. Type "1" registrations go to {@code legacyServers} with the
-   * peer's address and, as in the original, get no reply.
+   * What one client connection runs. Type "1" registrations from {@code peer} go to {@code
+   * legacyServers}; as in the original, an accepted one gets no reply, and a refused one gets a
+   * type "3" error. At most {@code max-per-connection} registrations are looked at per connection.
    */
   static Flow<ByteString, ByteString, NotUsed> connectionFlow(
       ActorSystem<?> system,
       ActorRef<RouterActor.Command> router,
       ActorRef<LegacyRegistry.Command> legacyServers,
       ProxySettings settings,
-      String peerHost) {
+      int maxRegistrations,
+      InetSocketAddress peer,
+      int clientPort) {
     Duration askTimeout = settings.requestTimeout().plus(ASK_MARGIN);
+    int[] registrations = {0}; // one connection's count; its stream runs one element at a time
     return Flow.of(ByteString.class)
         .via(PacketFraming.flow(settings.maxPacketBytes(), settings.packetTimeout()))
         .mapAsync(
-            settings.maxInFlightPerConnection(), frame -> handle(frame, system, router, askTimeout))
-        .filter(
-            packet -> {
-              if (packet instanceof Packet.Registration registration) {
-                legacyServers.tell(new LegacyRegistry.Register(registration, peerHost));
-                return false;
+            settings.maxInFlightPerConnection(),
+            frame -> {
+              Packet packet = PacketCodec.decodeRequest(frame);
+              if (packet instanceof Packet.Request request) {
+                return route(request, system, router, askTimeout);
+              } else if (packet instanceof Packet.Registration registration) {
+                return ++registrations[0] > maxRegistrations
+                    ? CompletableFuture.completedFuture(
+                        Packet.Error.of(
+                            registration.serverId(),
+                            ErrorCode.REGISTRATION_REFUSED,
+                            "at most "
+                                + maxRegistrations
+                                + " registrations per connection"
+                                + " (revproxy.legacy.registration.max-per-connection)"))
+                    : register(registration, peer, clientPort, system, legacyServers, askTimeout);
               }
-              return true;
+              return CompletableFuture.completedFuture(packet);
             })
+        .filter(packet -> !(packet instanceof Packet.Registration))
         .map(PacketCodec::encode);
   }
 
-  private static CompletionStage<Packet> handle(
-      Frame frame,
+  private static CompletionStage<Packet> route(
+      Packet.Request request,
       ActorSystem<?> system,
       ActorRef<RouterActor.Command> router,
       Duration askTimeout) {
-    Packet packet = PacketCodec.decodeRequest(frame);
-    if (packet instanceof Packet.Request request) {
-      CompletionStage<RouterActor.Reply> reply =
-          AskPattern.ask(
-              router,
-              replyTo ->
-                  new RouterActor.Route(
-                      request.srcid(), request.policyId(), request.payload(), replyTo),
-              askTimeout,
-              system.scheduler());
-      return reply.handleAsync((answer, failure) -> toPacket(request, answer), SAME_THREAD);
-    }
-    return CompletableFuture.completedFuture(packet);
+    CompletionStage<RouterActor.Reply> reply =
+        AskPattern.ask(
+            router,
+            replyTo ->
+                new RouterActor.Route(request.srcid(), request.policyId(), request.payload(), replyTo),
+            askTimeout,
+            system.scheduler());
+    return reply.handleAsync((answer, failure) -> toPacket(request, answer), SAME_THREAD);
+  }
+
+  /**
+   * Hands a registration to the registry. An accepted one comes back as the registration itself,
+   * which the flow drops (no reply); a refused one as the error to send.
+   */
+  private static CompletionStage<Packet> register(
+      Packet.Registration registration,
+      InetSocketAddress peer,
+      int clientPort,
+      ActorSystem<?> system,
+      ActorRef<LegacyRegistry.Command> legacyServers,
+      Duration askTimeout) {
+    CompletionStage<LegacyRegistry.Result> result =
+        AskPattern.ask(
+            legacyServers,
+            replyTo ->
+                new LegacyRegistry.Register(registration, peer.getAddress(), clientPort, replyTo),
+            askTimeout,
+            system.scheduler());
+    return result.handleAsync(
+        (answer, failure) -> {
+          if (answer instanceof LegacyRegistry.Refused refused) {
+            return Packet.Error.of(registration.serverId(), refused.code(), refused.message());
+          } else if (answer == LegacyRegistry.Accepted.INSTANCE) {
+            return registration;
+          }
+          return Packet.Error.of(
+              registration.serverId(),
+              ErrorCode.REGISTRATION_REFUSED,
+              "the proxy could not register the server now; try again");
+        },
+        SAME_THREAD);
   }
 
   private static Packet toPacket(Packet.Request request, RouterActor.Reply answer) {

@@ -113,8 +113,9 @@ class ClusterRoutingTest {
         ProxyServer.bind(
                 proxyNode.system(),
                 router,
-                proxyNode.spawn(LegacyRegistry.create(TestConfigs.legacySettings())),
-                TestConfigs.proxySettings(Duration.ofSeconds(5)))
+                proxyNode.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of())),
+                TestConfigs.proxySettings(Duration.ofSeconds(5)),
+                TestConfigs.registrationSettings())
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS)
             .localAddress();

@@ -7,7 +7,10 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.receptionist.Receptionist;
+import com.typesafe.config.ConfigFactory;
+import java.net.InetAddress;
 import java.time.Duration;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import revproxy.Routees;
@@ -22,15 +25,19 @@ class LegacyBackendTest {
   static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.local());
 
   static final LegacySettings SETTINGS =
-      new LegacySettings(
-          1,
-          3,
-          Duration.ofMillis(500),
-          Duration.ofMillis(300),
-          Duration.ofMillis(50),
-          Duration.ofMillis(200),
-          16,
-          65536);
+      LegacySettings.fromConfig(
+          ConfigFactory.parseString(
+                  "revproxy.legacy {\n"
+                      + "  connections-per-backend = 1\n"
+                      + "  max-connections-per-backend = 3\n"
+                      + "  connect-timeout = 500ms\n"
+                      + "  reply-timeout = 300ms\n"
+                      + "  reconnect-min-backoff = 50ms\n"
+                      + "  reconnect-max-backoff = 200ms\n"
+                      + "  max-queued-per-backend = 16\n"
+                      + "  registration.takeover-after = 300ms\n"
+                      + "}")
+              .withFallback(ConfigFactory.load()));
 
   @AfterAll
   static void shutdown() {
@@ -39,7 +46,12 @@ class LegacyBackendTest {
 
   private static ActorRef<HashWorker.Command> backend(String id, String policy, int port) {
     return testKit.spawn(
-        LegacyBackend.create(new Packet.Registration(id, policy, port), "127.0.0.1", SETTINGS));
+        LegacyBackend.create(
+            new Packet.Registration(id, policy, port),
+            "127.0.0.1",
+            1,
+            SETTINGS,
+            testKit.system().ignoreRef()));
   }
 
 
@@ -146,14 +158,26 @@ class LegacyBackendTest {
     }
   }
 
+  /** Registers {@code registration} as if it came from 127.0.0.1 and returns the answer. */
+  private static LegacyRegistry.Result register(
+      ActorRef<LegacyRegistry.Command> registry, Packet.Registration registration) {
+    TestProbe<LegacyRegistry.Result> probe = testKit.createTestProbe();
+    registry.tell(
+        new LegacyRegistry.Register(
+            registration, InetAddress.getLoopbackAddress(), 2100, probe.getRef()));
+    return probe.receiveMessage(Duration.ofSeconds(3));
+  }
+
   @Test
   void aServerThatAnnouncesConnectionsGetsThatManyUpToTheCap() throws Exception {
+    ActorRef<LegacyRegistry.Command> registry =
+        testKit.spawn(LegacyRegistry.create(SETTINGS, Set.of()));
     try (FakeLegacyServer server =
         new FakeLegacyServer("700", 0, FakeLegacyServer.Mode.ANSWER, true)) {
       // It asks for 8; the cap in these settings is 3.
-      testKit.spawn(
-          LegacyBackend.create(
-              new Packet.Registration("700", "lb-many", server.port, 8), "127.0.0.1", SETTINGS));
+      assertEquals(
+          LegacyRegistry.Accepted.INSTANCE,
+          register(registry, new Packet.Registration("700", "lb-many", server.port, 8)));
       Routees.await(testKit, "lb-many", 1);
       TestProbe<Void> waiter = testKit.createTestProbe();
       waiter.awaitAssert(
@@ -166,17 +190,21 @@ class LegacyBackendTest {
   }
 
   @Test
-  void reRegistrationAtANewAddressReplacesTheBackend() throws Exception {
-    ActorRef<LegacyRegistry.Command> registry = testKit.spawn(LegacyRegistry.create(SETTINGS));
+  void reRegistrationAtANewAddressReplacesABackendThatIsUnreachable() throws Exception {
+    ActorRef<LegacyRegistry.Command> registry =
+        testKit.spawn(LegacyRegistry.create(SETTINGS, Set.of()));
     int deadPort = TestSockets.unusedPort();
-    registry.tell(
-        new LegacyRegistry.Register(new Packet.Registration("600", "lb-reg", deadPort), "127.0.0.1"));
+    assertEquals(
+        LegacyRegistry.Accepted.INSTANCE,
+        register(registry, new Packet.Registration("600", "lb-reg", deadPort)));
+    // Past takeover-after (300 ms) without a connection, another port may take the id over.
+    Thread.sleep(500);
     try (FakeLegacyServer server = new FakeLegacyServer("600", 0, FakeLegacyServer.Mode.ANSWER)) {
       Packet.Registration moved = new Packet.Registration("600", "lb-reg", server.port);
-      registry.tell(new LegacyRegistry.Register(moved, "127.0.0.1"));
+      assertEquals(LegacyRegistry.Accepted.INSTANCE, register(registry, moved));
       Routees.await(testKit, "lb-reg", 1);
       // The same registration again changes nothing: still one routee, one connection.
-      registry.tell(new LegacyRegistry.Register(moved, "127.0.0.1"));
+      assertEquals(LegacyRegistry.Accepted.INSTANCE, register(registry, moved));
       Routees.await(testKit, "lb-reg", 1);
       assertEquals(1, server.connections.get());
     }

@@ -358,6 +358,23 @@ class PacketCodecTest {
   }
 
   @Test
+  void registrationMayCarryATokenWhichNeverShowsInItsText() {
+    Packet.Registration withToken = new Packet.Registration("100", "111", 2105, 1, "s3cret");
+    assertEquals(
+        withToken,
+        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"token\": \"s3cret\"}"));
+    assertEquals(
+        "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"token\": \"s3cret\"}",
+        PacketCodec.encode(withToken).utf8String());
+    assertEquals(
+        "Registration[serverId=100, policyId=111, listenPort=2105, connections=1, token=<hidden>]",
+        withToken.toString());
+    assertEquals(
+        new Packet.Error(null, "invalid_field", "field \"token\" must be a string, not a number"),
+        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"token\": 7}"));
+  }
+
+  @Test
   void registrationEncodesExactlyAsTheOriginalServerSendsIt() {
     // python3: json.dumps({"type": "1", "id": "100", "privPolyId": "111", "listenport": "2105"})
     assertEquals(

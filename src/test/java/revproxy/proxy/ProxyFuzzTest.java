@@ -97,9 +97,10 @@ class ProxyFuzzTest {
         TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(5), LIMIT, 100_000);
     ActorRef<RouterActor.Command> router = testKit.spawn(RouterActor.create(settings));
     ActorRef<LegacyRegistry.Command> legacyServers =
-        testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings()));
+        testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of()));
     proxy =
-        ProxyServer.bind(testKit.system(), router, legacyServers, settings)
+        ProxyServer.bind(
+            testKit.system(), router, legacyServers, settings, TestConfigs.registrationSettings())
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS)
             .localAddress();

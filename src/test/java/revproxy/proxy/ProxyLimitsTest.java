@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -56,7 +57,7 @@ class ProxyLimitsTest {
           });
     }
     router = testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(5))));
-    legacyServers = testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings()));
+    legacyServers = testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of()));
   }
 
   @AfterAll
@@ -65,7 +66,8 @@ class ProxyLimitsTest {
   }
 
   private static ProxyServer.Running bind(ProxySettings settings) throws Exception {
-    return ProxyServer.bind(testKit.system(), router, legacyServers, settings)
+    return ProxyServer.bind(
+            testKit.system(), router, legacyServers, settings, TestConfigs.registrationSettings())
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
   }
@@ -142,6 +144,33 @@ class ProxyLimitsTest {
       int read = idle.getInputStream().read();
       assertEquals(-1, read);
       assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "closed by the idle timeout");
+    }
+  }
+
+  @Test
+  void aConnectionThatSendsOnlyWhitespaceIsClosedByTheIdleTimeout() throws Exception {
+    ProxyServer.Running proxy =
+        bind(TestConfigs.withConnectionLimits(10, Duration.ofMillis(600), Duration.ofSeconds(10)));
+    try (Socket trickle = connect(proxy.localAddress())) {
+      assertEquals("2", roundTrip(trickle, "before").get("type").asText());
+      long start = System.nanoTime();
+      // A space every 150 ms, four times per idle timeout, for at most 5 s.
+      boolean closed = false;
+      for (int i = 0; i < 33 && !closed; i++) {
+        try {
+          send(trickle, i % 2 == 0 ? " " : "\r\n");
+          Thread.sleep(150);
+          trickle.setSoTimeout(1);
+          closed = trickle.getInputStream().read() == -1;
+        } catch (java.net.SocketTimeoutException stillOpen) {
+          // nothing to read yet
+        } catch (IOException reset) {
+          closed = true; // written to after the proxy closed
+        }
+      }
+      long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+      assertTrue(closed, "still open after " + elapsedMillis + " ms of whitespace");
+      assertTrue(elapsedMillis >= 550, "closed after only " + elapsedMillis + " ms");
     }
   }
 

@@ -59,7 +59,7 @@ class ProxyServerEndToEndTest {
     Routees.await(testKit, "222", 2);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(5))));
-    legacyServers = testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings()));
+    legacyServers = testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of()));
     proxy = bind(router, TestConfigs.proxySettings(Duration.ofSeconds(5)));
     smallPacketProxy =
         bind(router, TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(5), 1024, 100));
@@ -72,7 +72,8 @@ class ProxyServerEndToEndTest {
 
   private static InetSocketAddress bind(ActorRef<RouterActor.Command> router, ProxySettings settings)
       throws Exception {
-    return ProxyServer.bind(testKit.system(), router, legacyServers, settings)
+    return ProxyServer.bind(
+            testKit.system(), router, legacyServers, settings, TestConfigs.registrationSettings())
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS)
         .localAddress();

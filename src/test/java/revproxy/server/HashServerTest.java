@@ -41,7 +41,7 @@ import revproxy.TestSockets;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
 
-/** The `server` role's TCP backend through raw sockets, and its registration with a proxy. */
+/** The `server` role's TCP backend through raw sockets, and its command line. */
 class HashServerTest {
 
   static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.local());
@@ -228,114 +228,6 @@ class HashServerTest {
       String b2 = expectedReply("100", "b2", "second-2");
       assertEquals(a2, readBytes(first.getInputStream(), a2.length()));
       assertEquals(b2, readBytes(second.getInputStream(), b2.length()));
-    }
-  }
-
-  @Test
-  void registerWritesExactlyTheRegistrationAndClosesTheConnection() throws Exception {
-    try (ServerSocket proxy = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-      proxy.setSoTimeout(10_000);
-      CompletionStage<Done> registered =
-          HashServer.register(
-              testKit.system(),
-              "127.0.0.1",
-              proxy.getLocalPort(),
-              new Packet.Registration("100", "111", 2105));
-      try (Socket accepted = proxy.accept()) {
-        accepted.setSoTimeout(10_000);
-        // The test side writes nothing: read until the registering side closes (read returns -1).
-        ByteArrayOutputStream received = new ByteArrayOutputStream();
-        InputStream in = accepted.getInputStream();
-        byte[] buffer = new byte[4096];
-        int n;
-        while ((n = in.read(buffer)) != -1) {
-          received.write(buffer, 0, n);
-        }
-        assertEquals(-1, in.read());
-        assertEquals(
-            "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}",
-            received.toString(StandardCharsets.UTF_8));
-        // Like the proxy, this side keeps its end open and sends nothing back: registering must
-        // still be over (a half-closing client would wait here for us forever).
-        assertEquals(
-            Done.getInstance(), registered.toCompletableFuture().get(5, TimeUnit.SECONDS));
-        assertFalse(accepted.isClosed());
-      }
-    }
-  }
-
-  @Test
-  void registerFailsWhenNothingListens() throws Exception {
-    int closedPort = TestSockets.unusedPort();
-    CompletableFuture<Done> registered =
-        HashServer.register(
-                testKit.system(), "127.0.0.1", closedPort, new Packet.Registration("100", "111", 2105))
-            .toCompletableFuture();
-    ExecutionException failure =
-        org.junit.jupiter.api.Assertions.assertThrows(
-            ExecutionException.class, () -> registered.get(10, TimeUnit.SECONDS));
-    assertTrue(
-        Completions.rootMessage(failure).contains("Connection refused"),
-        Completions.rootMessage(failure));
-  }
-
-  private static HashServer.Settings retrySettings(int proxyPort, int attempts) {
-    return new HashServer.Settings(
-        "127.0.0.1",
-        "127.0.0.1",
-        proxyPort,
-        65536,
-        1,
-        attempts,
-        Duration.ofMillis(100),
-        Duration.ofMillis(400),
-        Duration.ofSeconds(3));
-  }
-
-  @Test
-  void registerWithRetriesGivesUpWithAClearErrorAfterEveryAttempt() throws Exception {
-    int closedPort = TestSockets.unusedPort();
-    long start = System.nanoTime();
-    CompletableFuture<Done> registered =
-        HashServer.registerWithRetries(
-                testKit.system(), new Packet.Registration("100", "111", 2105), retrySettings(closedPort, 3))
-            .toCompletableFuture();
-    ExecutionException failure =
-        org.junit.jupiter.api.Assertions.assertThrows(
-            ExecutionException.class, () -> registered.get(20, TimeUnit.SECONDS));
-    long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
-    HashServer.RegistrationFailedException cause =
-        assertInstanceOf(HashServer.RegistrationFailedException.class, failure.getCause());
-    assertTrue(
-        cause
-            .getMessage()
-            .startsWith(
-                "could not register with the proxy at 127.0.0.1:" + closedPort + " after 3 attempts: "),
-        cause.getMessage());
-    assertTrue(cause.getMessage().contains("Connection refused"), cause.getMessage());
-    // Two waits between three attempts: 100 ms, then 200 ms.
-    assertTrue(elapsedMillis >= 300, "gave up after only " + elapsedMillis + " ms");
-  }
-
-  @Test
-  void registerWithRetriesSucceedsOnceTheProxyListens() throws Exception {
-    int port = TestSockets.unusedPort();
-    CompletableFuture<Done> registered =
-        HashServer.registerWithRetries(
-                testKit.system(), new Packet.Registration("100", "111", 2105), retrySettings(port, 10))
-            .toCompletableFuture();
-    // The first attempt finds nothing listening; the proxy comes up a little later.
-    Thread.sleep(250);
-    assertFalse(registered.isDone());
-    try (ServerSocket proxy = new ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress())) {
-      proxy.setSoTimeout(10_000);
-      try (Socket accepted = proxy.accept()) {
-        accepted.setSoTimeout(10_000);
-        assertEquals(
-            "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}",
-            new String(accepted.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-      }
-      assertEquals(Done.getInstance(), registered.get(10, TimeUnit.SECONDS));
     }
   }
 

@@ -61,11 +61,13 @@ class LegacyModeEndToEndTest {
         HashServer.bind(kit.system(), "127.0.0.1", 0, serverId, 65536)
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
-    HashServer.register(
+    ProxyRegistration.register(
             kit.system(),
             "127.0.0.1",
             proxyPort,
-            new Packet.Registration(serverId, POLICY, binding.localAddress().getPort()))
+            new Packet.Registration(serverId, POLICY, binding.localAddress().getPort()),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(1))
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
   }
@@ -151,13 +153,14 @@ class LegacyModeEndToEndTest {
                 TestConfigs.proxySettings(
                     Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 100)));
     ActorRef<LegacyRegistry.Command> legacyServers =
-        proxyKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings()));
+        proxyKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of()));
     InetSocketAddress proxy =
         ProxyServer.bind(
                 proxyKit.system(),
                 router,
                 legacyServers,
-                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 100))
+                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 100),
+                TestConfigs.registrationSettings())
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS)
             .localAddress();
