@@ -6,7 +6,7 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.receptionist.Receptionist;
 import java.time.Duration;
-import revproxy.worker.HashWorker;
+import revproxy.routee.Routee;
 
 /** Waiting for the receptionist, as tests must: registration and gossip take a moment. */
 public final class Routees {
@@ -21,10 +21,10 @@ public final class Routees {
         () -> {
           node.system()
               .receptionist()
-              .tell(Receptionist.find(HashWorker.serviceKey(policy), probe.getRef()));
+              .tell(Receptionist.find(Routee.serviceKey(policy), probe.getRef()));
           assertEquals(
               count,
-              probe.receiveMessage().getServiceInstances(HashWorker.serviceKey(policy)).size(),
+              probe.receiveMessage().getServiceInstances(Routee.serviceKey(policy)).size(),
               "routees of policy " + policy);
           return null;
         });

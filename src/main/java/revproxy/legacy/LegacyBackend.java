@@ -1,12 +1,7 @@
 package revproxy.legacy;
 
-import static revproxy.cluster.Completions.SAME_THREAD;
-import static revproxy.cluster.Completions.rootMessage;
-
-import akka.Done;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
-import akka.actor.typed.PostStop;
 import akka.actor.typed.PreRestart;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
@@ -15,26 +10,15 @@ import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
 import akka.actor.typed.receptionist.Receptionist;
 import akka.actor.typed.receptionist.ServiceKey;
-import akka.japi.Pair;
-import akka.stream.BoundedSourceQueue;
-import akka.stream.QueueOfferResult;
-import akka.stream.javadsl.Keep;
-import akka.stream.javadsl.Sink;
-import akka.stream.javadsl.Source;
-import akka.stream.javadsl.Tcp;
-import akka.util.ByteString;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.List;
-import java.util.Optional;
+import java.util.HashSet;
 import java.util.Queue;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import revproxy.protocol.Packet;
-import revproxy.protocol.PacketCodec;
-import revproxy.protocol.PacketFraming;
-import revproxy.worker.HashWorker;
+import revproxy.routee.Routee;
 
 /**
  * The proxy's stand-in for one legacy TCP server (the tutorial's {@code server.py}, or our {@code
@@ -42,69 +26,44 @@ import revproxy.worker.HashWorker;
  * round robin covers both.
  *
  * <p>The original server registers before it listens, serves one connection at a time and breaks
- * when two messages arrive in one read. So this actor connects in the background with backoff,
- * keeps persistent connections ({@code connections-per-backend}, or as many as the server says it
- * serves at once, up to {@code max-connections-per-backend}) with exactly one request in flight
- * on each, and is in the receptionist only while at least one connection is up. A request it
- * cannot serve (down, busy, no reply in time) is answered {@link HashWorker.Unavailable}, and the
- * router tries the next routee. A connection whose reply is late is closed, since a late reply
- * could otherwise be taken for the next request's.
+ * when two messages arrive in one read. So this actor keeps up to {@code connections} persistent
+ * connections (one {@link LegacyConnection} child each) with exactly one request in flight on
+ * each, and is in the receptionist only while at least one is up. While none is up, a single
+ * connection probes the server, with one exponential backoff (and jitter) for the whole backend;
+ * only once the server answers are the others opened, so a server that is down, or a registration
+ * that names a closed port, costs one connection attempt at a time. A request it cannot serve
+ * (down, busy, no reply in time) is answered {@link Routee.Unavailable}, and the router tries the
+ * next routee. A server unreachable for {@code forget-unreachable-after} is dropped.
  */
-public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
+public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
 
+  /** Messages from this backend's connections and timers; never sent across nodes. */
+  interface Internal extends Routee.Command {}
 
-  /**
-   * Connection generations, unique across backends and their restarts: a message about an old
-   * connection must never match a new one.
-   */
-  private static final AtomicLong GENERATIONS = new AtomicLong();
+  /** From a connection: it is up and has no request in flight. */
+  record Ready(ActorRef<LegacyConnection.Command> connection) implements Internal {}
 
-  private static long nextGeneration() {
-    return GENERATIONS.incrementAndGet();
-  }
+  /** From a connection: it has ended ({@code wasUp}: after connecting), and why. */
+  record ConnectionDown(ActorRef<LegacyConnection.Command> connection, boolean wasUp, String reason)
+      implements Internal {}
 
-  /** A request waiting for a free connection, since when. */
-  private record Queued(HashWorker.Hash hash, long sinceNanos) {}
-
-  private record ConnectionUp(int slot, long generation) implements HashWorker.Command {}
-
-  private record ConnectionDown(int slot, long generation, String reason)
-      implements HashWorker.Command {}
-
-  private record ServerReplied(int slot, long generation, Packet reply)
-      implements HashWorker.Command {}
-
-  private record ReplyTimedOut(int slot, long generation, long request)
-      implements HashWorker.Command {}
-
-  private record Reconnect(int slot) implements HashWorker.Command {}
-
-  /** The server has been unreachable for {@code forget-unreachable-after}. */
-  private enum Forget implements HashWorker.Command {
+  private enum Reconnect implements Internal {
     INSTANCE
   }
 
-  /** One persistent connection to the server. */
-  private static final class Slot {
-    final int index;
-    long generation;
-    BoundedSourceQueue<ByteString> outbox;
-    boolean up;
-    HashWorker.Hash inFlight;
-    long requests;
-    Duration backoff;
-
-    Slot(int index, Duration backoff) {
-      this.index = index;
-      this.backoff = backoff;
-    }
+  /** The server has been unreachable for {@code forget-unreachable-after}. */
+  private enum Forget implements Internal {
+    INSTANCE
   }
 
+  /** A request waiting for a free connection, since when. */
+  private record Queued(Routee.Hash hash, long sinceNanos) {}
+
   /**
-   * A backend keeping {@code connections} connections to the server of {@code registration} at
-   * {@code host}; it tells {@code registry} when the server becomes reachable or unreachable.
+   * A backend keeping up to {@code connections} connections to the server of {@code registration}
+   * at {@code host}; it tells {@code registry} when the server becomes reachable or unreachable.
    */
-  public static Behavior<HashWorker.Command> create(
+  public static Behavior<Routee.Command> create(
       Packet.Registration registration,
       String host,
       int connections,
@@ -118,147 +77,89 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
                         context, timers, registration, host, connections, settings, registry)));
   }
 
-  private final TimerScheduler<HashWorker.Command> timers;
+  private final TimerScheduler<Routee.Command> timers;
   private final String serverId;
   private final String policyId;
   private final InetSocketAddress address;
+  private final int connections;
   private final LegacySettings settings;
-  private final ServiceKey<HashWorker.Command> key;
-  private final Slot[] slots;
-  private final Queue<Queued> waiting = new ArrayDeque<>();
   private final ActorRef<LegacyRegistry.Command> registry;
+  private final ServiceKey<Routee.Command> key;
+  private final Set<ActorRef<LegacyConnection.Command>> connecting = new HashSet<>();
+  private final Set<ActorRef<LegacyConnection.Command>> up = new HashSet<>();
+  /** Connections that are up and have no request in flight, the longest idle first. */
+  private final Queue<ActorRef<LegacyConnection.Command>> idle = new ArrayDeque<>();
+  private final Queue<Queued> waiting = new ArrayDeque<>();
+  private Duration backoff;
   private boolean registered;
+  private long opened;
 
   private LegacyBackend(
-      ActorContext<HashWorker.Command> context,
-      TimerScheduler<HashWorker.Command> timers,
+      ActorContext<Routee.Command> context,
+      TimerScheduler<Routee.Command> timers,
       Packet.Registration registration,
       String host,
       int connections,
       LegacySettings settings,
       ActorRef<LegacyRegistry.Command> registry) {
     super(context);
-    this.registry = registry;
     this.timers = timers;
     this.serverId = registration.serverId();
     this.policyId = registration.policyId();
     this.address = new InetSocketAddress(host, registration.listenPort());
+    this.connections = connections;
     this.settings = settings;
-    this.key = HashWorker.serviceKey(policyId);
-    this.slots = new Slot[connections];
-    for (int i = 0; i < slots.length; i++) {
-      slots[i] = new Slot(i, settings.reconnectMinBackoff());
-      connect(slots[i]);
-    }
+    this.registry = registry;
+    this.key = Routee.serviceKey(policyId);
+    this.backoff = settings.reconnectMinBackoff();
     startForgetTimer();
-  }
-
-  private void startForgetTimer() {
-    if (!settings.forgetUnreachableAfter().isZero()) {
-      timers.startSingleTimer(Forget.INSTANCE, Forget.INSTANCE, settings.forgetUnreachableAfter());
-    }
+    open();
   }
 
   @Override
-  public Receive<HashWorker.Command> createReceive() {
+  public Receive<Routee.Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(HashWorker.Hash.class, this::onHash)
-        .onMessage(ConnectionUp.class, this::onConnectionUp)
+        .onMessage(Routee.Hash.class, this::onHash)
+        .onMessage(Ready.class, this::onReady)
         .onMessage(ConnectionDown.class, this::onConnectionDown)
-        .onMessage(ServerReplied.class, this::onServerReplied)
-        .onMessage(ReplyTimedOut.class, this::onReplyTimedOut)
-        .onMessage(Reconnect.class, reconnect -> {
-          connect(slots[reconnect.slot()]);
-          return this;
-        })
-        .onMessage(Forget.class, this::onForget)
-        .onSignal(PostStop.class, stop -> closeAll())
+        .onMessageEquals(Reconnect.INSTANCE, this::open)
+        .onMessageEquals(Forget.INSTANCE, this::onForget)
         .onSignal(
             PreRestart.class,
             restart -> {
               // The ref outlives the restart, and the new instance starts unregistered.
-              getContext().getSystem().receptionist().tell(Receptionist.deregister(key, getContext().getSelf()));
-              return closeAll();
+              deregister();
+              return this;
             })
         .build();
   }
 
-  /** Unreachable for too long: stop, so the registry drops the server and frees its slot. */
-  private Behavior<HashWorker.Command> onForget(Forget forget) {
-    getContext()
-        .getLog()
-        .info(
-            "Legacy server {} at {} unreachable for {} s: dropped; it may register again",
-            serverId,
-            address,
-            settings.forgetUnreachableAfter().toSeconds());
-    return Behaviors.stopped();
-  }
-
-  private Behavior<HashWorker.Command> closeAll() {
-    for (Slot slot : slots) {
-      close(slot);
+  /**
+   * Opens connections up to {@code connections}: all of them while the server is reachable, one
+   * probe while it is not. Nothing while a backoff runs.
+   */
+  private Behavior<Routee.Command> open() {
+    if (timers.isTimerActive(Reconnect.INSTANCE)) {
+      return this;
+    }
+    int wanted = up.isEmpty() ? 1 : connections;
+    while (up.size() + connecting.size() < wanted) {
+      ActorRef<LegacyConnection.Command> connection =
+          getContext()
+              .spawn(
+                  LegacyConnection.create(
+                      serverId, policyId, address, settings, getContext().getSelf().narrow()),
+                  "connection-" + ++opened);
+      connecting.add(connection);
     }
     return this;
   }
 
-  private void connect(Slot slot) {
-    long generation = nextGeneration();
-    slot.generation = generation;
-    int index = slot.index;
-    // The sink runs on a stream thread: it may use the ActorRef, never the ActorContext.
-    ActorRef<HashWorker.Command> self = getContext().getSelf();
-    Pair<Pair<BoundedSourceQueue<ByteString>, CompletionStage<Tcp.OutgoingConnection>>, CompletionStage<Done>> running =
-        Source.<ByteString>queue(2)
-            .viaMat(
-                Tcp.get(getContext().getSystem())
-                    .outgoingConnection(
-                        address,
-                        Optional.empty(),
-                        List.of(),
-                        false,
-                        Optional.of(settings.connectTimeout()),
-                        Optional.empty()),
-                Keep.both())
-            .via(PacketFraming.flow(settings.maxReplyBytes()))
-            .map(PacketCodec::decode)
-            .toMat(
-                Sink.foreach(
-                    reply -> self.tell(new ServerReplied(index, generation, reply))),
-                Keep.both())
-            .run(getContext().getSystem());
-    slot.outbox = running.first().first();
-    // Not pipeToSelf: its whenComplete on Akka's CompletionStage would start a thread per call.
-    running
-        .first()
-        .second()
-        .whenCompleteAsync(
-            (connection, failure) ->
-                self.tell(
-                    connection != null
-                        ? new ConnectionUp(index, generation)
-                        : new ConnectionDown(index, generation, rootMessage(failure))),
-            SAME_THREAD);
-    running
-        .second()
-        .whenCompleteAsync(
-            (done, failure) ->
-                self.tell(
-                    new ConnectionDown(
-                        index,
-                        generation,
-                        failure == null ? "closed by the server" : rootMessage(failure))),
-            SAME_THREAD);
-  }
-
-  private Behavior<HashWorker.Command> onHash(HashWorker.Hash hash) {
-    for (Slot slot : slots) {
-      if (slot.up && slot.inFlight == null) {
-        send(slot, hash);
-        return this;
-      }
-    }
-    if (!registered) {
+  private Behavior<Routee.Command> onHash(Routee.Hash hash) {
+    ActorRef<LegacyConnection.Command> free = idle.poll();
+    if (free != null) {
+      free.tell(new LegacyConnection.Send(hash));
+    } else if (!registered) {
       hash.refuse(serverId, "not connected to " + address);
     } else if (waiting.size() >= settings.maxQueuedPerBackend()) {
       hash.refuse(serverId, "busy: too many queued requests");
@@ -268,148 +169,124 @@ public final class LegacyBackend extends AbstractBehavior<HashWorker.Command> {
     return this;
   }
 
-  private void send(Slot slot, HashWorker.Hash hash) {
-    slot.inFlight = hash;
-    slot.requests++;
-    ByteString request =
-        PacketCodec.encode(new Packet.Request(hash.srcid(), policyId, hash.payload()));
-    if (slot.outbox.offer(request) != QueueOfferResult.enqueued()) {
-      down(slot, "could not write the request");
-      return;
+  private Behavior<Routee.Command> onReady(Ready ready) {
+    ActorRef<LegacyConnection.Command> connection = ready.connection();
+    if (connecting.remove(connection)) {
+      up.add(connection);
+      backoff = settings.reconnectMinBackoff();
+      getContext().getLog().debug("Connected to legacy server {} at {}", serverId, address);
+      updateRegistration();
+      open();
     }
-    timers.startSingleTimer(
-        slot, new ReplyTimedOut(slot.index, slot.generation, slot.requests), settings.replyTimeout());
-  }
-
-  private Behavior<HashWorker.Command> onServerReplied(ServerReplied replied) {
-    Slot slot = slots[replied.slot()];
-    if (replied.generation() != slot.generation) {
-      return this;
+    if (!up.contains(connection)) {
+      return this; // a connection of an instance before a restart
     }
-    HashWorker.Hash hash = slot.inFlight;
-    if (hash == null) {
-      down(slot, "the server sent data nobody asked for");
-      return this;
-    }
-    timers.cancel(slot);
-    slot.inFlight = null;
-    if (replied.reply() instanceof Packet.Reply reply) {
-      hash.answer(serverId, reply.payloadHash());
+    Queued next = nextFresh();
+    if (next != null) {
+      connection.tell(new LegacyConnection.Send(next.hash()));
     } else {
-      hash.refuse(serverId, "the server did not answer with a type \"2\" reply");
-    }
-    feed(slot);
-    return this;
-  }
-
-  private Behavior<HashWorker.Command> onReplyTimedOut(ReplyTimedOut timedOut) {
-    Slot slot = slots[timedOut.slot()];
-    if (timedOut.generation() == slot.generation && timedOut.request() == slot.requests) {
-      down(slot, "no reply within " + settings.replyTimeout().toMillis() + " ms");
+      idle.add(connection);
     }
     return this;
   }
 
-  private Behavior<HashWorker.Command> onConnectionUp(ConnectionUp up) {
-    Slot slot = slots[up.slot()];
-    if (up.generation() != slot.generation) {
-      return this;
+  /**
+   * The next queued request. One that waited longer than {@code reply-timeout} is handed back
+   * instead: the router has retried it elsewhere by then, and it would delay fresh work.
+   */
+  private Queued nextFresh() {
+    long now = System.nanoTime();
+    while (!waiting.isEmpty()) {
+      Queued next = waiting.poll();
+      if (now - next.sinceNanos() <= settings.replyTimeout().toNanos()) {
+        return next;
+      }
+      next.hash().refuse(serverId, "waited too long for a free connection");
     }
-    slot.up = true;
-    slot.backoff = settings.reconnectMinBackoff();
-    getContext().getLog().debug("Connected to legacy server {} at {}", serverId, address);
-    updateRegistration();
-    feed(slot);
-    return this;
+    return null;
   }
 
-  private Behavior<HashWorker.Command> onConnectionDown(ConnectionDown down) {
-    Slot slot = slots[down.slot()];
-    if (down.generation() == slot.generation && slot.outbox != null) {
-      down(slot, down.reason());
+  private Behavior<Routee.Command> onConnectionDown(ConnectionDown down) {
+    ActorRef<LegacyConnection.Command> connection = down.connection();
+    boolean wasUp = up.remove(connection);
+    if (!wasUp && !connecting.remove(connection)) {
+      return this; // a connection of an instance before a restart
     }
-    return this;
-  }
-
-  /** Takes a connection down: its request goes back to the router, and it reconnects later. */
-  private void down(Slot slot, String reason) {
-    boolean wasUp = slot.up;
-    close(slot);
-    slot.generation = nextGeneration();
-    slot.up = false;
-    timers.cancel(slot);
-    if (slot.inFlight != null) {
-      slot.inFlight.refuse(serverId, reason);
-      slot.inFlight = null;
-    }
+    idle.remove(connection);
     updateRegistration();
     if (!registered) {
       while (!waiting.isEmpty()) {
-        waiting.poll().hash().refuse(serverId, reason);
+        waiting.poll().hash().refuse(serverId, down.reason());
       }
     }
     if (wasUp) {
       getContext()
           .getLog()
-          .warn("Lost legacy server {} at {}: {}; reconnecting", serverId, address, reason);
+          .warn("Lost a connection to legacy server {} at {}: {}", serverId, address, down.reason());
     } else {
       getContext()
           .getLog()
-          .debug("Legacy server {} at {} not reachable: {}", serverId, address, reason);
+          .debug("Legacy server {} at {} not reachable: {}", serverId, address, down.reason());
     }
-    timers.startSingleTimer(new Reconnect(slot.index), slot.backoff);
-    slot.backoff = min(slot.backoff.multipliedBy(2), settings.reconnectMaxBackoff());
+    timers.startSingleTimer(Reconnect.INSTANCE, jittered(backoff));
+    backoff = min(backoff.multipliedBy(2), settings.reconnectMaxBackoff());
+    return this;
   }
 
-  private static void close(Slot slot) {
-    if (slot.outbox != null) {
-      try {
-        slot.outbox.fail(new IllegalStateException("connection closed by the proxy"));
-      } catch (IllegalStateException streamAlreadyEnded) {
-        // the connection failed or was closed by the server first: nothing left to close
-      }
-      slot.outbox = null;
-    }
+  /** Unreachable for too long: stop, so the registry drops the server and frees its slot. */
+  private Behavior<Routee.Command> onForget() {
+    getContext()
+        .getLog()
+        .info(
+            "Legacy server {} at {} unreachable for {} s: dropped; it may register again",
+            serverId,
+            address,
+            settings.forgetUnreachableAfter().toSeconds());
+    deregister();
+    return Behaviors.stopped();
   }
 
-  /**
-   * Sends the next queued request. One that waited longer than {@code reply-timeout} is handed
-   * back instead: the router has retried it elsewhere by then, and it would delay fresh work.
-   */
-  private void feed(Slot slot) {
-    long now = System.nanoTime();
-    while (slot.up && slot.inFlight == null && !waiting.isEmpty()) {
-      Queued next = waiting.poll();
-      if (now - next.sinceNanos() > settings.replyTimeout().toNanos()) {
-        next.hash().refuse(serverId, "waited too long for a free connection");
-      } else {
-        send(slot, next.hash());
-      }
+  private void startForgetTimer() {
+    if (!settings.forgetUnreachableAfter().isZero()) {
+      timers.startSingleTimer(Forget.INSTANCE, settings.forgetUnreachableAfter());
     }
   }
 
   /** In the receptionist exactly while at least one connection is up. */
   private void updateRegistration() {
-    boolean anyUp = false;
-    for (Slot slot : slots) {
-      anyUp |= slot.up;
-    }
+    boolean anyUp = !up.isEmpty();
     if (anyUp && !registered) {
-      getContext().getSystem().receptionist().tell(Receptionist.register(key, getContext().getSelf()));
-      getContext().getLog().info("Legacy server {} joins the rotation of policy {}", serverId, policyId);
+      getContext()
+          .getSystem()
+          .receptionist()
+          .tell(Receptionist.register(key, getContext().getSelf()));
+      getContext()
+          .getLog()
+          .info("Legacy server {} joins the rotation of policy {}", serverId, policyId);
       timers.cancel(Forget.INSTANCE);
       registry.tell(new LegacyRegistry.Reachability(getContext().getSelf(), true));
     } else if (!anyUp && registered) {
-      getContext().getSystem().receptionist().tell(Receptionist.deregister(key, getContext().getSelf()));
-      getContext().getLog().info("Legacy server {} leaves the rotation of policy {}", serverId, policyId);
+      deregister();
+      getContext()
+          .getLog()
+          .info("Legacy server {} leaves the rotation of policy {}", serverId, policyId);
       startForgetTimer();
       registry.tell(new LegacyRegistry.Reachability(getContext().getSelf(), false));
     }
     registered = anyUp;
   }
 
+  private void deregister() {
+    getContext().getSystem().receptionist().tell(Receptionist.deregister(key, getContext().getSelf()));
+  }
+
+  /** Up to 20% more, so that many backends of one failed host do not reconnect in step. */
+  private static Duration jittered(Duration backoff) {
+    return backoff.plusMillis(
+        (long) (backoff.toMillis() * 0.2 * ThreadLocalRandom.current().nextDouble()));
+  }
+
   private static Duration min(Duration a, Duration b) {
     return a.compareTo(b) <= 0 ? a : b;
   }
-
 }

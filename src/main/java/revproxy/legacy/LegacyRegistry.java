@@ -14,9 +14,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import revproxy.routee.Routee;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
-import revproxy.worker.HashWorker;
 
 /**
  * Keeps one {@link LegacyBackend} per registered legacy server, keyed by policy and server id, and
@@ -64,9 +64,9 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
       String serverId, String policyId, String address, int connections, boolean reachable) {}
 
   /** Sent by a backend whenever it gains its first connection or loses its last one. */
-  record Reachability(ActorRef<HashWorker.Command> backend, boolean reachable) implements Command {}
+  record Reachability(ActorRef<Routee.Command> backend, boolean reachable) implements Command {}
 
-  private record BackendStopped(String key, ActorRef<HashWorker.Command> ref) implements Command {}
+  private record BackendStopped(String key, ActorRef<Routee.Command> ref) implements Command {}
 
   private static final Duration LOG_INTERVAL = Duration.ofMinutes(1);
 
@@ -86,7 +86,7 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
     final String serverId;
     final String policyId;
     final String address;
-    final ActorRef<HashWorker.Command> ref;
+    final ActorRef<Routee.Command> ref;
     final int connections;
     boolean reachable;
     /** When {@link #reachable} last changed (registered counts as a change to unreachable). */
@@ -95,7 +95,7 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
     Backend(
         Packet.Registration registration,
         String address,
-        ActorRef<HashWorker.Command> ref,
+        ActorRef<Routee.Command> ref,
         int connections) {
       this.serverId = registration.serverId();
       this.policyId = registration.policyId();
@@ -114,7 +114,7 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
   private final RegistrationSettings rules;
   private final RegistrationGuard guard;
   private final Map<String, Backend> backends = new HashMap<>();
-  private final Map<ActorRef<HashWorker.Command>, Backend> byRef = new HashMap<>();
+  private final Map<ActorRef<Routee.Command>, Backend> byRef = new HashMap<>();
   private final LogLimiter refusalLog = new LogLimiter(LOG_INTERVAL, 20, 4096);
   private long spawned;
 
@@ -219,8 +219,9 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
       String address,
       String key,
       int connections) {
-    // A bug in one backend must not leave its server out of the rotation for good.
-    Behavior<HashWorker.Command> supervised =
+    // A bug in one backend must not leave its server out of the rotation for good; one that
+    // keeps failing stops, and its server may register again. (Reconnecting backs off inside.)
+    Behavior<Routee.Command> supervised =
         Behaviors.supervise(
                 LegacyBackend.create(
                     registration,
@@ -228,10 +229,8 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
                     connections,
                     settings,
                     getContext().getSelf()))
-            .onFailure(
-                SupervisorStrategy.restartWithBackoff(
-                    settings.reconnectMinBackoff(), settings.reconnectMaxBackoff(), 0.2));
-    ActorRef<HashWorker.Command> ref =
+            .onFailure(SupervisorStrategy.restart().withLimit(10, Duration.ofMinutes(1)));
+    ActorRef<Routee.Command> ref =
         getContext()
             .spawn(
                 supervised,

@@ -22,8 +22,8 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Queue;
 import java.util.concurrent.ThreadLocalRandom;
+import revproxy.routee.Routee;
 import revproxy.protocol.ErrorCode;
-import revproxy.worker.HashWorker;
 
 /**
  * Routes each request to a worker of its policy, round robin.
@@ -34,7 +34,7 @@ import revproxy.worker.HashWorker;
  * has no worker; the listing lets this actor answer {@code no_worker_for_policy} at once instead.
  *
  * <p>Failures: an attempt that times out, or that the routee answers {@link
- * HashWorker.Unavailable}, is retried (hashing is idempotent), at most {@code max-attempts} times
+ * Routee.Unavailable}, is retried (hashing is idempotent), at most {@code max-attempts} times
  * within {@code request-timeout}. A retry cannot go through the group router, which does not say
  * which routee it picked: this actor sends it straight to the next routee of its own listing that
  * the request has not tried. A routee whose direct attempts time out {@code eject-after-failures}
@@ -85,7 +85,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   /** A worker answered one of the attempts. */
-  private record WorkerReplied(HashWorker.Reply reply) implements Command {}
+  private record WorkerReplied(Routee.Reply reply) implements Command {}
 
   private enum CheckAttemptTimeouts implements Command {
     INSTANCE
@@ -126,8 +126,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       Route route,
       int number,
       long deadlineNanos,
-      List<ActorRef<HashWorker.Command>> tried,
-      ActorRef<HashWorker.Command> target) {}
+      List<ActorRef<Routee.Command>> tried,
+      ActorRef<Routee.Command> target) {}
 
   public static Behavior<Command> create(ProxySettings settings) {
     return Behaviors.setup(
@@ -160,8 +160,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   /** What this actor knows of one policy. */
   private static final class Policy {
     final String id;
-    final ServiceKey<HashWorker.Command> key;
-    final ActorRef<HashWorker.Command> router;
+    final ServiceKey<Routee.Command> key;
+    final ActorRef<Routee.Command> router;
     /** The child that subscribes to the key's listing; stopping it ends the subscription. */
     final ActorRef<Receptionist.Listing> subscriber;
     /** Requests of this policy not answered yet. */
@@ -170,15 +170,15 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     /** Requests that came before the first listing told whether the policy has workers. */
     final Queue<Attempt> awaitingListing = new ArrayDeque<>();
     /** Reachable routees, in path order; null until the first listing. */
-    List<ActorRef<HashWorker.Command>> routees;
-    final Map<ActorRef<HashWorker.Command>, Integer> failuresInARow = new HashMap<>();
-    final Map<ActorRef<HashWorker.Command>, Long> ejectedUntilNanos = new HashMap<>();
+    List<ActorRef<Routee.Command>> routees;
+    final Map<ActorRef<Routee.Command>, Integer> failuresInARow = new HashMap<>();
+    final Map<ActorRef<Routee.Command>, Long> ejectedUntilNanos = new HashMap<>();
     int nextDirect;
 
     Policy(
         String id,
-        ServiceKey<HashWorker.Command> key,
-        ActorRef<HashWorker.Command> router,
+        ServiceKey<Routee.Command> key,
+        ActorRef<Routee.Command> router,
         ActorRef<Receptionist.Listing> subscriber) {
       this.id = id;
       this.key = key;
@@ -193,7 +193,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
           && now - lastRequestNanos >= forgetAfterNanos;
     }
 
-    boolean ejected(ActorRef<HashWorker.Command> routee, long now) {
+    boolean ejected(ActorRef<Routee.Command> routee, long now) {
       Long until = ejectedUntilNanos.get(routee);
       if (until != null && until - now <= 0) {
         ejectedUntilNanos.remove(routee);
@@ -208,9 +208,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     }
 
     /** The next routee round robin that is neither ejected nor already tried, or null. */
-    ActorRef<HashWorker.Command> nextDirect(List<ActorRef<HashWorker.Command>> tried, long now) {
+    ActorRef<Routee.Command> nextDirect(List<ActorRef<Routee.Command>> tried, long now) {
       for (int i = 0; i < routees.size(); i++) {
-        ActorRef<HashWorker.Command> candidate =
+        ActorRef<Routee.Command> candidate =
             routees.get(Math.floorMod(nextDirect++, routees.size()));
         if (!tried.contains(candidate) && !ejected(candidate, now)) {
           return candidate;
@@ -232,7 +232,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private final Map<String, Policy> policiesByKeyId = new HashMap<>();
   private final Duration statsInterval;
   private Stats stats = new Stats();
-  private final ActorRef<HashWorker.Reply> workerReplies;
+  private final ActorRef<Routee.Reply> workerReplies;
   private final Map<Long, InFlight> inFlight = new HashMap<>();
   /** Attempts with the full attempt timeout, in the order they expire (the order sent). */
   private final ArrayDeque<InFlight> expiring = new ArrayDeque<>();
@@ -256,7 +256,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     this.ejectAfterFailures = settings.ejectAfterFailures();
     this.ejectionTime = settings.ejectionTime();
     this.statsInterval = settings.statsInterval();
-    this.workerReplies = context.messageAdapter(HashWorker.Reply.class, WorkerReplied::new);
+    this.workerReplies = context.messageAdapter(Routee.Reply.class, WorkerReplied::new);
   }
 
   @Override
@@ -345,10 +345,10 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   private Policy track(String policyId) {
-    ServiceKey<HashWorker.Command> key = HashWorker.serviceKey(policyId);
+    ServiceKey<Routee.Command> key = Routee.serviceKey(policyId);
     // Numbered: a forgotten policy may be asked for again while its old children still stop.
     String name = URLEncoder.encode(policyId, StandardCharsets.UTF_8) + "-" + ++policiesTracked;
-    ActorRef<HashWorker.Command> router =
+    ActorRef<Routee.Command> router =
         getContext().spawn(Routers.group(key).withRoundRobinRouting(), "policy-" + name);
     ActorRef<Receptionist.Listing> subscriber =
         getContext().spawn(listingForwarder(key, getContext().getSelf()), "listing-" + name);
@@ -363,7 +363,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
    * the receptionist of Akka 2.6 has no unsubscribe, a subscription ends when its subscriber stops.
    */
   private static Behavior<Receptionist.Listing> listingForwarder(
-      ServiceKey<HashWorker.Command> key, ActorRef<Command> parent) {
+      ServiceKey<Routee.Command> key, ActorRef<Command> parent) {
     return Behaviors.setup(
         context -> {
           context.getSystem().receptionist().tell(Receptionist.subscribe(key, context.getSelf()));
@@ -393,11 +393,11 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       return;
     }
     long now = System.nanoTime();
-    ActorRef<HashWorker.Command> target = null;
+    ActorRef<Routee.Command> target = null;
     if (attempt.number() > 1 || policy.anyEjected(now)) {
       target = policy.nextDirect(attempt.tried(), now);
     }
-    ActorRef<HashWorker.Command> destination = target != null ? target : policy.router;
+    ActorRef<Routee.Command> destination = target != null ? target : policy.router;
     // At least 1 ms: an attempt dispatched as its deadline passes still gets its chance.
     long timeoutNanos =
         Math.max(MIN_ATTEMPT_NANOS, Math.min(attemptTimeoutNanos, attempt.deadlineNanos() - now));
@@ -414,14 +414,14 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       timers.startTimerWithFixedDelay(
           CheckAttemptTimeouts.INSTANCE, Duration.ofMillis(TIMEOUT_CHECK_MILLIS));
     }
-    destination.tell(new HashWorker.Hash(requestId, route.srcid(), route.payload(), workerReplies));
+    destination.tell(new Routee.Hash(requestId, route.srcid(), route.payload(), workerReplies));
   }
 
-  private static Attempt withTarget(Attempt attempt, ActorRef<HashWorker.Command> target) {
+  private static Attempt withTarget(Attempt attempt, ActorRef<Routee.Command> target) {
     if (target == null) {
       return attempt;
     }
-    List<ActorRef<HashWorker.Command>> tried = new ArrayList<>(attempt.tried());
+    List<ActorRef<Routee.Command>> tried = new ArrayList<>(attempt.tried());
     tried.add(target);
     return new Attempt(
         attempt.policy(), attempt.route(), attempt.number(), attempt.deadlineNanos(), tried, target);
@@ -432,7 +432,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     if (policy == null || !policy.subscriber.equals(updated.subscriber())) {
       return this; // from the subscriber of a policy forgotten since
     }
-    List<ActorRef<HashWorker.Command>> routees =
+    List<ActorRef<Routee.Command>> routees =
         new ArrayList<>(updated.listing().getServiceInstances(policy.key));
     routees.sort(Comparator.comparing(routee -> routee.path().toString()));
     if (!routees.equals(policy.routees)) {
@@ -493,10 +493,10 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   /** One attempt ended: {@code reply} is null when it timed out. */
-  private void attemptEnded(Attempt attempt, HashWorker.Reply reply) {
+  private void attemptEnded(Attempt attempt, Routee.Reply reply) {
     Route route = attempt.route();
     Policy policy = attempt.policy();
-    if (reply instanceof HashWorker.Hashed hashed) {
+    if (reply instanceof Routee.Hashed hashed) {
       if (attempt.target() != null) {
         policy.failuresInARow.remove(attempt.target());
       }
@@ -518,7 +518,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
           policy,
           new Attempt(
               policy, attempt.route(), attempt.number() + 1, attempt.deadlineNanos(), attempt.tried(), null));
-    } else if (reply instanceof HashWorker.Unavailable unavailable) {
+    } else if (reply instanceof Routee.Unavailable unavailable) {
       stats.unavailable++;
       answer(
           policy,
@@ -548,7 +548,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     }
   }
 
-  private void countFailure(Policy policy, ActorRef<HashWorker.Command> routee) {
+  private void countFailure(Policy policy, ActorRef<Routee.Command> routee) {
     int failures = policy.failuresInARow.merge(routee, 1, Integer::sum);
     if (failures >= ejectAfterFailures && !policy.ejectedUntilNanos.containsKey(routee)) {
       policy.ejectedUntilNanos.put(routee, System.nanoTime() + ejectionTime.toNanos());

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import revproxy.routee.Routee;
 
 /**
  * Guardian of a worker node. Once this node is Up in the cluster, it starts one {@link HashWorker}
@@ -73,7 +74,7 @@ public final class WorkerNode {
     context.getLog().info("Node is Up; starting workers {}", workers);
     List<Registered> registered = new ArrayList<>();
     for (WorkerSpec worker : workers) {
-      ActorRef<HashWorker.Command> ref =
+      ActorRef<Routee.Command> ref =
           context.spawn(HashWorker.create(worker.id(), worker.policyId()), "worker-" + worker.id());
       registered.add(new Registered(worker, ref));
     }
@@ -85,7 +86,7 @@ public final class WorkerNode {
         });
   }
 
-  private record Registered(WorkerSpec spec, ActorRef<HashWorker.Command> ref) {}
+  private record Registered(WorkerSpec spec, ActorRef<Routee.Command> ref) {}
 
   private static void deregisterOnShutdown(
       ActorSystem<?> system, List<Registered> workers, Duration grace) {
@@ -100,7 +101,7 @@ public final class WorkerNode {
                     .receptionist()
                     .tell(
                         Receptionist.deregister(
-                            HashWorker.serviceKey(worker.spec().policyId()), worker.ref()));
+                            Routee.serviceKey(worker.spec().policyId()), worker.ref()));
               }
               CompletableFuture<Done> graceOver = new CompletableFuture<>();
               system

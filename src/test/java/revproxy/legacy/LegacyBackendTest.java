@@ -13,12 +13,12 @@ import java.time.Duration;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import revproxy.routee.Routee;
 import revproxy.Routees;
 import revproxy.TestConfigs;
 import revproxy.TestSockets;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
-import revproxy.worker.HashWorker;
 
 class LegacyBackendTest {
 
@@ -44,7 +44,7 @@ class LegacyBackendTest {
     testKit.shutdownTestKit();
   }
 
-  private static ActorRef<HashWorker.Command> backend(String id, String policy, int port) {
+  private static ActorRef<Routee.Command> backend(String id, String policy, int port) {
     return testKit.spawn(
         LegacyBackend.create(
             new Packet.Registration(id, policy, port),
@@ -55,26 +55,26 @@ class LegacyBackendTest {
   }
 
 
-  private static HashWorker.Reply hash(ActorRef<HashWorker.Command> backend, String payload) {
-    TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
-    backend.tell(new HashWorker.Hash(0, "c", payload, probe.getRef()));
+  private static Routee.Reply hash(ActorRef<Routee.Command> backend, String payload) {
+    TestProbe<Routee.Reply> probe = testKit.createTestProbe();
+    backend.tell(new Routee.Hash(0, "c", payload, probe.getRef()));
     return probe.receiveMessage(Duration.ofSeconds(3));
   }
 
   @Test
   void joinsTheRotationOnlyOnceItsServerListensAsTheOriginalRegistersFirst() throws Exception {
     int port = TestSockets.unusedPort();
-    ActorRef<HashWorker.Command> backend = backend("100", "lb-late", port);
+    ActorRef<Routee.Command> backend = backend("100", "lb-late", port);
     // Nobody listens yet: the backend is not a routee, and says so if asked anyway.
     Routees.await(testKit, "lb-late", 0);
     assertEquals(
-        HashWorker.Unavailable.class, hash(backend, "early").getClass(), "not connected yet");
+        Routee.Unavailable.class, hash(backend, "early").getClass(), "not connected yet");
     // Let it fail to connect many times over (backoff 50-200 ms), as while server.py starts up.
     Thread.sleep(1500);
 
     try (FakeLegacyServer server = new FakeLegacyServer("100", port, FakeLegacyServer.Mode.ANSWER)) {
       Routees.await(testKit, "lb-late", 1);
-      assertEquals(new HashWorker.Hashed(0, "100", PayloadHash.sha1Hex("xyz1")), hash(backend, "xyz1"));
+      assertEquals(new Routee.Hashed(0, "100", PayloadHash.sha1Hex("xyz1")), hash(backend, "xyz1"));
       assertEquals(1, server.connections.get());
     }
   }
@@ -83,15 +83,15 @@ class LegacyBackendTest {
   void keepsOnePersistentConnectionWithOneRequestInFlight() throws Exception {
     try (FakeLegacyServer server =
         new FakeLegacyServer("200", 0, FakeLegacyServer.Mode.ANSWER)) {
-      ActorRef<HashWorker.Command> backend = backend("200", "lb-one", server.port);
+      ActorRef<Routee.Command> backend = backend("200", "lb-one", server.port);
       Routees.await(testKit, "lb-one", 1);
-      TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
+      TestProbe<Routee.Reply> probe = testKit.createTestProbe();
       // One in flight plus max-queued-per-backend (16) waiting: all accepted, none dropped.
       for (int i = 0; i < 17; i++) {
-        backend.tell(new HashWorker.Hash(i, "c" + i, "p" + i, probe.getRef()));
+        backend.tell(new Routee.Hash(i, "c" + i, "p" + i, probe.getRef()));
       }
       for (int i = 0; i < 17; i++) {
-        assertEquals(new HashWorker.Hashed(i, "200", PayloadHash.sha1Hex("p" + i)), probe.receiveMessage());
+        assertEquals(new Routee.Hashed(i, "200", PayloadHash.sha1Hex("p" + i)), probe.receiveMessage());
       }
       // The original server breaks when two messages arrive in one read: each read held one.
       assertEquals(17, server.reads.size());
@@ -107,46 +107,46 @@ class LegacyBackendTest {
   @Test
   void requestsBeyondTheQueueAreHandedBackAtOnce() throws Exception {
     try (FakeLegacyServer stuck = new FakeLegacyServer("210", 0, FakeLegacyServer.Mode.IGNORE)) {
-      ActorRef<HashWorker.Command> backend = backend("210", "lb-busy", stuck.port);
+      ActorRef<Routee.Command> backend = backend("210", "lb-busy", stuck.port);
       Routees.await(testKit, "lb-busy", 1);
-      TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
+      TestProbe<Routee.Reply> probe = testKit.createTestProbe();
       // One in flight (never answered) and 16 queued; the 18th cannot wait.
       for (int i = 0; i < 18; i++) {
-        backend.tell(new HashWorker.Hash(i, "c" + i, "p" + i, probe.getRef()));
+        backend.tell(new Routee.Hash(i, "c" + i, "p" + i, probe.getRef()));
       }
       assertEquals(
-          new HashWorker.Unavailable(17, "210", "busy: too many queued requests"), probe.receiveMessage());
+          new Routee.Unavailable(17, "210", "busy: too many queued requests"), probe.receiveMessage());
     }
   }
 
   @Test
   void serverThatHangsUpReturnsTheRequestLeavesTheRotationAndRejoinsWhenBack() throws Exception {
     int port;
-    ActorRef<HashWorker.Command> backend;
+    ActorRef<Routee.Command> backend;
     // The server comes back on the same port: one no outgoing connection can take meanwhile.
     try (FakeLegacyServer dying =
         new FakeLegacyServer("300", TestSockets.unusedPort(), FakeLegacyServer.Mode.HANG_UP)) {
       port = dying.port;
       backend = backend("300", "lb-dies", port);
       Routees.await(testKit, "lb-dies", 1);
-      HashWorker.Reply reply = hash(backend, "lost?");
-      assertTrue(reply instanceof HashWorker.Unavailable, reply.toString());
+      Routee.Reply reply = hash(backend, "lost?");
+      assertTrue(reply instanceof Routee.Unavailable, reply.toString());
     }
     Routees.await(testKit, "lb-dies", 0);
 
     try (FakeLegacyServer back = new FakeLegacyServer("300", port, FakeLegacyServer.Mode.ANSWER)) {
       Routees.await(testKit, "lb-dies", 1);
-      assertEquals(new HashWorker.Hashed(0, "300", PayloadHash.sha1Hex("again")), hash(backend, "again"));
+      assertEquals(new Routee.Hashed(0, "300", PayloadHash.sha1Hex("again")), hash(backend, "again"));
     }
   }
 
   @Test
   void serverThatNeverAnswersTimesOutAndTheConnectionIsReplaced() throws Exception {
     try (FakeLegacyServer mute = new FakeLegacyServer("400", 0, FakeLegacyServer.Mode.IGNORE)) {
-      ActorRef<HashWorker.Command> backend = backend("400", "lb-mute", mute.port);
+      ActorRef<Routee.Command> backend = backend("400", "lb-mute", mute.port);
       Routees.await(testKit, "lb-mute", 1);
       assertEquals(
-          new HashWorker.Unavailable(0, "400", "no reply within 300 ms"), hash(backend, "silence"));
+          new Routee.Unavailable(0, "400", "no reply within 300 ms"), hash(backend, "silence"));
       // A late reply could be taken for the next request's: the connection is closed and reopened.
       TestProbe<Void> waiter = testKit.createTestProbe();
       waiter.awaitAssert(

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import revproxy.routee.Routee;
 import revproxy.TestConfigs;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.protocol.PayloadHash;
@@ -40,8 +41,8 @@ class ProxyLimitsTest {
   @BeforeAll
   static void start() {
     testKit.spawn(HashWorker.create("fast", "lim"));
-    ActorRef<HashWorker.Command> slow = testKit.spawn(SlowWorker.create(Duration.ofMillis(700)));
-    testKit.system().receptionist().tell(Receptionist.register(HashWorker.serviceKey("slow"), slow));
+    ActorRef<Routee.Command> slow = testKit.spawn(SlowWorker.create(Duration.ofMillis(700)));
+    testKit.system().receptionist().tell(Receptionist.register(Routee.serviceKey("slow"), slow));
     TestProbe<Receptionist.Listing> probe = testKit.createTestProbe();
     for (String policy : List.of("lim", "slow")) {
       probe.awaitAssert(
@@ -49,10 +50,10 @@ class ProxyLimitsTest {
             testKit
                 .system()
                 .receptionist()
-                .tell(Receptionist.find(HashWorker.serviceKey(policy), probe.getRef()));
+                .tell(Receptionist.find(Routee.serviceKey(policy), probe.getRef()));
             assertEquals(
                 1,
-                probe.receiveMessage().getServiceInstances(HashWorker.serviceKey(policy)).size());
+                probe.receiveMessage().getServiceInstances(Routee.serviceKey(policy)).size());
             return null;
           });
     }

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import revproxy.routee.Routee;
 import revproxy.Routees;
 import revproxy.TestConfigs;
 import revproxy.protocol.ErrorCode;
@@ -140,8 +141,8 @@ class RouterActorTest {
 
   @Test
   void workerRemovedAtRuntimeLeavesTheRotationAndTheLastOneLeavingRejects() {
-    ActorRef<HashWorker.Command> stays = testKit.spawn(HashWorker.create("stays", "shrink"));
-    ActorRef<HashWorker.Command> goes = testKit.spawn(HashWorker.create("goes", "shrink"));
+    ActorRef<Routee.Command> stays = testKit.spawn(HashWorker.create("stays", "shrink"));
+    ActorRef<Routee.Command> goes = testKit.spawn(HashWorker.create("goes", "shrink"));
     Routees.await(testKit, "shrink", 2);
     ActorRef<RouterActor.Command> router = router();
     assertEquals(Set.of("stays", "goes"), new TreeSet<>(servedBy(router, "shrink", 2)));
@@ -170,11 +171,11 @@ class RouterActorTest {
 
   @Test
   void workerThatNeverAnswersGivesATimeoutError() {
-    TestProbe<HashWorker.Command> silent = testKit.createTestProbe();
+    TestProbe<Routee.Command> silent = testKit.createTestProbe();
     testKit
         .system()
         .receptionist()
-        .tell(Receptionist.register(HashWorker.serviceKey("silent"), silent.getRef()));
+        .tell(Receptionist.register(Routee.serviceKey("silent"), silent.getRef()));
     Routees.await(testKit, "silent", 1);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofMillis(300))));
@@ -182,7 +183,7 @@ class RouterActorTest {
 
     router.tell(new RouterActor.Route("client", "silent", "lost", probe.getRef()));
 
-    assertEquals("lost", silent.expectMessageClass(HashWorker.Hash.class).payload());
+    assertEquals("lost", silent.expectMessageClass(Routee.Hash.class).payload());
     RouterActor.Rejected rejected =
         probe.expectMessageClass(RouterActor.Rejected.class, Duration.ofSeconds(3));
     assertEquals(ErrorCode.TIMEOUT, rejected.code());
@@ -193,11 +194,11 @@ class RouterActorTest {
 
   @Test
   void attemptThatTimesOutIsRetriedOnTheNextWorker() {
-    TestProbe<HashWorker.Command> silent = testKit.createTestProbe();
+    TestProbe<Routee.Command> silent = testKit.createTestProbe();
     testKit
         .system()
         .receptionist()
-        .tell(Receptionist.register(HashWorker.serviceKey("retry-timeout"), silent.getRef()));
+        .tell(Receptionist.register(Routee.serviceKey("retry-timeout"), silent.getRef()));
     testKit.spawn(HashWorker.create("alive", "retry-timeout"));
     Routees.await(testKit, "retry-timeout", 2);
     ActorRef<RouterActor.Command> router =
@@ -211,21 +212,21 @@ class RouterActorTest {
   }
 
   /** A routee whose backend is down: it answers every request with Unavailable. */
-  private static Behavior<HashWorker.Command> alwaysUnavailable() {
+  private static Behavior<Routee.Command> alwaysUnavailable() {
     return Behaviors.receiveMessage(
         command -> {
-          ((HashWorker.Hash) command).refuse("down", "backend closed");
+          ((Routee.Hash) command).refuse("down", "backend closed");
           return Behaviors.same();
         });
   }
 
   @Test
   void routeeThatSaysUnavailableIsSkippedAtOnce() {
-    ActorRef<HashWorker.Command> down = testKit.spawn(alwaysUnavailable());
+    ActorRef<Routee.Command> down = testKit.spawn(alwaysUnavailable());
     testKit
         .system()
         .receptionist()
-        .tell(Receptionist.register(HashWorker.serviceKey("retry-unavailable"), down));
+        .tell(Receptionist.register(Routee.serviceKey("retry-unavailable"), down));
     testKit.spawn(HashWorker.create("up", "retry-unavailable"));
     Routees.await(testKit, "retry-unavailable", 2);
     // Attempts time out only after 30 s: within the 5 s per reply of servedBy, only an immediate
@@ -239,11 +240,11 @@ class RouterActorTest {
 
   @Test
   void whenEveryAttemptIsUnavailableTheClientIsToldSo() {
-    TestProbe<HashWorker.Command> down = testKit.createTestProbe();
+    TestProbe<Routee.Command> down = testKit.createTestProbe();
     testKit
         .system()
         .receptionist()
-        .tell(Receptionist.register(HashWorker.serviceKey("all-down"), down.getRef()));
+        .tell(Receptionist.register(Routee.serviceKey("all-down"), down.getRef()));
     Routees.await(testKit, "all-down", 1);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
@@ -252,7 +253,7 @@ class RouterActorTest {
     TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
     router.tell(new RouterActor.Route("c", "all-down", "p", client.getRef()));
     for (int attempt = 1; attempt <= 3; attempt++) {
-      HashWorker.Hash hash = (HashWorker.Hash) down.receiveMessage();
+      Routee.Hash hash = (Routee.Hash) down.receiveMessage();
       assertEquals("c", hash.srcid());
       hash.refuse("down", "connection refused");
     }
@@ -266,11 +267,11 @@ class RouterActorTest {
 
   @Test
   void routeeFailingTwiceInARowIsEjectedAndGetsNoMoreTraffic() {
-    TestProbe<HashWorker.Command> dead = testKit.createTestProbe();
+    TestProbe<Routee.Command> dead = testKit.createTestProbe();
     testKit
         .system()
         .receptionist()
-        .tell(Receptionist.register(HashWorker.serviceKey("eject"), dead.getRef()));
+        .tell(Receptionist.register(Routee.serviceKey("eject"), dead.getRef()));
     testKit.spawn(HashWorker.create("alive", "eject"));
     Routees.await(testKit, "eject", 2);
     ActorRef<RouterActor.Command> router =
@@ -290,7 +291,7 @@ class RouterActorTest {
   }
 
   /** Receives whatever the probe got so far, without waiting for more than a moment. */
-  private static int drain(TestProbe<HashWorker.Command> probe) {
+  private static int drain(TestProbe<Routee.Command> probe) {
     int count = 0;
     while (true) {
       try {
@@ -306,14 +307,14 @@ class RouterActorTest {
   void directRetriesNeverRepeatARouteeSoFiveAttemptsFindTheOneLiveWorkerOfFour() {
     // Three silent routees and one live worker. The first attempt goes through the group router
     // (which may pick any routee); each retry goes straight to a routee not yet tried directly.
-    List<TestProbe<HashWorker.Command>> silent = new ArrayList<>();
+    List<TestProbe<Routee.Command>> silent = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      TestProbe<HashWorker.Command> probe = testKit.createTestProbe();
+      TestProbe<Routee.Command> probe = testKit.createTestProbe();
       silent.add(probe);
       testKit
           .system()
           .receptionist()
-          .tell(Receptionist.register(HashWorker.serviceKey("distinct"), probe.getRef()));
+          .tell(Receptionist.register(Routee.serviceKey("distinct"), probe.getRef()));
     }
     testKit.spawn(HashWorker.create("last-hope", "distinct"));
     Routees.await(testKit, "distinct", 4);
@@ -325,7 +326,7 @@ class RouterActorTest {
                     10, Duration.ofSeconds(60), 100, Duration.ofSeconds(60), Duration.ofSeconds(10), 100, Duration.ofSeconds(10),
                     Duration.ZERO)));
     assertEquals(List.of("last-hope", "last-hope", "last-hope"), servedBy(router, "distinct", 3));
-    for (TestProbe<HashWorker.Command> probe : silent) {
+    for (TestProbe<Routee.Command> probe : silent) {
       // Per request at most once by the group router and once directly.
       assertTrue(drain(probe) <= 6, "a silent routee was retried directly twice for one request");
     }
@@ -439,11 +440,11 @@ class RouterActorTest {
 
   @Test
   void aLateReplyToATimedOutAttemptIsNotTakenForTheRetrysAnswer() {
-    TestProbe<HashWorker.Command> worker = testKit.createTestProbe();
+    TestProbe<Routee.Command> worker = testKit.createTestProbe();
     testKit
         .system()
         .receptionist()
-        .tell(Receptionist.register(HashWorker.serviceKey("late-reply"), worker.getRef()));
+        .tell(Receptionist.register(Routee.serviceKey("late-reply"), worker.getRef()));
     Routees.await(testKit, "late-reply", 1);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
@@ -451,10 +452,10 @@ class RouterActorTest {
                 TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(1), 65536, 10)));
     TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
     router.tell(new RouterActor.Route("c", "late-reply", "payload", client.getRef()));
-    HashWorker.Hash first = worker.expectMessageClass(HashWorker.Hash.class);
+    Routee.Hash first = worker.expectMessageClass(Routee.Hash.class);
     // The first attempt times out after 1 s; the retry comes to the same (only) worker with a new
     // id, and has 1 s of its own: ample time for the steps below.
-    HashWorker.Hash retry = worker.expectMessageClass(HashWorker.Hash.class, Duration.ofSeconds(3));
+    Routee.Hash retry = worker.expectMessageClass(Routee.Hash.class, Duration.ofSeconds(3));
     assertNotEquals(first.requestId(), retry.requestId());
     first.answer("first", "late-and-wrong");
     client.expectNoMessage(Duration.ofMillis(100));

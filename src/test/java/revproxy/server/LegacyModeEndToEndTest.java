@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import revproxy.routee.Routee;
 import revproxy.TestConfigs;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.protocol.Packet;
@@ -80,10 +81,10 @@ class LegacyModeEndToEndTest {
           proxyKit
               .system()
               .receptionist()
-              .tell(Receptionist.find(HashWorker.serviceKey(POLICY), probe.getRef()));
+              .tell(Receptionist.find(Routee.serviceKey(POLICY), probe.getRef()));
           assertEquals(
               count,
-              probe.receiveMessage().getServiceInstances(HashWorker.serviceKey(POLICY)).size());
+              probe.receiveMessage().getServiceInstances(Routee.serviceKey(POLICY)).size());
           return null;
         });
   }

@@ -8,6 +8,7 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.receptionist.Receptionist;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import revproxy.routee.Routee;
 import revproxy.TestConfigs;
 
 class HashWorkerTest {
@@ -21,23 +22,23 @@ class HashWorkerTest {
 
   @Test
   void answersWithItsIdAndTheLowercaseSha1OfTheUtf8Payload() {
-    ActorRef<HashWorker.Command> worker = testKit.spawn(HashWorker.create("100", "hw-111"));
-    TestProbe<HashWorker.Reply> probe = testKit.createTestProbe();
+    ActorRef<Routee.Command> worker = testKit.spawn(HashWorker.create("100", "hw-111"));
+    TestProbe<Routee.Reply> probe = testKit.createTestProbe();
 
-    worker.tell(new HashWorker.Hash(7, "c1", "abc", probe.getRef()));
-    probe.expectMessage(new HashWorker.Hashed(7, "100", "a9993e364706816aba3e25717850c26c9cd0d89d"));
+    worker.tell(new Routee.Hash(7, "c1", "abc", probe.getRef()));
+    probe.expectMessage(new Routee.Hashed(7, "100", "a9993e364706816aba3e25717850c26c9cd0d89d"));
 
-    worker.tell(new HashWorker.Hash(8, "c1", "", probe.getRef()));
-    probe.expectMessage(new HashWorker.Hashed(8, "100", "da39a3ee5e6b4b0d3255bfef95601890afd80709"));
+    worker.tell(new Routee.Hash(8, "c1", "", probe.getRef()));
+    probe.expectMessage(new Routee.Hashed(8, "100", "da39a3ee5e6b4b0d3255bfef95601890afd80709"));
 
     // python3 -c 'import hashlib; print(hashlib.sha1("Grüße ✓".encode()).hexdigest())'
-    worker.tell(new HashWorker.Hash(-9, "c1", "Grüße ✓", probe.getRef()));
-    probe.expectMessage(new HashWorker.Hashed(-9, "100", "5abe2de6e43e1f34d26ab49223c2df755f4504d7"));
+    worker.tell(new Routee.Hash(-9, "c1", "Grüße ✓", probe.getRef()));
+    probe.expectMessage(new Routee.Hashed(-9, "100", "5abe2de6e43e1f34d26ab49223c2df755f4504d7"));
   }
 
   @Test
   void registersItselfUnderItsPolicyKey() {
-    ActorRef<HashWorker.Command> worker = testKit.spawn(HashWorker.create("200", "hw-222"));
+    ActorRef<Routee.Command> worker = testKit.spawn(HashWorker.create("200", "hw-222"));
     TestProbe<Receptionist.Listing> probe = testKit.createTestProbe();
 
     probe.awaitAssert(
@@ -45,11 +46,11 @@ class HashWorkerTest {
           testKit
               .system()
               .receptionist()
-              .tell(Receptionist.find(HashWorker.serviceKey("hw-222"), probe.getRef()));
+              .tell(Receptionist.find(Routee.serviceKey("hw-222"), probe.getRef()));
           Receptionist.Listing listing = probe.receiveMessage();
           assertEquals(
               java.util.Set.of(worker),
-              listing.getServiceInstances(HashWorker.serviceKey("hw-222")));
+              listing.getServiceInstances(Routee.serviceKey("hw-222")));
           return null;
         });
   }
