@@ -24,18 +24,7 @@ class ReplyScannerTest {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     ReplyScanner scanner = new ReplyScanner(64, max);
     List<String> found = new ArrayList<>();
-    ReplyScanner.Handler handler =
-        new ReplyScanner.Handler() {
-          @Override
-          public void onObject(byte[] b, int start, int end) {
-            found.add(new String(b, start, end - start, StandardCharsets.UTF_8));
-          }
-
-          @Override
-          public void onGarbage() {
-            found.add("GARBAGE");
-          }
-        };
+    ReplyScanner.Handler handler = recorder(found);
     for (int i = 0; i < bytes.length; i += chunk) {
       int length = Math.min(chunk, bytes.length - i);
       int offset = 0;
@@ -51,6 +40,21 @@ class ReplyScannerTest {
       }
     }
     return found;
+  }
+
+  /** Records objects as text and garbage runs as "GARBAGE". */
+  private static ReplyScanner.Handler recorder(List<String> found) {
+    return new ReplyScanner.Handler() {
+      @Override
+      public void onObject(byte[] b, int start, int end) {
+        found.add(new String(b, start, end - start, StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public void onGarbage() {
+        found.add("GARBAGE");
+      }
+    };
   }
 
   @Test
@@ -70,6 +74,44 @@ class ReplyScannerTest {
   void anObjectOverTheLimitIsRefused() {
     List<String> found = scan("{\"payload\": \"" + "x".repeat(500) + "\"}", 16, 200);
     assertEquals(List.of("TOO_LARGE"), found);
+  }
+
+  /** The proxy's limit, per object: exactly the limit passes, one byte more does not. */
+  @Test
+  void theLimitIsExactWhateverTheReadSize() {
+    String atLimit = "{\"payload\": \"" + "x".repeat(985) + "\"}";
+    assertEquals(1000, atLimit.length());
+    String overLimit = "{\"payload\": \"" + "x".repeat(986) + "\"}";
+    for (int chunk : new int[] {1, 100, 999, 1000, 4096}) {
+      assertEquals(List.of(atLimit, REPLY), scan(atLimit + REPLY, chunk, 1000), "chunk " + chunk);
+      assertEquals(
+          List.of(REPLY, "TOO_LARGE"), scan(REPLY + overLimit, chunk, 1000), "chunk " + chunk);
+    }
+  }
+
+  @Test
+  void aGarbageRunIsReportedOncePerRead() {
+    assertEquals(List.of("GARBAGE", "GARBAGE", REPLY), scan("oops" + REPLY, 2, 65536));
+    assertEquals(List.of(REPLY, "GARBAGE", REPLY), scan(REPLY + " } \n" + REPLY, 4096, 65536));
+  }
+
+  @Test
+  void resetStartsAfreshAfterAnUnfinishedOrTooLargeObject() {
+    ReplyScanner scanner = new ReplyScanner(256, 100);
+    List<String> found = new ArrayList<>();
+    ReplyScanner.Handler handler = recorder(found);
+    scanner.readBuffer().put("{\"a\": \"".getBytes(StandardCharsets.UTF_8));
+    assertTrue(scanner.scan(handler));
+    scanner.reset();
+    scanner.readBuffer().put("{\"b\": 1}".getBytes(StandardCharsets.UTF_8));
+    assertTrue(scanner.scan(handler));
+    String tooLarge = "{\"c\": \"" + "x".repeat(100) + "\"}";
+    scanner.readBuffer().put(tooLarge.getBytes(StandardCharsets.UTF_8));
+    assertFalse(scanner.scan(handler));
+    scanner.reset();
+    scanner.readBuffer().put("{\"d\": 2}".getBytes(StandardCharsets.UTF_8));
+    assertTrue(scanner.scan(handler));
+    assertEquals(List.of("{\"b\": 1}", "{\"d\": 2}"), found);
   }
 
   @Test

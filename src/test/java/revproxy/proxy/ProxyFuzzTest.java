@@ -39,39 +39,36 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import revproxy.Routees;
 import revproxy.TestConfigs;
+import revproxy.fuzz.Corpus;
+import revproxy.fuzz.Failures;
+import revproxy.fuzz.FramingOracle;
+import revproxy.fuzz.Input;
 import revproxy.legacy.LegacyRegistry;
-import revproxy.protocol.CodecFuzzTest;
-import revproxy.protocol.CodecFuzzTest.Corpus;
-import revproxy.protocol.CodecFuzzTest.Failures;
-import revproxy.protocol.CodecFuzzTest.FramingModel;
-import revproxy.protocol.CodecFuzzTest.Input;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
 import revproxy.protocol.PayloadHash;
 import revproxy.worker.HashWorker;
 
 /**
- * Seeded fuzzing of the proxy over real TCP (seed as in {@link CodecFuzzTest}: {@code
- * -Dfuzz.seed=N}).
+ * Seeded fuzzing of the proxy over real TCP (seed {@link Corpus#SEED}: {@code -Dfuzz.seed=N}).
  *
- * <p>The corpus comes from {@link CodecFuzzTest.Corpus} (without valid registrations, which get no
- * reply and would make the proxy dial random ports). Inputs go out in batches of up to {@value
- * #BATCH}, one connection per batch, pipelined in one write. After every input that leaves no
- * object open a sentinel request follows; an input that leaves an object open (the client then
- * half-closes) or grows one past the limit (then the proxy must close) ends its batch. Four
- * connections run at once, and a "good" connection sends {@value #GOOD_REQUESTS} requests paced
- * over the whole run.
+ * <p>The corpus comes from {@link Corpus} (without valid registrations, which get no reply and
+ * would make the proxy dial random ports). Inputs go out in batches of up to {@value #BATCH}, one
+ * connection per batch, pipelined in one write. After every input that leaves no object open a
+ * sentinel request follows; an input that leaves an object open (the client then half-closes) or
+ * grows one past the limit (then the proxy must close) ends its batch. Four connections run at
+ * once, and a "good" connection sends {@value #GOOD_REQUESTS} requests paced over the whole run.
  *
  * <p>The expected reply for each complete object is what {@link PacketCodec#decodeRequest} makes of
- * its bytes (the codec is fuzzed on its own in {@link CodecFuzzTest}), routed: a type "2" with the
+ * its bytes (the codec is fuzzed on its own in {@code CodecFuzzTest}), routed: a type "2" with the
  * payload's SHA-1 from a worker of 111/222, {@code no_worker_for_policy} for any other policy, or
  * the decoder's error exactly. Garbage runs get one or more {@code not_json} (one per TCP read the
  * run spans).
  */
 class ProxyFuzzTest {
 
-  static final long SEED = CodecFuzzTest.SEED;
-  static final int LIMIT = CodecFuzzTest.LIMIT;
+  static final long SEED = Corpus.SEED;
+  static final int LIMIT = Corpus.LIMIT;
   static final int INPUTS = 2_000;
   static final int BATCH = 50;
   static final int THREADS = 4;
@@ -187,8 +184,8 @@ class ProxyFuzzTest {
     for (int n = 0; inputs.size() < INPUTS; n++) {
       Input input = corpus.next(n);
       boolean registers = false;
-      for (FramingModel.Segment s : FramingModel.segments(input.bytes(), LIMIT)) {
-        if (s instanceof FramingModel.Json json
+      for (FramingOracle.Segment s : FramingOracle.segments(input.bytes(), LIMIT)) {
+        if (s instanceof FramingOracle.Json json
             && PacketCodec.decodeRequest(slice(input.bytes(), json.from(), json.to()))
                 instanceof Packet.Registration) {
           registers = true;
@@ -219,13 +216,13 @@ class ProxyFuzzTest {
     List<Input> current = new ArrayList<>();
     for (Input input : inputs) {
       current.add(input);
-      List<FramingModel.Segment> segments = FramingModel.segments(input.bytes(), LIMIT);
+      List<FramingOracle.Segment> segments = FramingOracle.segments(input.bytes(), LIMIT);
       Ending ending = Ending.HALF_CLOSE;
       if (!segments.isEmpty()
-          && segments.get(segments.size() - 1) instanceof FramingModel.Unfinished) {
+          && segments.get(segments.size() - 1) instanceof FramingOracle.Unfinished) {
         ending = Ending.UNFINISHED;
       } else if (!segments.isEmpty()
-          && segments.get(segments.size() - 1) instanceof FramingModel.TooLarge) {
+          && segments.get(segments.size() - 1) instanceof FramingOracle.TooLarge) {
         ending = Ending.TOO_LARGE;
       }
       if (ending != Ending.HALF_CLOSE || current.size() == BATCH) {
@@ -282,12 +279,12 @@ class ProxyFuzzTest {
     for (int i = 0; i < batch.inputs().size(); i++) {
       Input input = batch.inputs().get(i);
       byte[] bytes = input.bytes();
-      for (FramingModel.Segment segment : FramingModel.segments(bytes, LIMIT)) {
-        if (segment instanceof FramingModel.Garbage g) {
+      for (FramingOracle.Segment segment : FramingOracle.segments(bytes, LIMIT)) {
+        if (segment instanceof FramingOracle.Garbage g) {
           out.add(garbageRun(input, bytes, g.from(), g.to()));
-        } else if (segment instanceof FramingModel.Json json) {
+        } else if (segment instanceof FramingOracle.Json json) {
           out.add(objectReply(input, slice(bytes, json.from(), json.to())));
-        } else if (segment instanceof FramingModel.Unfinished unfinished) {
+        } else if (segment instanceof FramingOracle.Unfinished unfinished) {
           out.add(
               new Exact(
                   input,
@@ -324,7 +321,7 @@ class ProxyFuzzTest {
     int last = -1;
     int nonWhitespace = 0;
     for (int i = from; i < to; i++) {
-      if (!FramingModel.isWhitespace(bytes[i])) {
+      if (!FramingOracle.isWhitespace(bytes[i])) {
         first = first < 0 ? i : first;
         last = i;
         nonWhitespace++;
@@ -425,7 +422,7 @@ class ProxyFuzzTest {
           }
           skipped += garbageCount(replies.get(r++));
         }
-        String wanted = FramingModel.shown(run.first());
+        String wanted = FramingOracle.shown(run.first());
         problem =
             taken == 0
                 ? "garbage run got no not_json but " + at(replies, r)

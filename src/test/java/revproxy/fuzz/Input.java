@@ -1,0 +1,24 @@
+package revproxy.fuzz;
+
+import java.util.HexFormat;
+import revproxy.protocol.Packet;
+
+/**
+ * One fuzz input. {@code intended} is the request a generator meant to build (the decoder must
+ * return exactly it); {@code expectedCode} is an error code a generator knows the decoder must
+ * give. Both are null when the generator makes no claim.
+ */
+public record Input(
+    int index, String kind, byte[] bytes, Packet.Request intended, String expectedCode) {
+
+  public String hex() {
+    int shown = Math.min(bytes.length, 160);
+    return HexFormat.of().formatHex(bytes, 0, shown)
+        + (shown < bytes.length ? "... (" + bytes.length + " bytes)" : "");
+  }
+
+  @Override
+  public String toString() {
+    return "input #" + index + " [" + kind + "] hex " + hex();
+  }
+}
