@@ -13,54 +13,38 @@ import akka.actor.typed.receptionist.ServiceKey;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.PriorityQueue;
-import java.util.Queue;
 import java.util.concurrent.ThreadLocalRandom;
-import revproxy.routee.Routee;
 import revproxy.protocol.ErrorCode;
+import revproxy.routee.Routee;
 
 /**
- * Routes each request to a worker of its policy, round robin.
+ * Routes each request to a routee of its policy, round robin.
  *
- * <p>Per policy it keeps one group router ({@code Routers.group(key).withRoundRobinRouting()}),
- * created when the policy is first asked for, and its own subscription to the policy's receptionist
- * listing (reachable workers only). The router alone would silently drop a message when a policy
- * has no worker; the listing lets this actor answer {@code no_worker_for_policy} at once instead.
+ * <p>Per policy ({@link Policy}) it keeps one group router, {@code
+ * Routers.group(key).withRoundRobinRouting()}, the path of every first attempt, and its own
+ * subscription to the policy's listing, so that a policy without workers is answered {@code
+ * no_worker_for_policy} at once (the group router would drop the message). {@link PolicyRoutees}
+ * knows whom the group router picks, so every attempt's routee is known: a routee that keeps
+ * failing is ejected, and a retry goes to a routee not tried yet, on another node if there is one.
+ * An attempt that times out, or that its routee answers {@link Routee.Unavailable}, is retried
+ * (hashing is idempotent), at most {@code max-attempts} times within {@code request-timeout}.
  *
- * <p>Failures: an attempt that times out, or that the routee answers {@link
- * Routee.Unavailable}, is retried (hashing is idempotent), at most {@code max-attempts} times
- * within {@code request-timeout}. A retry cannot go through the group router, which does not say
- * which routee it picked: this actor sends it straight to the next routee of its own listing that
- * the request has not tried. A routee whose direct attempts time out {@code eject-after-failures}
- * times in a row is ejected for {@code ejection-time}: while a policy has an ejected routee, its first
- * attempts too are sent directly, skipping it. So a crashed node's workers stop getting traffic
- * after a few failed attempts, before the cluster even marks the node unreachable.
+ * <p>Each attempt is a {@code tell} with a request id that the reply carries back ({@link
+ * InFlightAttempts}), not an ask. Request ids start at a random number in each incarnation of this
+ * actor, so a late reply to an attempt of an earlier one matches nothing.
  *
- * <p>Each attempt is a plain {@code tell} with a request id that the worker's reply carries back,
- * not an ask: no temporary actor and no scheduled task per request. Attempts time out by a check
- * every {@value #TIMEOUT_CHECK_MILLIS} ms while any is out. Request ids start at a random number
- * in each incarnation of this actor: after a restart, a late reply to an attempt of the old one
- * matches nothing and is dropped (its request gets the stream's own timeout error), instead of
- * being taken for the answer to a new request that reused its id.
- *
- * <p>At most {@code max-policies} policies are tracked. One that has no worker and got no request
- * for {@code forget-policy-after} is forgotten (its router and subscription stop), so requests for
- * made-up policy ids cannot use up the slots for good.
+ * <p>At most {@code max-policies} policies are tracked; one without workers and without requests
+ * for {@code forget-policy-after} is forgotten, so made-up policy ids cannot use up the slots.
  */
 public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private static final long MIN_ATTEMPT_NANOS = Duration.ofMillis(1).toNanos();
-  static final long TIMEOUT_CHECK_MILLIS = 10;
+  static final Duration TIMEOUT_CHECK = Duration.ofMillis(10);
 
   public interface Command {}
 
-  /** Ask a worker of {@code policyId} for the hash of {@code payload}. */
+  /** Ask a routee of {@code policyId} for the hash of {@code payload}. */
   public record Route(String srcid, String policyId, String payload, ActorRef<Reply> replyTo)
       implements Command {}
 
@@ -72,62 +56,17 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   /** The request could not be served; {@code code} says why. */
   public record Rejected(ErrorCode code, String message) implements Reply {}
 
-  /** A policy's listing, forwarded by its {@code subscriber} (see {@link #listingForwarder}). */
+  /** A policy's listing, forwarded by its {@code subscriber} ({@link ListingForwarder}). */
   private record ListingUpdated(
       ActorRef<Receptionist.Listing> subscriber, Receptionist.Listing listing) implements Command {}
 
-  private enum LogStats implements Command {
-    INSTANCE
+  private record RouteeReplied(Routee.Reply reply) implements Command {}
+
+  private enum Tick implements Command {
+    CHECK_TIMEOUTS,
+    LOG_STATS,
+    FORGET_IDLE_POLICIES
   }
-
-  private enum ForgetIdlePolicies implements Command {
-    INSTANCE
-  }
-
-  /** A worker answered one of the attempts. */
-  private record WorkerReplied(Routee.Reply reply) implements Command {}
-
-  private enum CheckAttemptTimeouts implements Command {
-    INSTANCE
-  }
-
-  /**
-   * An attempt sent and not yet answered or timed out. It stays in its expiry queue until it
-   * reaches the head, so {@link #finish} lets go of the attempt (and its payload) at once.
-   */
-  private static final class InFlight {
-    final long requestId;
-    final long expiresNanos;
-    private Attempt attempt;
-
-    InFlight(long requestId, Attempt attempt, long expiresNanos) {
-      this.requestId = requestId;
-      this.attempt = attempt;
-      this.expiresNanos = expiresNanos;
-    }
-
-    boolean done() {
-      return attempt == null;
-    }
-
-    Attempt finish() {
-      Attempt finished = attempt;
-      attempt = null;
-      return finished;
-    }
-  }
-
-  /**
-   * A request on its way: the policy it is counted in, its try number, the routees it tried
-   * directly, and where this attempt went ({@code target} is null when the group router chose).
-   */
-  private record Attempt(
-      Policy policy,
-      Route route,
-      int number,
-      long deadlineNanos,
-      List<ActorRef<Routee.Command>> tried,
-      ActorRef<Routee.Command> target) {}
 
   public static Behavior<Command> create(ProxySettings settings) {
     return Behaviors.setup(
@@ -135,112 +74,25 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
             Behaviors.withTimers(
                 timers -> {
                   if (!settings.statsInterval().isZero()) {
-                    timers.startTimerWithFixedDelay(LogStats.INSTANCE, settings.statsInterval());
+                    timers.startTimerWithFixedDelay(Tick.LOG_STATS, settings.statsInterval());
                   }
                   if (!settings.forgetPolicyAfter().isZero()) {
                     // Checked twice per period: a policy goes at most 1.5 periods after its use.
                     timers.startTimerWithFixedDelay(
-                        ForgetIdlePolicies.INSTANCE, settings.forgetPolicyAfter().dividedBy(2));
+                        Tick.FORGET_IDLE_POLICIES, settings.forgetPolicyAfter().dividedBy(2));
                   }
                   return new RouterActor(context, timers, settings);
                 }));
   }
 
-  /** What happened since the last stats line. */
-  private static final class Stats {
-    long requests;
-    long retries;
-    long ejections;
-    long timeouts;
-    long unavailable;
-    long noWorker;
-    long forgotten;
-  }
-
-  /** What this actor knows of one policy. */
-  private static final class Policy {
-    final String id;
-    final ServiceKey<Routee.Command> key;
-    final ActorRef<Routee.Command> router;
-    /** The child that subscribes to the key's listing; stopping it ends the subscription. */
-    final ActorRef<Receptionist.Listing> subscriber;
-    /** Requests of this policy not answered yet. */
-    int pending;
-    long lastRequestNanos;
-    /** Requests that came before the first listing told whether the policy has workers. */
-    final Queue<Attempt> awaitingListing = new ArrayDeque<>();
-    /** Reachable routees, in path order; null until the first listing. */
-    List<ActorRef<Routee.Command>> routees;
-    final Map<ActorRef<Routee.Command>, Integer> failuresInARow = new HashMap<>();
-    final Map<ActorRef<Routee.Command>, Long> ejectedUntilNanos = new HashMap<>();
-    int nextDirect;
-
-    Policy(
-        String id,
-        ServiceKey<Routee.Command> key,
-        ActorRef<Routee.Command> router,
-        ActorRef<Receptionist.Listing> subscriber) {
-      this.id = id;
-      this.key = key;
-      this.router = router;
-      this.subscriber = subscriber;
-    }
-
-    boolean idleWithoutWorkers(long now, long forgetAfterNanos) {
-      return routees != null
-          && routees.isEmpty()
-          && pending == 0
-          && now - lastRequestNanos >= forgetAfterNanos;
-    }
-
-    boolean ejected(ActorRef<Routee.Command> routee, long now) {
-      Long until = ejectedUntilNanos.get(routee);
-      if (until != null && until - now <= 0) {
-        ejectedUntilNanos.remove(routee);
-        return false;
-      }
-      return until != null;
-    }
-
-    boolean anyEjected(long now) {
-      ejectedUntilNanos.values().removeIf(until -> until - now <= 0);
-      return !ejectedUntilNanos.isEmpty();
-    }
-
-    /** The next routee round robin that is neither ejected nor already tried, or null. */
-    ActorRef<Routee.Command> nextDirect(List<ActorRef<Routee.Command>> tried, long now) {
-      for (int i = 0; i < routees.size(); i++) {
-        ActorRef<Routee.Command> candidate =
-            routees.get(Math.floorMod(nextDirect++, routees.size()));
-        if (!tried.contains(candidate) && !ejected(candidate, now)) {
-          return candidate;
-        }
-      }
-      return null;
-    }
-  }
-
   private final TimerScheduler<Command> timers;
-  private final Duration requestTimeout;
+  private final ProxySettings settings;
   private final long attemptTimeoutNanos;
-  private final int maxAttempts;
-  private final int maxPolicies;
-  private final long forgetPolicyAfterNanos;
-  private final int ejectAfterFailures;
-  private final Duration ejectionTime;
-  private final Map<String, Policy> policiesById = new HashMap<>();
-  private final Map<String, Policy> policiesByKeyId = new HashMap<>();
-  private final Duration statsInterval;
-  private Stats stats = new Stats();
-  private final ActorRef<Routee.Reply> workerReplies;
-  private final Map<Long, InFlight> inFlight = new HashMap<>();
-  /** Attempts with the full attempt timeout, in the order they expire (the order sent). */
-  private final ArrayDeque<InFlight> expiring = new ArrayDeque<>();
-  /** Attempts cut short by their request's deadline (rare): these need sorting. */
-  private final PriorityQueue<InFlight> expiringEarly =
-      new PriorityQueue<>(Comparator.comparingLong((InFlight f) -> f.expiresNanos));
+  private final PolicyTable policies = new PolicyTable();
+  private final ActorRef<Routee.Reply> replies;
+  private final InFlightAttempts inFlight;
+  private final RoutingStats stats = new RoutingStats();
   private long nextRequestId = ThreadLocalRandom.current().nextLong();
-  private boolean checkingTimeouts;
   /** Policies tracked so far: makes each policy's child actor names unique. */
   private long policiesTracked;
 
@@ -248,15 +100,10 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       ActorContext<Command> context, TimerScheduler<Command> timers, ProxySettings settings) {
     super(context);
     this.timers = timers;
-    this.requestTimeout = settings.requestTimeout();
+    this.settings = settings;
     this.attemptTimeoutNanos = settings.attemptTimeout().toNanos();
-    this.maxAttempts = settings.maxAttempts();
-    this.maxPolicies = settings.maxPolicies();
-    this.forgetPolicyAfterNanos = settings.forgetPolicyAfter().toNanos();
-    this.ejectAfterFailures = settings.ejectAfterFailures();
-    this.ejectionTime = settings.ejectionTime();
-    this.statsInterval = settings.statsInterval();
-    this.workerReplies = context.messageAdapter(Routee.Reply.class, WorkerReplied::new);
+    this.inFlight = new InFlightAttempts(attemptTimeoutNanos);
+    this.replies = context.messageAdapter(Routee.Reply.class, RouteeReplied::new);
   }
 
   @Override
@@ -264,82 +111,31 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     return newReceiveBuilder()
         .onMessage(Route.class, this::onRoute)
         .onMessage(ListingUpdated.class, this::onListingUpdated)
-        .onMessage(WorkerReplied.class, this::onWorkerReplied)
-        .onMessage(CheckAttemptTimeouts.class, this::onCheckAttemptTimeouts)
-        .onMessage(LogStats.class, this::onLogStats)
-        .onMessage(ForgetIdlePolicies.class, this::onForgetIdlePolicies)
+        .onMessage(RouteeReplied.class, this::onRouteeReplied)
+        .onMessageEquals(Tick.CHECK_TIMEOUTS, this::onCheckTimeouts)
+        .onMessageEquals(Tick.LOG_STATS, this::onLogStats)
+        .onMessageEquals(Tick.FORGET_IDLE_POLICIES, this::onForgetIdlePolicies)
         .build();
-  }
-
-  private Behavior<Command> onLogStats(LogStats log) {
-    Stats last = stats;
-    if (last.requests > 0 || last.ejections > 0 || last.forgotten > 0) {
-      getContext()
-          .getLog()
-          .info(
-              "Routing, last {} s: {} requests, {} retries, {} ejections, {} timed out, {} unavailable, {} without worker; {} policies tracked, {} forgotten",
-              statsInterval.toSeconds(),
-              last.requests,
-              last.retries,
-              last.ejections,
-              last.timeouts,
-              last.unavailable,
-              last.noWorker,
-              policiesById.size(),
-              last.forgotten);
-    }
-    stats = new Stats();
-    return this;
-  }
-
-  private Behavior<Command> onForgetIdlePolicies(ForgetIdlePolicies tick) {
-    long now = System.nanoTime();
-    List<Policy> idle = new ArrayList<>();
-    for (Policy policy : policiesById.values()) {
-      if (policy.idleWithoutWorkers(now, forgetPolicyAfterNanos)) {
-        idle.add(policy);
-      }
-    }
-    for (Policy policy : idle) {
-      policiesById.remove(policy.id);
-      policiesByKeyId.remove(policy.key.id());
-      getContext().stop(policy.router);
-      getContext().stop(policy.subscriber);
-    }
-    if (!idle.isEmpty()) {
-      stats.forgotten += idle.size();
-      getContext()
-          .getLog()
-          .debug("Forgot {} policies without workers, idle for {} ms", idle.size(), forgetPolicyAfterNanos / 1_000_000);
-    }
-    return this;
   }
 
   private Behavior<Command> onRoute(Route route) {
     stats.requests++;
-    Policy policy = policiesById.get(route.policyId());
+    Policy policy = policies.get(route.policyId());
     if (policy == null) {
-      if (policiesById.size() >= maxPolicies) {
-        route
-            .replyTo()
-            .tell(
-                new Rejected(
-                    ErrorCode.TOO_MANY_POLICIES,
-                    "the proxy already tracks "
-                        + maxPolicies
-                        + " policies (revproxy.proxy.max-policies)"));
+      if (policies.size() >= settings.maxPolicies()) {
+        route.replyTo().tell(Rejections.tooManyPolicies(settings.maxPolicies()));
         return this;
       }
       policy = track(route.policyId());
     }
+    long now = System.nanoTime();
     policy.pending++;
-    policy.lastRequestNanos = System.nanoTime();
-    Attempt first =
-        new Attempt(policy, route, 1, System.nanoTime() + requestTimeout.toNanos(), List.of(), null);
-    if (policy.routees == null) {
-      policy.awaitingListing.add(first);
+    policy.lastRequestNanos = now;
+    Attempt first = Attempt.first(policy, route, now + settings.requestTimeout().toNanos());
+    if (policy.routees.listed()) {
+      dispatch(first);
     } else {
-      dispatch(policy, first);
+      policy.awaitingListing.add(first);
     }
     return this;
   }
@@ -348,220 +144,150 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     ServiceKey<Routee.Command> key = Routee.serviceKey(policyId);
     // Numbered: a forgotten policy may be asked for again while its old children still stop.
     String name = URLEncoder.encode(policyId, StandardCharsets.UTF_8) + "-" + ++policiesTracked;
-    ActorRef<Routee.Command> router =
-        getContext().spawn(Routers.group(key).withRoundRobinRouting(), "policy-" + name);
-    ActorRef<Receptionist.Listing> subscriber =
-        getContext().spawn(listingForwarder(key, getContext().getSelf()), "listing-" + name);
-    Policy policy = new Policy(policyId, key, router, subscriber);
-    policiesById.put(policyId, policy);
-    policiesByKeyId.put(key.id(), policy);
+    Policy policy =
+        new Policy(
+            policyId,
+            key,
+            getContext().spawn(Routers.group(key).withRoundRobinRouting(), "policy-" + name),
+            getContext()
+                .spawn(
+                    ListingForwarder.create(key, getContext().getSelf(), ListingUpdated::new),
+                    "listing-" + name),
+            new PolicyRoutees(settings.ejectAfterFailures(), settings.ejectionTime().toNanos()));
+    policies.add(policy);
     return policy;
   }
 
-  /**
-   * Subscribes to one key's listing and forwards it. A child per policy, not a message adapter:
-   * the receptionist of Akka 2.6 has no unsubscribe, a subscription ends when its subscriber stops.
-   */
-  private static Behavior<Receptionist.Listing> listingForwarder(
-      ServiceKey<Routee.Command> key, ActorRef<Command> parent) {
-    return Behaviors.setup(
-        context -> {
-          context.getSystem().receptionist().tell(Receptionist.subscribe(key, context.getSelf()));
-          return Behaviors.receiveMessage(
-              listing -> {
-                parent.tell(new ListingUpdated(context.getSelf(), listing));
-                return Behaviors.same();
-              });
-        });
-  }
-
-  /** Gives a request its final answer. */
-  private static void answer(Policy policy, Route route, Reply reply) {
-    policy.pending--;
-    route.replyTo().tell(reply);
-  }
-
-  private void dispatch(Policy policy, Attempt attempt) {
-    Route route = attempt.route();
-    if (policy.routees.isEmpty()) {
-      stats.noWorker++;
-      answer(
-          policy,
-          route,
-          new Rejected(
-              ErrorCode.NO_WORKER_FOR_POLICY, "no worker serves policy \"" + policy.id + "\""));
-      return;
-    }
-    long now = System.nanoTime();
-    ActorRef<Routee.Command> target = null;
-    if (attempt.number() > 1 || policy.anyEjected(now)) {
-      target = policy.nextDirect(attempt.tried(), now);
-    }
-    ActorRef<Routee.Command> destination = target != null ? target : policy.router;
-    // At least 1 ms: an attempt dispatched as its deadline passes still gets its chance.
-    long timeoutNanos =
-        Math.max(MIN_ATTEMPT_NANOS, Math.min(attemptTimeoutNanos, attempt.deadlineNanos() - now));
-    long requestId = nextRequestId++;
-    InFlight sent = new InFlight(requestId, withTarget(attempt, target), now + timeoutNanos);
-    inFlight.put(requestId, sent);
-    if (timeoutNanos == attemptTimeoutNanos) {
-      expiring.addLast(sent);
-    } else {
-      expiringEarly.add(sent);
-    }
-    if (!checkingTimeouts) {
-      checkingTimeouts = true;
-      timers.startTimerWithFixedDelay(
-          CheckAttemptTimeouts.INSTANCE, Duration.ofMillis(TIMEOUT_CHECK_MILLIS));
-    }
-    destination.tell(new Routee.Hash(requestId, route.srcid(), route.payload(), workerReplies));
-  }
-
-  private static Attempt withTarget(Attempt attempt, ActorRef<Routee.Command> target) {
-    if (target == null) {
-      return attempt;
-    }
-    List<ActorRef<Routee.Command>> tried = new ArrayList<>(attempt.tried());
-    tried.add(target);
-    return new Attempt(
-        attempt.policy(), attempt.route(), attempt.number(), attempt.deadlineNanos(), tried, target);
-  }
-
   private Behavior<Command> onListingUpdated(ListingUpdated updated) {
-    Policy policy = policiesByKeyId.get(updated.listing().getKey().id());
+    Policy policy = policies.byKeyId(updated.listing().getKey().id());
     if (policy == null || !policy.subscriber.equals(updated.subscriber())) {
       return this; // from the subscriber of a policy forgotten since
     }
-    List<ActorRef<Routee.Command>> routees =
-        new ArrayList<>(updated.listing().getServiceInstances(policy.key));
-    routees.sort(Comparator.comparing(routee -> routee.path().toString()));
-    if (!routees.equals(policy.routees)) {
+    if (policy.routees.update(updated.listing().getServiceInstances(policy.key))) {
       getContext()
           .getLog()
           .info(
-              "Policy {} is served by {} worker(s): {}",
+              "Policy {} is served by {} routee(s): {}",
               policy.id,
-              routees.size(),
-              routees.stream().map(routee -> routee.path().toString()).toList());
+              policy.routees.routees().size(),
+              policy.routees.routees().stream().map(routee -> routee.path().toString()).toList());
     }
-    policy.routees = routees;
-    policy.failuresInARow.keySet().retainAll(routees);
-    policy.ejectedUntilNanos.keySet().retainAll(routees);
     while (!policy.awaitingListing.isEmpty()) {
-      dispatch(policy, policy.awaitingListing.poll());
+      dispatch(policy.awaitingListing.poll());
     }
     return this;
   }
 
-  private Behavior<Command> onWorkerReplied(WorkerReplied replied) {
-    InFlight answered = inFlight.remove(replied.reply().requestId());
-    if (answered == null) {
+  /** Sends an attempt: a first one through the group router when it may, else directly. */
+  private void dispatch(Attempt attempt) {
+    Policy policy = attempt.policy();
+    if (policy.routees.isEmpty()) {
+      stats.noWorker++;
+      answer(attempt, Rejections.noWorker(policy.id));
+      return;
+    }
+    long now = System.nanoTime();
+    Attempt sent = policy.routees.choose(attempt, now);
+    ActorRef<Routee.Command> destination =
+        sent.groupSend() != null ? policy.groupRouter : sent.target();
+    // At least 1 ms: an attempt dispatched as its deadline passes still gets its chance.
+    long timeoutNanos =
+        Math.max(MIN_ATTEMPT_NANOS, Math.min(attemptTimeoutNanos, attempt.deadlineNanos() - now));
+    long requestId = nextRequestId++;
+    if (inFlight.isEmpty()) {
+      timers.startTimerWithFixedDelay(Tick.CHECK_TIMEOUTS, TIMEOUT_CHECK);
+    }
+    inFlight.add(requestId, sent, now, timeoutNanos);
+    Route route = attempt.route();
+    destination.tell(new Routee.Hash(requestId, route.srcid(), route.payload(), replies));
+  }
+
+  private Behavior<Command> onRouteeReplied(RouteeReplied replied) {
+    Attempt attempt = inFlight.answered(replied.reply().requestId());
+    if (attempt == null) {
       // Its attempt timed out already (and was retried or answered): too late to count.
       getContext().getLog().debug("Late reply dropped: {}", replied.reply());
       return this;
-    }
-    Attempt attempt = answered.finish();
-    while (!expiring.isEmpty() && expiring.peekFirst().done()) {
-      expiring.pollFirst();
     }
     attemptEnded(attempt, replied.reply());
     return this;
   }
 
-  private Behavior<Command> onCheckAttemptTimeouts(CheckAttemptTimeouts check) {
-    long now = System.nanoTime();
-    expire(expiring, now);
-    expire(expiringEarly, now);
+  private Behavior<Command> onCheckTimeouts() {
+    for (Attempt expired : inFlight.expire(System.nanoTime())) {
+      attemptEnded(expired, null);
+    }
     if (inFlight.isEmpty()) {
-      timers.cancel(CheckAttemptTimeouts.INSTANCE);
-      checkingTimeouts = false;
-      expiring.clear();
-      expiringEarly.clear();
+      timers.cancel(Tick.CHECK_TIMEOUTS);
     }
     return this;
   }
 
-  /** Ends the attempts of {@code queue} that expired by {@code now}, as timed out. */
-  private void expire(Queue<InFlight> queue, long now) {
-    while (!queue.isEmpty() && queue.peek().expiresNanos - now <= 0) {
-      InFlight expired = queue.poll();
-      if (!expired.done()) {
-        inFlight.remove(expired.requestId);
-        attemptEnded(expired.finish(), null);
-      }
-    }
-  }
-
   /** One attempt ended: {@code reply} is null when it timed out. */
   private void attemptEnded(Attempt attempt, Routee.Reply reply) {
-    Route route = attempt.route();
-    Policy policy = attempt.policy();
+    PolicyRoutees routees = attempt.policy().routees;
     if (reply instanceof Routee.Hashed hashed) {
-      if (attempt.target() != null) {
-        policy.failuresInARow.remove(attempt.target());
-      }
-      answer(policy, route, new Served(hashed.workerId(), hashed.payloadHash()));
+      routees.succeeded(routees.answered(attempt.target(), attempt.groupSend(), hashed.workerId()));
+      answer(attempt, new Served(hashed.workerId(), hashed.payloadHash()));
       return;
     }
-    // Only silence counts against a routee: "unavailable" comes from a backend that is busy, or
-    // down and about to leave the listing by itself, and neither is a reason to eject it.
-    if (attempt.target() != null && reply == null) {
-      countFailure(policy, attempt.target());
+    if (reply instanceof Routee.Unavailable unavailable) {
+      // "Unavailable" comes from a routee that is busy, or down and about to leave the listing
+      // by itself: no reason to eject it.
+      routees.answered(attempt.target(), attempt.groupSend(), unavailable.workerId());
+    } else {
+      countFailure(attempt);
     }
-    boolean timeLeft = attempt.deadlineNanos() - System.nanoTime() > 0;
-    if (attempt.number() < maxAttempts && timeLeft) {
+    if (attempt.number() < settings.maxAttempts() && attempt.deadlineNanos() - System.nanoTime() > 0) {
       stats.retries++;
-      getContext()
-          .getLog()
-          .debug("Attempt {} for policy {} failed ({}); retrying", attempt.number(), policy.id, reply);
-      dispatch(
-          policy,
-          new Attempt(
-              policy, attempt.route(), attempt.number() + 1, attempt.deadlineNanos(), attempt.tried(), null));
+      dispatch(attempt.next());
     } else if (reply instanceof Routee.Unavailable unavailable) {
       stats.unavailable++;
       answer(
-          policy,
-          route,
-          new Rejected(
-              ErrorCode.WORKER_UNAVAILABLE,
-              "no worker of policy \""
-                  + policy.id
-                  + "\" could serve the request after "
-                  + attempt.number()
-                  + " attempt(s); last: "
-                  + unavailable.reason()));
+          attempt,
+          Rejections.unavailable(attempt.policy().id, attempt.number(), unavailable.reason()));
     } else {
       stats.timeouts++;
       answer(
-          policy,
-          route,
-          new Rejected(
-              ErrorCode.TIMEOUT,
-              "no worker of policy \""
-                  + policy.id
-                  + "\" answered within "
-                  + requestTimeout.toMillis()
-                  + " ms ("
-                  + attempt.number()
-                  + " attempt(s))"));
+          attempt,
+          Rejections.timeout(attempt.policy().id, settings.requestTimeout(), attempt.number()));
     }
   }
 
-  private void countFailure(Policy policy, ActorRef<Routee.Command> routee) {
-    int failures = policy.failuresInARow.merge(routee, 1, Integer::sum);
-    if (failures >= ejectAfterFailures && !policy.ejectedUntilNanos.containsKey(routee)) {
-      policy.ejectedUntilNanos.put(routee, System.nanoTime() + ejectionTime.toNanos());
+  private void countFailure(Attempt attempt) {
+    Policy policy = attempt.policy();
+    if (policy.routees.failed(attempt.target(), System.nanoTime())) {
       stats.ejections++;
-      policy.failuresInARow.remove(routee);
       getContext()
           .getLog()
           .warn(
               "Ejecting {} from policy {} for {} ms after {} failed attempts in a row",
-              routee.path(),
+              attempt.target().path(),
               policy.id,
-              ejectionTime.toMillis(),
-              failures);
+              settings.ejectionTime().toMillis(),
+              settings.ejectAfterFailures());
     }
+  }
+
+  /** Gives a request its final answer. */
+  private static void answer(Attempt attempt, Reply reply) {
+    attempt.policy().pending--;
+    attempt.route().replyTo().tell(reply);
+  }
+
+  private Behavior<Command> onLogStats() {
+    stats.logAndReset(getContext().getLog(), settings.statsInterval(), policies.size());
+    return this;
+  }
+
+  private Behavior<Command> onForgetIdlePolicies() {
+    List<Policy> idle =
+        policies.removeIdle(System.nanoTime(), settings.forgetPolicyAfter().toNanos());
+    for (Policy policy : idle) {
+      getContext().stop(policy.groupRouter);
+      getContext().stop(policy.subscriber);
+    }
+    stats.forgotten += idle.size();
+    return this;
   }
 }

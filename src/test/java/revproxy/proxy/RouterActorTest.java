@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import revproxy.routee.Routee;
@@ -288,6 +289,50 @@ class RouterActorTest {
     assertEquals(List.of("alive", "alive", "alive", "alive", "alive", "alive", "alive", "alive"),
         servedBy(router, "eject", 8));
     dead.expectNoMessage(Duration.ofMillis(100));
+  }
+
+  /** Tells a {@link #goesSilent} routee to stop answering. */
+  private record GoSilent() implements Routee.Command {}
+
+  /** A worker that answers as {@code id} until told to go silent; counts what it gets after. */
+  private static Behavior<Routee.Command> goesSilent(String id, AtomicInteger afterSilence) {
+    return Behaviors.receiveMessage(
+        command -> {
+          if (command instanceof GoSilent) {
+            return Behaviors.receiveMessage(
+                later -> {
+                  afterSilence.incrementAndGet();
+                  return Behaviors.same();
+                });
+          }
+          Routee.Hash hash = (Routee.Hash) command;
+          hash.answer(id, PayloadHash.sha1Hex(hash.payload()));
+          return Behaviors.same();
+        });
+  }
+
+  @Test
+  void aRouteeThatFallsSilentIsEjectedAfterTwoFirstAttemptsThroughTheGroupRouter() {
+    AtomicInteger afterSilence = new AtomicInteger();
+    ActorRef<Routee.Command> fading = testKit.spawn(goesSilent("fading", afterSilence));
+    testKit.system().receptionist().tell(Receptionist.register(Routee.serviceKey("fades"), fading));
+    testKit.spawn(HashWorker.create("w1", "fades"));
+    testKit.spawn(HashWorker.create("w2", "fades"));
+    Routees.await(testKit, "fades", 3);
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(
+            RouterActor.create(
+                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofMillis(200), 65536, 10)));
+    // While all answer, first attempts go through the group router, round robin.
+    List<String> before = servedBy(router, "fades", 9);
+    assertEquals(Set.of("fading", "w1", "w2"), new TreeSet<>(before));
+    assertStrictRotation(before, 3);
+
+    fading.tell(new GoSilent());
+    List<String> after = servedBy(router, "fades", 30);
+    assertTrue(after.stream().allMatch(id -> id.startsWith("w")), after.toString());
+    // Its failed first attempts are pinned on it: ejected after eject-after-failures (2).
+    assertEquals(2, afterSilence.get(), "attempts that went to the silent routee");
   }
 
   /** Receives whatever the probe got so far, without waiting for more than a moment. */

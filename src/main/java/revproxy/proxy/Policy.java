@@ -1,0 +1,46 @@
+package revproxy.proxy;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.receptionist.Receptionist;
+import akka.actor.typed.receptionist.ServiceKey;
+import java.util.ArrayDeque;
+import java.util.Queue;
+import revproxy.routee.Routee;
+
+/** What the {@link RouterActor} knows of one policy it tracks. */
+final class Policy {
+
+  final String id;
+  final ServiceKey<Routee.Command> key;
+  /** {@code Routers.group(key).withRoundRobinRouting()}: the path of first attempts. */
+  final ActorRef<Routee.Command> groupRouter;
+  /** The child that subscribes to the key's listing; stopping it ends the subscription. */
+  final ActorRef<Receptionist.Listing> subscriber;
+  final PolicyRoutees routees;
+  /** Requests that came before the first listing told whether the policy has workers. */
+  final Queue<Attempt> awaitingListing = new ArrayDeque<>();
+  /** Requests of this policy not answered yet. */
+  int pending;
+  long lastRequestNanos;
+
+  Policy(
+      String id,
+      ServiceKey<Routee.Command> key,
+      ActorRef<Routee.Command> groupRouter,
+      ActorRef<Receptionist.Listing> subscriber,
+      PolicyRoutees routees) {
+    this.id = id;
+    this.routees = routees;
+    this.key = key;
+    this.groupRouter = groupRouter;
+    this.subscriber = subscriber;
+  }
+
+  /** No worker, nothing pending, and no request for {@code forgetAfterNanos}: it may go. */
+  boolean idleWithoutWorkers(long now, long forgetAfterNanos) {
+    return routees.listed()
+        && routees.isEmpty()
+        && pending == 0
+        && now - lastRequestNanos >= forgetAfterNanos;
+  }
+}
