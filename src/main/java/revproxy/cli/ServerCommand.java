@@ -1,6 +1,6 @@
 package revproxy.cli;
 
-import static revproxy.cluster.Completions.rootMessage;
+import static revproxy.util.Completions.rootMessage;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;

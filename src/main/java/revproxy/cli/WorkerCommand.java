@@ -12,6 +12,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.cluster.NodeConfig;
 import revproxy.worker.WorkerNode;
+import revproxy.worker.WorkerSettings;
 import revproxy.worker.WorkerSpec;
 
 @Command(
@@ -43,7 +44,7 @@ public final class WorkerCommand implements Callable<Integer> {
       }
     }
     Config config = cluster.nodeConfig("worker").build();
-    WorkerNode.Settings settings = WorkerNode.Settings.fromConfig(config);
+    WorkerSettings settings = WorkerSettings.fromConfig(config);
     while (true) {
       ActorSystem<?> system =
           ActorSystem.create(WorkerNode.create(workers, settings), NodeConfig.SYSTEM_NAME, config);

@@ -1,6 +1,6 @@
 package revproxy.client;
 
-import static revproxy.cluster.Completions.rootMessage;
+import static revproxy.util.Completions.rootMessage;
 
 import akka.actor.typed.ActorSystem;
 import akka.stream.javadsl.Sink;

@@ -25,6 +25,7 @@ import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxyNode;
 import revproxy.proxy.ProxySettings;
 import revproxy.worker.WorkerNode;
+import revproxy.worker.WorkerSettings;
 import revproxy.worker.WorkerSpec;
 
 /**
@@ -67,7 +68,7 @@ public final class Demo {
       for (List<WorkerSpec> node : List.of(NODE_A, NODE_B)) {
         ActorSystem<?> worker =
             ActorSystem.create(
-                WorkerNode.create(node, WorkerNode.Settings.fromConfig(config)),
+                WorkerNode.create(node, WorkerSettings.fromConfig(config)),
                 NodeConfig.SYSTEM_NAME,
                 withRole(inJvm, "worker"));
         systems.add(worker);

@@ -1,7 +1,7 @@
 package revproxy.legacy;
 
-import static revproxy.cluster.Completions.SAME_THREAD;
-import static revproxy.cluster.Completions.rootMessage;
+import static revproxy.util.Completions.SAME_THREAD;
+import static revproxy.util.Completions.rootMessage;
 
 import akka.Done;
 import akka.actor.typed.ActorRef;

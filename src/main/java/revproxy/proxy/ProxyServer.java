@@ -1,6 +1,6 @@
 package revproxy.proxy;
 
-import static revproxy.cluster.Completions.SAME_THREAD;
+import static revproxy.util.Completions.SAME_THREAD;
 
 import akka.Done;
 import akka.NotUsed;
@@ -37,9 +37,6 @@ import revproxy.protocol.PacketFraming;
  */
 public final class ProxyServer {
 
-
-  // A safety net only: the RouterActor answers a timeout itself after request-timeout.
-  private static final Duration ASK_MARGIN = Duration.ofSeconds(1);
 
   // Connections the OS may queue before the proxy accepts them.
   private static final int BACKLOG = 1024;
@@ -137,7 +134,8 @@ public final class ProxyServer {
       int maxRegistrations,
       InetSocketAddress peer,
       int clientPort) {
-    Duration askTimeout = settings.requestTimeout().plus(ASK_MARGIN);
+    // A safety net only: the RouterActor answers a timeout itself after request-timeout.
+    Duration askTimeout = settings.askTimeout();
     int[] registrations = {0}; // one connection's count; its stream runs one element at a time
     return Flow.of(ByteString.class)
         .via(PacketFraming.flow(settings.maxPacketBytes(), settings.packetTimeout()))

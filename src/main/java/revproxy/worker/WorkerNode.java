@@ -42,20 +42,11 @@ public final class WorkerNode {
     INSTANCE
   }
 
-  /** Settings of a worker node, from {@code revproxy.worker}. */
-  public record Settings(Duration deregistrationGrace, Duration proxyLostTimeout) {
-    public static Settings fromConfig(Config config) {
-      Config worker = config.getConfig("revproxy.worker");
-      return new Settings(
-          worker.getDuration("deregistration-grace"), worker.getDuration("proxy-lost-timeout"));
-    }
-  }
-
   private static final Duration CHECK_INTERVAL = Duration.ofSeconds(1);
 
   private WorkerNode() {}
 
-  public static Behavior<Command> create(List<WorkerSpec> workers, Settings settings) {
+  public static Behavior<Command> create(List<WorkerSpec> workers, WorkerSettings settings) {
     return Behaviors.setup(
         context -> {
           Cluster.get(context.getSystem())
@@ -70,7 +61,7 @@ public final class WorkerNode {
   }
 
   private static Behavior<Command> startWorkers(
-      ActorContext<Command> context, List<WorkerSpec> workers, Settings settings) {
+      ActorContext<Command> context, List<WorkerSpec> workers, WorkerSettings settings) {
     context.getLog().info("Node is Up; starting workers {}", workers);
     List<Registered> registered = new ArrayList<>();
     for (WorkerSpec worker : workers) {
@@ -113,7 +104,7 @@ public final class WorkerNode {
   }
 
   private static Behavior<Command> watchingProxy(
-      ActorContext<Command> context, Settings settings, long lastSeenNanos) {
+      ActorContext<Command> context, WorkerSettings settings, long lastSeenNanos) {
     return Behaviors.receive(Command.class)
         .onMessage(
             CheckProxy.class,

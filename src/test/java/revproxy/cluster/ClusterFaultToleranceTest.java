@@ -26,6 +26,7 @@ import revproxy.protocol.PayloadHash;
 import revproxy.proxy.ProxySettings;
 import revproxy.proxy.RouterActor;
 import revproxy.worker.WorkerNode;
+import revproxy.worker.WorkerSettings;
 import revproxy.worker.WorkerSpec;
 
 /**
@@ -61,8 +62,8 @@ class ClusterFaultToleranceTest {
     ActorTestKit proxy = node("proxy", ConfigFactory.empty());
     Address seed = Cluster.get(proxy.system()).selfMember().address();
     join(proxy, seed);
-    WorkerNode.Settings settings =
-        new WorkerNode.Settings(Duration.ofSeconds(1), Duration.ofSeconds(60));
+    WorkerSettings settings =
+        new WorkerSettings(Duration.ofSeconds(1), Duration.ofSeconds(60));
     ActorTestKit a = node("worker", ConfigFactory.empty());
     a.spawn(WorkerNode.create(List.of(new WorkerSpec("a", "ft")), settings), "node");
     ActorTestKit b = node("worker", nodeBExtra);

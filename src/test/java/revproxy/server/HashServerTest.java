@@ -34,7 +34,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
-import revproxy.cluster.Completions;
+import revproxy.util.Completions;
 import revproxy.Main;
 import revproxy.TestConfigs;
 import revproxy.TestSockets;

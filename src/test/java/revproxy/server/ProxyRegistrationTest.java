@@ -24,7 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import revproxy.TestConfigs;
 import revproxy.TestSockets;
-import revproxy.cluster.Completions;
+import revproxy.util.Completions;
 import revproxy.protocol.Packet;
 
 /** How the `server` role registers with a proxy, against raw sockets standing for the proxy. */

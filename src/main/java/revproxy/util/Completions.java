@@ -1,4 +1,4 @@
-package revproxy.cluster;
+package revproxy.util;
 
 import java.util.concurrent.Executor;
 

@@ -1,0 +1,44 @@
+package revproxy.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class ProxySettingsTest {
+
+  private static ProxySettings withTimeouts(String attempt, String request) {
+    return ProxySettings.fromConfig(
+        ConfigFactory.parseString(
+                "revproxy.proxy { attempt-timeout = " + attempt + ", request-timeout = " + request + " }")
+            .withFallback(ConfigFactory.load()));
+  }
+
+  @Test
+  void theShippedTimeoutsAreInOrderAndTheAskOutlastsTheRequest() {
+    ProxySettings settings = ProxySettings.fromConfig(ConfigFactory.load());
+    assertEquals(Duration.ofSeconds(2), settings.attemptTimeout());
+    assertEquals(Duration.ofSeconds(5), settings.requestTimeout());
+    assertEquals(Duration.ofSeconds(6), settings.askTimeout());
+  }
+
+  @Test
+  void anAttemptLongerThanTheRequestIsRefusedAtStartupNamingBothKeys() {
+    IllegalArgumentException error =
+        assertThrows(IllegalArgumentException.class, () -> withTimeouts("3s", "2s"));
+    assertEquals(
+        "revproxy.proxy.attempt-timeout (3000 ms) must not exceed revproxy.proxy.request-timeout"
+            + " (2000 ms)",
+        error.getMessage());
+    assertEquals(Duration.ofSeconds(2), withTimeouts("2s", "2s").attemptTimeout());
+  }
+
+  @Test
+  void aZeroAttemptTimeoutIsRefused() {
+    assertEquals(
+        "revproxy.proxy.attempt-timeout must be positive",
+        assertThrows(IllegalArgumentException.class, () -> withTimeouts("0s", "2s")).getMessage());
+  }
+}
