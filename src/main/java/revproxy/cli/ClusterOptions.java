@@ -40,9 +40,10 @@ public final class ClusterOptions {
     return this;
   }
 
-  NodeConfig nodeConfig(String role) {
+  /** {@code role}: whose cluster port default applies; {@code roles}: the node's cluster roles. */
+  NodeConfig nodeConfig(String role, String... roles) {
     return configOption.nodeConfig()
-        .roles(role)
+        .roles(roles)
         .set("akka.remote.artery.canonical.hostname", clusterHost)
         .clusterPort(clusterPort, "revproxy." + role + ".cluster-port")
         .seeds(seeds);

@@ -1,22 +1,15 @@
 package revproxy.cli;
 
 import akka.actor.typed.ActorSystem;
-import akka.actor.typed.Props;
-import akka.cluster.Cluster;
 import com.typesafe.config.Config;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.cluster.NodeConfig;
-import revproxy.legacy.LegacySettings;
-import revproxy.proxy.ProxyNode;
-import revproxy.proxy.ProxySettings;
-import revproxy.worker.HashWorker;
+import revproxy.node.NodeGuardian;
 import revproxy.worker.WorkerSpec;
 
 @Command(
@@ -52,35 +45,22 @@ public final class ProxyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Set<String> ids = new HashSet<>();
-    for (WorkerSpec worker : localWorkers) {
-      if (!ids.add(worker.id())) {
-        throw new IllegalArgumentException("worker id " + worker.id() + " is given twice");
-      }
-    }
+    WorkerSpec.requireDistinctIds(localWorkers);
+    // A proxy with local workers is also a worker node: the guardian runs both parts.
+    String[] roles =
+        localWorkers.isEmpty()
+            ? new String[] {NodeGuardian.PROXY_ROLE}
+            : new String[] {NodeGuardian.PROXY_ROLE, NodeGuardian.WORKER_ROLE};
     Config config =
         cluster
             .seedItselfIfOnlyThePortIsGiven()
-            .nodeConfig("proxy")
+            .nodeConfig("proxy", roles)
             .set("revproxy.proxy.host", host)
             .set("revproxy.proxy.port", port)
             .build();
-    ActorSystem<ProxyNode.Command> system =
+    ActorSystem<NodeGuardian.Command> system =
         ActorSystem.create(
-            ProxyNode.create(ProxySettings.fromConfig(config), LegacySettings.fromConfig(config)), NodeConfig.SYSTEM_NAME, config);
-    if (!localWorkers.isEmpty()) {
-      // Like a worker node's: started once this node is Up; each registers with the receptionist.
-      Cluster.get(system.classicSystem())
-          .registerOnMemberUp(
-              () -> {
-                for (WorkerSpec worker : localWorkers) {
-                  system.systemActorOf(
-                      HashWorker.create(worker.id(), worker.policyId()),
-                      "worker-" + worker.id(),
-                      Props.empty());
-                }
-              });
-    }
+            NodeGuardian.create(config, localWorkers), NodeConfig.SYSTEM_NAME, config);
     return Nodes.awaitTermination(system);
   }
 }

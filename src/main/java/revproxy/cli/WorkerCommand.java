@@ -2,17 +2,14 @@ package revproxy.cli;
 
 import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.cluster.NodeConfig;
-import revproxy.worker.WorkerNode;
-import revproxy.worker.WorkerSettings;
+import revproxy.node.NodeGuardian;
 import revproxy.worker.WorkerSpec;
 
 @Command(
@@ -37,17 +34,11 @@ public final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    Set<String> ids = new HashSet<>();
-    for (WorkerSpec worker : workers) {
-      if (!ids.add(worker.id())) {
-        throw new IllegalArgumentException("worker id " + worker.id() + " is given twice");
-      }
-    }
-    Config config = cluster.nodeConfig("worker").build();
-    WorkerSettings settings = WorkerSettings.fromConfig(config);
+    WorkerSpec.requireDistinctIds(workers);
+    Config config = cluster.nodeConfig("worker", NodeGuardian.WORKER_ROLE).build();
     while (true) {
       ActorSystem<?> system =
-          ActorSystem.create(WorkerNode.create(workers, settings), NodeConfig.SYSTEM_NAME, config);
+          ActorSystem.create(NodeGuardian.create(config, workers), NodeConfig.SYSTEM_NAME, config);
       int status = Nodes.awaitTermination(system);
       if (!Nodes.shouldRejoin(system)) {
         return status;

@@ -21,11 +21,8 @@ import revproxy.client.ClientSettings;
 import revproxy.client.PacketFile;
 import revproxy.client.ProxyClient;
 import revproxy.cluster.NodeConfig;
-import revproxy.legacy.LegacySettings;
-import revproxy.proxy.ProxyNode;
+import revproxy.node.NodeGuardian;
 import revproxy.proxy.ProxySettings;
-import revproxy.worker.WorkerNode;
-import revproxy.worker.WorkerSettings;
 import revproxy.worker.WorkerSpec;
 
 /**
@@ -56,21 +53,21 @@ public final class Demo {
             .withValue("akka.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(0))
             .withValue("akka.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of()))
             .withValue("akka.cluster.jmx.multi-mbeans-in-same-jvm", ConfigValueFactory.fromAnyRef("on"));
-    ProxySettings settings = ProxySettings.fromConfig(config);
     List<ActorSystem<?>> systems = new ArrayList<>();
     try {
-      ActorSystem<ProxyNode.Command> proxy =
+      ActorSystem<NodeGuardian.Command> proxy =
           ActorSystem.create(
-              ProxyNode.create(settings, LegacySettings.fromConfig(config)), NodeConfig.SYSTEM_NAME, withRole(inJvm, "proxy"));
+              NodeGuardian.create(withRole(inJvm, NodeGuardian.PROXY_ROLE), List.of()),
+              NodeConfig.SYSTEM_NAME,
+              withRole(inJvm, NodeGuardian.PROXY_ROLE));
       systems.add(proxy);
       Address seed = Cluster.get(proxy).selfMember().address();
       Cluster.get(proxy).manager().tell(Join.create(seed));
       for (List<WorkerSpec> node : List.of(NODE_A, NODE_B)) {
+        Config workerConfig = withRole(inJvm, NodeGuardian.WORKER_ROLE);
         ActorSystem<?> worker =
             ActorSystem.create(
-                WorkerNode.create(node, WorkerSettings.fromConfig(config)),
-                NodeConfig.SYSTEM_NAME,
-                withRole(inJvm, "worker"));
+                NodeGuardian.create(workerConfig, node), NodeConfig.SYSTEM_NAME, workerConfig);
         systems.add(worker);
         Cluster.get(worker).manager().tell(Join.create(seed));
       }
@@ -100,11 +97,11 @@ public final class Demo {
   }
 
   /** The bound address, or an error if the proxy node stopped first (e.g. the port is taken). */
-  private static InetSocketAddress awaitListening(ActorSystem<ProxyNode.Command> proxy)
+  private static InetSocketAddress awaitListening(ActorSystem<NodeGuardian.Command> proxy)
       throws Exception {
     CompletableFuture<InetSocketAddress> listening =
-        AskPattern.<ProxyNode.Command, InetSocketAddress>ask(
-                proxy, ProxyNode.GetAddress::new, STARTUP, proxy.scheduler())
+        AskPattern.<NodeGuardian.Command, InetSocketAddress>ask(
+                proxy, NodeGuardian.GetProxyAddress::new, STARTUP, proxy.scheduler())
             .toCompletableFuture();
     Object first =
         CompletableFuture.anyOf(listening, proxy.getWhenTerminated().toCompletableFuture()).get();

@@ -16,9 +16,9 @@ import revproxy.legacy.LegacyRegistry;
 import revproxy.legacy.LegacySettings;
 
 /**
- * Guardian of a proxy node. Once the node is Up it starts the {@link RouterActor} and the {@link
- * LegacyRegistry}, then binds the {@link ProxyServer}; a failure to bind stops the node. {@link
- * GetAddress} answers once bound.
+ * The proxy part of a node (a child of the node's guardian). Once the node is Up it starts the
+ * {@link RouterActor} and the {@link LegacyRegistry}, then binds the {@link ProxyServer}; a
+ * failure to bind stops it, and with it the node. {@link GetAddress} answers once bound.
  */
 public final class ProxyNode {
 

@@ -23,8 +23,9 @@ import java.util.concurrent.CompletableFuture;
 import revproxy.routee.Routee;
 
 /**
- * Guardian of a worker node. Once this node is Up in the cluster, it starts one {@link HashWorker}
- * per {@link WorkerSpec}; each registers itself with the receptionist.
+ * The worker part of a node (a child of the node's guardian, on worker nodes and on a proxy with
+ * local workers alike). Once this node is Up in the cluster, it starts one {@link HashWorker} per
+ * {@link WorkerSpec}; each registers itself with the receptionist.
  *
  * <p>On shutdown it first deregisters its workers and keeps serving for {@code
  * deregistration-grace}, so the proxy stops routing to them before the node leaves. While Up, it

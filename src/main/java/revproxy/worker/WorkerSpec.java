@@ -1,5 +1,8 @@
 package revproxy.worker;
 
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import revproxy.protocol.Packet;
 
 /** One worker to run: its id (reported in replies) and the policy it serves, written "ID:POLICY". */
@@ -14,6 +17,17 @@ public record WorkerSpec(String id, String policyId) {
               + policyId
               + "\")");
     }
+  }
+
+  /** Refuses a list that names one worker id twice: ids are how replies say who served. */
+  public static List<WorkerSpec> requireDistinctIds(List<WorkerSpec> workers) {
+    Set<String> ids = new HashSet<>();
+    for (WorkerSpec worker : workers) {
+      if (!ids.add(worker.id())) {
+        throw new IllegalArgumentException("worker id " + worker.id() + " is given twice");
+      }
+    }
+    return workers;
   }
 
   /** Parses "100:111" (worker 100 serving policy 111). */
