@@ -88,7 +88,7 @@ public final class TestConfigs {
         packetTimeout);
   }
 
-  /** Test settings: a free port, 3 attempts, 64 in flight, ejection after 2, no stats line. */
+  /** Test settings: a free port, 3 attempts, 64 in flight, ejection after 2. */
   private static ProxySettings settings(
       Duration requestTimeout,
       Duration attemptTimeout,
@@ -112,7 +112,6 @@ public final class TestConfigs {
         idleTimeout,
         packetTimeout,
         2,
-        Duration.ofSeconds(10),
-        Duration.ZERO);
+        Duration.ofSeconds(10));
   }
 }

@@ -27,6 +27,21 @@ public final class ClusterOptions {
       description = "Seed node(s) to join (repeatable). Default: the proxy at 127.0.0.1:2551.")
   List<String> seeds;
 
+  @Option(
+      names = "--management-port",
+      paramLabel = "PORT",
+      description = {
+        "Port of the management HTTP endpoint (/alive, /ready, /cluster/members, /metrics,",
+        "/routing). Default: 8558 on a proxy; none on a worker node unless given."
+      })
+  Integer managementPort;
+
+  @Option(
+      names = "--management-host",
+      paramLabel = "HOST",
+      description = "Address of the management endpoint (default 127.0.0.1).")
+  String managementHost;
+
   @Mixin ConfigOption configOption;
 
   /**
@@ -46,6 +61,7 @@ public final class ClusterOptions {
         .roles(roles)
         .set("akka.remote.artery.canonical.hostname", clusterHost)
         .clusterPort(clusterPort, "revproxy." + role + ".cluster-port")
+        .management(managementPort, managementHost, "revproxy." + role + ".management-port")
         .seeds(seeds);
   }
 }

@@ -24,6 +24,9 @@ public final class NodeConfig {
   private Path file;
   private Integer clusterPort;
   private String rolePortPath;
+  private Integer managementPort;
+  private String managementHost;
+  private String roleManagementPortPath;
 
   public static NodeConfig create() {
     return new NodeConfig();
@@ -81,15 +84,40 @@ public final class NodeConfig {
             .withFallback(ConfigFactory.defaultApplication())
             .withFallback(ConfigFactory.defaultReference())
             .resolve();
+    Map<String, Object> derived = new HashMap<>();
     Integer port = clusterPort;
     if (port == null && rolePortPath != null) {
       port = resolved.getInt(rolePortPath);
     }
-    if (port == null) {
-      return resolved;
+    if (port != null) {
+      derived.put("akka.remote.artery.canonical.port", port);
     }
-    return ConfigFactory.parseMap(Map.of("akka.remote.artery.canonical.port", port))
-        .withFallback(resolved);
+    Integer management = managementPort;
+    if (management == null
+        && roleManagementPortPath != null
+        && !resolved.getIsNull(roleManagementPortPath)) {
+      management = resolved.getInt(roleManagementPortPath);
+    }
+    derived.put("revproxy.management.enabled", management != null);
+    if (management != null) {
+      String host =
+          managementHost != null ? managementHost : resolved.getString("revproxy.management.host");
+      derived.put("akka.management.http.hostname", host);
+      derived.put("akka.management.http.port", management);
+    }
+    return ConfigFactory.parseMap(derived).withFallback(resolved);
+  }
+
+  /**
+   * The management endpoint: on {@code port} when given, else on the role's default at {@code
+   * roleDefaultPath} (null there: none); at {@code host} when given, else {@code
+   * revproxy.management.host}.
+   */
+  public NodeConfig management(Integer port, String host, String roleDefaultPath) {
+    this.managementPort = port;
+    this.managementHost = host;
+    this.roleManagementPortPath = roleDefaultPath;
+    return this;
   }
 
   /** "127.0.0.1:2551" -> "akka://akka-reverse-proxy@127.0.0.1:2551". */

@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import revproxy.routee.Routee;
+import revproxy.ops.Metrics;
+import revproxy.ops.ProxyMetrics;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 
@@ -116,6 +118,7 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
   private final Map<String, Backend> backends = new HashMap<>();
   private final Map<ActorRef<Routee.Command>, Backend> byRef = new HashMap<>();
   private final LogLimiter refusalLog = new LogLimiter(LOG_INTERVAL, 20, 4096);
+  private final ProxyMetrics metrics;
   private long spawned;
 
   private LegacyRegistry(
@@ -124,6 +127,7 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
     this.settings = settings;
     this.rules = settings.registration();
     this.guard = new RegistrationGuard(rules, ownPorts);
+    this.metrics = Metrics.get(context.getSystem()).proxy();
   }
 
   @Override
@@ -140,7 +144,11 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
     Result result = decide(register);
     if (result instanceof Refused refused) {
       logRefusal(register, refused);
+      metrics.registration(refused.code().wire());
+    } else {
+      metrics.registration("accepted");
     }
+    metrics.legacyBackends(backends.size());
     register.replyTo().tell(result);
     return this;
   }
@@ -291,6 +299,7 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
   private void remove(Backend backend) {
     backends.remove(backend.policyId + "/" + backend.serverId);
     byRef.remove(backend.ref);
+    metrics.legacyBackends(backends.size());
   }
 
   private Behavior<Command> onGetBackends(GetBackends get) {

@@ -3,7 +3,9 @@ package revproxy.node;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.Terminated;
+import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
+import akka.management.javadsl.AkkaManagement;
 import akka.cluster.Member;
 import akka.cluster.typed.Cluster;
 import com.typesafe.config.Config;
@@ -12,6 +14,7 @@ import java.util.List;
 import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxyNode;
 import revproxy.proxy.ProxySettings;
+import revproxy.util.Completions;
 import revproxy.worker.WorkerNode;
 import revproxy.worker.WorkerSettings;
 import revproxy.worker.WorkerSpec;
@@ -20,8 +23,9 @@ import revproxy.worker.WorkerSpec;
  * The guardian of every node, whatever it runs: it branches on the node's cluster roles, as {@code
  * RootBehavior} does in Lightbend's cluster samples. A node with the {@code proxy} role runs a
  * {@link ProxyNode}; a node with the {@code worker} role runs a {@link WorkerNode} with its
- * workers. A proxy with local workers carries both roles and runs both, the same way. If the
- * proxy stops (it could not bind its port), so does the node.
+ * workers. A proxy with local workers carries both roles and runs both, the same way. It starts
+ * the node's management endpoint when the node has one. If the proxy stops (it could not bind its
+ * port), or the management endpoint cannot bind its own, the node stops.
  */
 public final class NodeGuardian {
 
@@ -39,6 +43,9 @@ public final class NodeGuardian {
   public static Behavior<Command> create(Config config, List<WorkerSpec> workers) {
     return Behaviors.setup(
         context -> {
+          if (config.getBoolean("revproxy.management.enabled")) {
+            startManagement(context);
+          }
           Member self = Cluster.get(context.getSystem()).selfMember();
           ActorRef<ProxyNode.Command> proxy = null;
           if (self.hasRole(PROXY_ROLE)) {
@@ -63,8 +70,35 @@ public final class NodeGuardian {
                     }
                     return Behaviors.same();
                   })
+              .onMessage(ManagementFailed.class, failed -> Behaviors.stopped())
               .onSignal(Terminated.class, stopped -> Behaviors.stopped())
               .build();
         });
+  }
+
+  private record ManagementFailed() implements Command {}
+
+  /** Starts the management endpoint; if its port is taken, says so in one line and stops. */
+  private static void startManagement(ActorContext<Command> context) {
+    akka.actor.ActorSystem classic = context.getSystem().classicSystem();
+    String address =
+        classic.settings().config().getString("akka.management.http.hostname")
+            + ":"
+            + classic.settings().config().getInt("akka.management.http.port");
+    ActorRef<Command> self = context.getSelf();
+    org.slf4j.Logger log = context.getLog();
+    AkkaManagement.get(classic)
+        .start()
+        .whenCompleteAsync(
+            (uri, failure) -> {
+              if (failure != null) {
+                log.error(
+                    "Could not start the management endpoint on {}: {}",
+                    address,
+                    Completions.rootMessage(failure));
+                self.tell(new ManagementFailed());
+              }
+            },
+            Completions.SAME_THREAD);
   }
 }

@@ -7,7 +7,7 @@ import revproxy.routee.Routee;
 
 /**
  * One try at serving a request: the policy it is counted in, its try number (1 for the first),
- * the request's deadline, the routees tried so far, and where this try went: {@code target} is the
+ * when the request arrived and its deadline, the routees tried so far, and where this try went: {@code target} is the
  * routee, and {@code groupSend} says it went through the group router (whose pick {@code target}
  * is, as predicted), or is null for a direct attempt. {@code target} is null before the try is
  * sent.
@@ -16,14 +16,16 @@ record Attempt(
     Policy policy,
     RouterActor.Route route,
     int number,
+    long startNanos,
     long deadlineNanos,
     List<ActorRef<Routee.Command>> tried,
     ActorRef<Routee.Command> target,
     PolicyRoutees.GroupSend groupSend) {
 
-  /** The first try of {@code route}, due by {@code deadlineNanos}. */
-  static Attempt first(Policy policy, RouterActor.Route route, long deadlineNanos) {
-    return new Attempt(policy, route, 1, deadlineNanos, List.of(), null, null);
+  /** The first try of {@code route}, arrived at {@code startNanos}, due by {@code deadlineNanos}. */
+  static Attempt first(
+      Policy policy, RouterActor.Route route, long startNanos, long deadlineNanos) {
+    return new Attempt(policy, route, 1, startNanos, deadlineNanos, List.of(), null, null);
   }
 
   /** This try, sent to {@code routee} ({@code groupSend}: through the group router). */
@@ -31,11 +33,12 @@ record Attempt(
     List<ActorRef<Routee.Command>> triedNow = new ArrayList<>(tried.size() + 1);
     triedNow.addAll(tried);
     triedNow.add(routee);
-    return new Attempt(policy, route, number, deadlineNanos, triedNow, routee, groupSend);
+    return new Attempt(
+        policy, route, number, startNanos, deadlineNanos, triedNow, routee, groupSend);
   }
 
   /** The next try of the same request, not sent yet. */
   Attempt next() {
-    return new Attempt(policy, route, number + 1, deadlineNanos, tried, null, null);
+    return new Attempt(policy, route, number + 1, startNanos, deadlineNanos, tried, null, null);
   }
 }

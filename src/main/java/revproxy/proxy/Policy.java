@@ -5,6 +5,7 @@ import akka.actor.typed.receptionist.Receptionist;
 import akka.actor.typed.receptionist.ServiceKey;
 import java.util.ArrayDeque;
 import java.util.Queue;
+import revproxy.ops.ProxyMetrics;
 import revproxy.routee.Routee;
 
 /** What the {@link RouterActor} knows of one policy it tracks. */
@@ -22,15 +23,22 @@ final class Policy {
   /** Requests of this policy not answered yet. */
   int pending;
   long lastRequestNanos;
+  /**
+   * Where its requests are counted: under {@link ProxyMetrics#UNSERVED} until it first has a
+   * routee, then under its own id (so made-up ids add no series).
+   */
+  ProxyMetrics.PolicyMetrics metrics;
 
   Policy(
       String id,
       ServiceKey<Routee.Command> key,
       ActorRef<Routee.Command> groupRouter,
       ActorRef<Receptionist.Listing> subscriber,
-      PolicyRoutees routees) {
+      PolicyRoutees routees,
+      ProxyMetrics.PolicyMetrics metrics) {
     this.id = id;
     this.routees = routees;
+    this.metrics = metrics;
     this.key = key;
     this.groupRouter = groupRouter;
     this.subscriber = subscriber;

@@ -50,7 +50,12 @@ final class PolicyRoutees {
     int failuresInARow;
     long ejectedUntilNanos;
     boolean ejected;
+    /** Attempts sent to it and not ended yet. */
+    int inFlight;
   }
+
+  /** One routee as {@code /routing} shows it. */
+  record RouteeState(ActorRef<Routee.Command> routee, String workerId, boolean ejected, int inFlight) {}
 
   /** Routees that left the listing whose health is kept, in case they come back. */
   static final int MAX_DEPARTED = 64;
@@ -277,6 +282,35 @@ final class PolicyRoutees {
       }
     }
     return found;
+  }
+
+  /** An attempt went to {@code routee}. */
+  void sent(ActorRef<Routee.Command> routee) {
+    Health h = health.get(routee);
+    if (h != null) {
+      h.inFlight++;
+    }
+  }
+
+  /** An attempt at {@code routee} ended, answered or not. */
+  void ended(ActorRef<Routee.Command> routee) {
+    Health h = health.get(routee);
+    if (h == null) {
+      h = departed.get(routee);
+    }
+    if (h != null && h.inFlight > 0) {
+      h.inFlight--;
+    }
+  }
+
+  /** Every listed routee with its state, in order. */
+  List<RouteeState> states(long now) {
+    List<RouteeState> states = new ArrayList<>(routees.size());
+    for (ActorRef<Routee.Command> routee : routees) {
+      Health h = health.get(routee);
+      states.add(new RouteeState(routee, h.workerId, ejected(routee, now), h.inFlight));
+    }
+    return states;
   }
 
   /** An attempt at {@code routee} was answered: its failures in a row are over. */

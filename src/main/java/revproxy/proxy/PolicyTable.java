@@ -1,6 +1,7 @@
 package revproxy.proxy;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,10 @@ final class PolicyTable {
 
   int size() {
     return byId.size();
+  }
+
+  Collection<Policy> all() {
+    return byId.values();
   }
 
   void add(Policy policy) {

@@ -14,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.util.Set;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.legacy.LegacySettings;
+import revproxy.ops.NodeStatus;
 
 /**
  * The proxy part of a node (a child of the node's guardian). Once the node is Up it starts the
@@ -54,6 +55,7 @@ public final class ProxyNode {
                                     Behaviors.supervise(RouterActor.create(settings))
                                         .onFailure(SupervisorStrategy.restart()),
                                     "router");
+                            NodeStatus.get(context.getSystem()).routerStarted(router);
                             // No registration may point the proxy at its own cluster port.
                             int clusterPort =
                                 Cluster.get(context.getSystem()).selfMember().address().getPort().orElse(-1);
@@ -86,6 +88,7 @@ public final class ProxyNode {
                     context -> {
                       ProxyServer.Running running = bound.running();
                       context.getLog().info("Proxy listening on {}", running.localAddress());
+                      NodeStatus.get(context.getSystem()).proxyListening(true);
                       drainOnShutdown(context.getSystem(), running);
                       return stash.unstashAll(listening(running.localAddress()));
                     }))
@@ -113,7 +116,11 @@ public final class ProxyNode {
     shutdown.addTask(
         CoordinatedShutdown.PhaseServiceUnbind(),
         "proxy-unbind",
-        running::unbind);
+        () -> {
+          // Not ready any more: load balancers in front stop sending new clients here.
+          NodeStatus.get(system).proxyListening(false);
+          return running.unbind();
+        });
     shutdown.addTask(
         CoordinatedShutdown.PhaseServiceRequestsDone(),
         "proxy-drain",

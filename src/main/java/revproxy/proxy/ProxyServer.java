@@ -21,6 +21,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.legacy.RegistrationSettings;
+import revproxy.ops.Metrics;
+import revproxy.ops.ProxyMetrics;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Frame;
 import revproxy.protocol.Packet;
@@ -64,6 +66,8 @@ public final class ProxyServer {
       RegistrationSettings registration) {
     int maxRegistrations = registration.maxPerConnection();
     ClientConnections connections = new ClientConnections(settings.idleTimeout());
+    ProxyMetrics metrics = Metrics.get(system).proxy();
+    metrics.clientConnections(connections::connections);
     Flow<ByteString, ByteString, NotUsed> refuse =
         Flow.fromSinkAndSource(
             Sink.ignore(),
@@ -88,6 +92,7 @@ public final class ProxyServer {
             Sink.foreach(
                 connection -> {
                   if (!connections.tryAdmit(settings.maxConnections())) {
+                    metrics.connectionRefused();
                     connection.handleWith(refuse, system);
                     return;
                   }
@@ -102,6 +107,7 @@ public final class ProxyServer {
                                     legacyServers,
                                     settings,
                                     maxRegistrations,
+                                    metrics,
                                     connection.remoteAddress(),
                                     connection.localAddress().getPort())),
                         system);
@@ -132,6 +138,7 @@ public final class ProxyServer {
       ActorRef<LegacyRegistry.Command> legacyServers,
       ProxySettings settings,
       int maxRegistrations,
+      ProxyMetrics metrics,
       InetSocketAddress peer,
       int clientPort) {
     // A safety net only: the RouterActor answers a timeout itself after request-timeout.
@@ -146,16 +153,20 @@ public final class ProxyServer {
               if (packet instanceof Packet.Request request) {
                 return route(request, system, router, askTimeout);
               } else if (packet instanceof Packet.Registration registration) {
-                return ++registrations[0] > maxRegistrations
-                    ? CompletableFuture.completedFuture(
-                        Packet.Error.of(
-                            registration.serverId(),
-                            ErrorCode.REGISTRATION_REFUSED,
-                            "at most "
-                                + maxRegistrations
-                                + " registrations per connection"
-                                + " (revproxy.legacy.registration.max-per-connection)"))
-                    : register(registration, peer, clientPort, system, legacyServers, askTimeout);
+                if (++registrations[0] > maxRegistrations) {
+                  metrics.registration(ErrorCode.REGISTRATION_REFUSED.wire());
+                  return CompletableFuture.completedFuture(
+                      Packet.Error.of(
+                          registration.serverId(),
+                          ErrorCode.REGISTRATION_REFUSED,
+                          "at most "
+                              + maxRegistrations
+                              + " registrations per connection"
+                              + " (revproxy.legacy.registration.max-per-connection)"));
+                }
+                return register(registration, peer, clientPort, system, legacyServers, askTimeout);
+              } else if (packet instanceof Packet.Error error) {
+                metrics.protocolError(error.code());
               }
               return CompletableFuture.completedFuture(packet);
             })

@@ -23,8 +23,7 @@ public record ProxySettings(
     Duration idleTimeout,
     Duration packetTimeout,
     int ejectAfterFailures,
-    Duration ejectionTime,
-    Duration statsInterval) {
+    Duration ejectionTime) {
 
   /** How much longer the connection stage waits for the router than the router for a worker. */
   static final Duration ASK_MARGIN = Duration.ofSeconds(1);
@@ -64,8 +63,7 @@ public record ProxySettings(
         proxy.getDuration("idle-timeout"),
         proxy.getDuration("packet-timeout"),
         positive(proxy, "eject-after-failures"),
-        proxy.getDuration("ejection-time"),
-        proxy.getDuration("stats-interval"));
+        proxy.getDuration("ejection-time"));
   }
 
   private static int positive(Config config, String path) {

@@ -15,6 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import revproxy.ops.Metrics;
+import revproxy.ops.ProxyMetrics;
 import revproxy.protocol.ErrorCode;
 import revproxy.routee.Routee;
 
@@ -56,6 +58,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   /** The request could not be served; {@code code} says why. */
   public record Rejected(ErrorCode code, String message) implements Reply {}
 
+  /** Answered with every policy and its routees, for the management endpoint's /routing. */
+  public record GetRouting(ActorRef<RoutingTable> replyTo) implements Command {}
+
   /** A policy's listing, forwarded by its {@code subscriber} ({@link ListingForwarder}). */
   private record ListingUpdated(
       ActorRef<Receptionist.Listing> subscriber, Receptionist.Listing listing) implements Command {}
@@ -64,7 +69,6 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private enum Tick implements Command {
     CHECK_TIMEOUTS,
-    LOG_STATS,
     FORGET_IDLE_POLICIES
   }
 
@@ -73,9 +77,6 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         context ->
             Behaviors.withTimers(
                 timers -> {
-                  if (!settings.statsInterval().isZero()) {
-                    timers.startTimerWithFixedDelay(Tick.LOG_STATS, settings.statsInterval());
-                  }
                   if (!settings.forgetPolicyAfter().isZero()) {
                     // Checked twice per period: a policy goes at most 1.5 periods after its use.
                     timers.startTimerWithFixedDelay(
@@ -91,7 +92,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private final PolicyTable policies = new PolicyTable();
   private final ActorRef<Routee.Reply> replies;
   private final InFlightAttempts inFlight;
-  private final RoutingStats stats = new RoutingStats();
+  private final ProxyMetrics metrics;
   private long nextRequestId = ThreadLocalRandom.current().nextLong();
   /** Policies tracked so far: makes each policy's child actor names unique. */
   private long policiesTracked;
@@ -104,6 +105,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     this.attemptTimeoutNanos = settings.attemptTimeout().toNanos();
     this.inFlight = new InFlightAttempts(attemptTimeoutNanos);
     this.replies = context.messageAdapter(Routee.Reply.class, RouteeReplied::new);
+    this.metrics = Metrics.get(context.getSystem()).proxy();
   }
 
   @Override
@@ -113,25 +115,26 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         .onMessage(ListingUpdated.class, this::onListingUpdated)
         .onMessage(RouteeReplied.class, this::onRouteeReplied)
         .onMessageEquals(Tick.CHECK_TIMEOUTS, this::onCheckTimeouts)
-        .onMessageEquals(Tick.LOG_STATS, this::onLogStats)
+        .onMessage(GetRouting.class, this::onGetRouting)
         .onMessageEquals(Tick.FORGET_IDLE_POLICIES, this::onForgetIdlePolicies)
         .build();
   }
 
   private Behavior<Command> onRoute(Route route) {
-    stats.requests++;
+    long now = System.nanoTime();
     Policy policy = policies.get(route.policyId());
     if (policy == null) {
       if (policies.size() >= settings.maxPolicies()) {
-        route.replyTo().tell(Rejections.tooManyPolicies(settings.maxPolicies()));
+        Rejected rejected = Rejections.tooManyPolicies(settings.maxPolicies());
+        metrics.unserved().rejected(rejected.code(), 0);
+        route.replyTo().tell(rejected);
         return this;
       }
       policy = track(route.policyId());
     }
-    long now = System.nanoTime();
     policy.pending++;
     policy.lastRequestNanos = now;
-    Attempt first = Attempt.first(policy, route, now + settings.requestTimeout().toNanos());
+    Attempt first = Attempt.first(policy, route, now, now + settings.requestTimeout().toNanos());
     if (policy.routees.listed()) {
       dispatch(first);
     } else {
@@ -153,7 +156,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                 .spawn(
                     ListingForwarder.create(key, getContext().getSelf(), ListingUpdated::new),
                     "listing-" + name),
-            new PolicyRoutees(settings.ejectAfterFailures(), settings.ejectionTime().toNanos()));
+            new PolicyRoutees(settings.ejectAfterFailures(), settings.ejectionTime().toNanos()),
+            metrics.unserved());
     policies.add(policy);
     return policy;
   }
@@ -164,6 +168,10 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       return this; // from the subscriber of a policy forgotten since
     }
     if (policy.routees.update(updated.listing().getServiceInstances(policy.key))) {
+      if (policy.metrics == metrics.unserved() && !policy.routees.isEmpty()) {
+        policy.metrics = metrics.forPolicy(policy.id);
+      }
+      policy.metrics.workers(policy.routees.routees().size());
       getContext()
           .getLog()
           .info(
@@ -182,7 +190,6 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private void dispatch(Attempt attempt) {
     Policy policy = attempt.policy();
     if (policy.routees.isEmpty()) {
-      stats.noWorker++;
       answer(attempt, Rejections.noWorker(policy.id));
       return;
     }
@@ -198,6 +205,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       timers.startTimerWithFixedDelay(Tick.CHECK_TIMEOUTS, TIMEOUT_CHECK);
     }
     inFlight.add(requestId, sent, now, timeoutNanos);
+    policy.routees.sent(sent.target());
     Route route = attempt.route();
     destination.tell(new Routee.Hash(requestId, route.srcid(), route.payload(), replies));
   }
@@ -226,6 +234,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   /** One attempt ended: {@code reply} is null when it timed out. */
   private void attemptEnded(Attempt attempt, Routee.Reply reply) {
     PolicyRoutees routees = attempt.policy().routees;
+    routees.ended(attempt.target());
     if (reply instanceof Routee.Hashed hashed) {
       routees.succeeded(routees.answered(attempt.target(), attempt.groupSend(), hashed.workerId()));
       answer(attempt, new Served(hashed.workerId(), hashed.payloadHash()));
@@ -239,15 +248,13 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       countFailure(attempt);
     }
     if (attempt.number() < settings.maxAttempts() && attempt.deadlineNanos() - System.nanoTime() > 0) {
-      stats.retries++;
+      attempt.policy().metrics.retried();
       dispatch(attempt.next());
     } else if (reply instanceof Routee.Unavailable unavailable) {
-      stats.unavailable++;
       answer(
           attempt,
           Rejections.unavailable(attempt.policy().id, attempt.number(), unavailable.reason()));
     } else {
-      stats.timeouts++;
       answer(
           attempt,
           Rejections.timeout(attempt.policy().id, settings.requestTimeout(), attempt.number()));
@@ -257,7 +264,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private void countFailure(Attempt attempt) {
     Policy policy = attempt.policy();
     if (policy.routees.failed(attempt.target(), System.nanoTime())) {
-      stats.ejections++;
+      policy.metrics.ejected();
       getContext()
           .getLog()
           .warn(
@@ -269,14 +276,22 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     }
   }
 
-  /** Gives a request its final answer. */
+  /** Gives a request its final answer, and counts it. */
   private static void answer(Attempt attempt, Reply reply) {
-    attempt.policy().pending--;
+    Policy policy = attempt.policy();
+    policy.pending--;
+    long nanos = System.nanoTime() - attempt.startNanos();
+    if (reply instanceof Rejected rejected) {
+      policy.metrics.rejected(rejected.code(), nanos);
+    } else {
+      policy.metrics.served(nanos);
+    }
     attempt.route().replyTo().tell(reply);
   }
 
-  private Behavior<Command> onLogStats() {
-    stats.logAndReset(getContext().getLog(), settings.statsInterval(), policies.size());
+  private Behavior<Command> onGetRouting(GetRouting get) {
+    get.replyTo()
+        .tell(RoutingTable.of(policies.all(), System.nanoTime(), getContext().getSystem().address()));
     return this;
   }
 
@@ -286,8 +301,10 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     for (Policy policy : idle) {
       getContext().stop(policy.groupRouter);
       getContext().stop(policy.subscriber);
+      if (policy.metrics != metrics.unserved()) {
+        metrics.forget(policy.id);
+      }
     }
-    stats.forgotten += idle.size();
     return this;
   }
 }

@@ -1,11 +1,15 @@
 package revproxy.worker;
 
+import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.receptionist.Receptionist;
+import akka.actor.typed.receptionist.ServiceKey;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import revproxy.ops.Metrics;
 import revproxy.protocol.PayloadHash;
 import revproxy.routee.Routee;
 
@@ -17,22 +21,36 @@ import revproxy.routee.Routee;
 public final class HashWorker extends AbstractBehavior<Routee.Command> {
 
   public static Behavior<Routee.Command> create(String workerId, String policyId) {
+    return create(workerId, policyId, null);
+  }
+
+  /** As {@link #create(String, String)}; {@code registered} hears when the receptionist has it. */
+  public static Behavior<Routee.Command> create(
+      String workerId, String policyId, ActorRef<Receptionist.Registered> registered) {
     return Behaviors.setup(
         context -> {
+          ServiceKey<Routee.Command> key = Routee.serviceKey(policyId);
           context
               .getSystem()
               .receptionist()
-              .tell(Receptionist.register(Routee.serviceKey(policyId), context.getSelf()));
+              .tell(
+                  registered == null
+                      ? Receptionist.register(key, context.getSelf())
+                      : Receptionist.register(key, context.getSelf(), registered));
           context.getLog().info("Worker {} registered for policy {}", workerId, policyId);
-          return new HashWorker(context, workerId);
+          return new HashWorker(
+              context, workerId, Metrics.get(context.getSystem()).worker().hashes(workerId, policyId));
         });
   }
 
   private final String workerId;
+  private final CounterDataPoint hashed;
 
-  private HashWorker(ActorContext<Routee.Command> context, String workerId) {
+  private HashWorker(
+      ActorContext<Routee.Command> context, String workerId, CounterDataPoint hashed) {
     super(context);
     this.workerId = workerId;
+    this.hashed = hashed;
   }
 
   @Override
@@ -42,6 +60,7 @@ public final class HashWorker extends AbstractBehavior<Routee.Command> {
 
   private Behavior<Routee.Command> onHash(Routee.Hash hash) {
     hash.answer(workerId, PayloadHash.sha1Hex(hash.payload()));
+    hashed.inc();
     return this;
   }
 }

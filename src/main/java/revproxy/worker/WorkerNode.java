@@ -18,6 +18,9 @@ import akka.cluster.typed.Subscribe;
 import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
+import revproxy.ops.NodeStatus;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import revproxy.routee.Routee;
@@ -38,6 +41,8 @@ public final class WorkerNode {
   public interface Command {}
 
   private record NodeUp(SelfUp up) implements Command {}
+
+  private record WorkerRegistered(Receptionist.Registered ack) implements Command {}
 
   private enum CheckProxy implements Command {
     INSTANCE
@@ -64,18 +69,34 @@ public final class WorkerNode {
   private static Behavior<Command> startWorkers(
       ActorContext<Command> context, List<WorkerSpec> workers, WorkerSettings settings) {
     context.getLog().info("Node is Up; starting workers {}", workers);
+    ActorRef<Receptionist.Registered> acks =
+        context.messageAdapter(Receptionist.Registered.class, WorkerRegistered::new);
     List<Registered> registered = new ArrayList<>();
     for (WorkerSpec worker : workers) {
       ActorRef<Routee.Command> ref =
-          context.spawn(HashWorker.create(worker.id(), worker.policyId()), "worker-" + worker.id());
+          context.spawn(
+              HashWorker.create(worker.id(), worker.policyId(), acks), "worker-" + worker.id());
       registered.add(new Registered(worker, ref));
     }
     deregisterOnShutdown(context.getSystem(), registered, settings.deregistrationGrace());
+    Set<ActorRef<?>> unacknowledged = new HashSet<>();
+    for (Registered worker : registered) {
+      unacknowledged.add(worker.ref());
+    }
     return Behaviors.withTimers(
         timers -> {
           timers.startTimerWithFixedDelay(CheckProxy.INSTANCE, CHECK_INTERVAL);
-          return watchingProxy(context, settings, System.nanoTime());
+          return watchingProxy(context, settings, System.nanoTime(), unacknowledged);
         });
+  }
+
+  /** The receptionist has a worker: once it has all of them, the node is ready. */
+  private static void acknowledged(
+      ActorContext<Command> context, Receptionist.Registered ack, Set<ActorRef<?>> unacknowledged) {
+    if (unacknowledged.remove(ack.getServiceInstance(ack.getKey())) && unacknowledged.isEmpty()) {
+      NodeStatus.get(context.getSystem()).workersRegistered(true);
+      context.getLog().info("Workers registered with the receptionist: this node is ready");
+    }
   }
 
   private record Registered(WorkerSpec spec, ActorRef<Routee.Command> ref) {}
@@ -87,6 +108,7 @@ public final class WorkerNode {
             CoordinatedShutdown.PhaseBeforeServiceUnbind(),
             "deregister-workers",
             () -> {
+              NodeStatus.get(system).workersRegistered(false);
               system.log().info("Deregistering workers; serving {} ms more before leaving", grace.toMillis());
               for (Registered worker : workers) {
                 system
@@ -105,14 +127,23 @@ public final class WorkerNode {
   }
 
   private static Behavior<Command> watchingProxy(
-      ActorContext<Command> context, WorkerSettings settings, long lastSeenNanos) {
+      ActorContext<Command> context,
+      WorkerSettings settings,
+      long lastSeenNanos,
+      Set<ActorRef<?>> unacknowledged) {
     return Behaviors.receive(Command.class)
+        .onMessage(
+            WorkerRegistered.class,
+            registered -> {
+              acknowledged(context, registered.ack(), unacknowledged);
+              return Behaviors.same();
+            })
         .onMessage(
             CheckProxy.class,
             check -> {
               long now = System.nanoTime();
               if (reachableProxyIsUp(Cluster.get(context.getSystem()).state())) {
-                return watchingProxy(context, settings, now);
+                return watchingProxy(context, settings, now, unacknowledged);
               }
               if (Duration.ofNanos(now - lastSeenNanos).compareTo(settings.proxyLostTimeout()) < 0) {
                 return Behaviors.same();

@@ -13,7 +13,7 @@ class InFlightAttemptsTest {
   private static final long TIMEOUT = 1000;
 
   private static Attempt attempt(String srcid) {
-    return Attempt.first(null, new RouterActor.Route(srcid, "p", "x", null), Long.MAX_VALUE);
+    return Attempt.first(null, new RouterActor.Route(srcid, "p", "x", null), 0, Long.MAX_VALUE);
   }
 
   @Test
