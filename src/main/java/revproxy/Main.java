@@ -8,6 +8,7 @@ import revproxy.cli.ClientCommand;
 import revproxy.cli.DemoCommand;
 import revproxy.cli.ProxyCommand;
 import revproxy.cli.ServerCommand;
+import revproxy.cli.StatusCommand;
 import revproxy.cli.WorkerCommand;
 
 /** Entry point of the fat jar: one subcommand per role. */
@@ -23,6 +24,7 @@ import revproxy.cli.WorkerCommand;
       DemoCommand.class,
       ServerCommand.class,
       BenchCommand.class,
+      StatusCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

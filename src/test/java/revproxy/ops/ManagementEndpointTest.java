@@ -174,6 +174,57 @@ class ManagementEndpointTest {
     assertTrue(!metrics.contains("policy=\"no-such-policy\""), metrics);
   }
 
+  /** What one command line printed and returned. */
+  private record Run(int status, String out, String err) {}
+
+  private static Run run(String... args) {
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine commandLine = revproxy.Main.commandLine();
+    commandLine.setOut(new java.io.PrintWriter(out, true));
+    commandLine.setErr(new java.io.PrintWriter(err, true));
+    int status = commandLine.execute(args);
+    return new Run(status, out.toString(), err.toString());
+  }
+
+  @Test
+  void theStatusRolePrintsTheMembersAndThePolicyTable() throws Exception {
+    awaitOk("/ready");
+    send(TestSockets.request("s1", "mgmt", "x"));
+    Run status = run("status", "--management", "127.0.0.1:" + managementPort);
+    assertEquals(0, status.status(), status.err());
+    String self = Cluster.get(kit.system()).selfMember().address().toString();
+    List<String> lines = List.of(status.out().split("\n"));
+    assertEquals("Members (leader " + self + ")", lines.get(0));
+    assertEquals("ADDRESS", lines.get(1).trim().split("\\s+")[0]);
+    assertEquals(List.of(self, "proxy,worker", "Up", "yes"), List.of(lines.get(2).trim().split("\\s+")));
+    int policies = lines.indexOf("Policies");
+    assertTrue(policies > 0, status.out());
+    List<String> mgmt = null;
+    for (String line : lines.subList(policies + 1, lines.size())) {
+      if (line.trim().startsWith("mgmt ")) {
+        mgmt = List.of(line.trim().split("\\s+"));
+      }
+    }
+    assertEquals(List.of("mgmt", "100", self, "serving", "0"), mgmt, status.out());
+    JsonNode json = JSON.readTree(run("status", "--management", "127.0.0.1:" + managementPort, "--json").out());
+    assertEquals("Up", json.get("members").get("members").get(0).get("status").asText());
+    assertTrue(json.get("routing").get("policies").size() >= 1);
+  }
+
+  @Test
+  void theStatusRoleSaysInOneLineWhenTheEndpointCannotBeReached() throws Exception {
+    int closed = TestSockets.unusedPort();
+    Run status = run("status", "--management", "127.0.0.1:" + closed);
+    assertEquals(1, status.status());
+    assertEquals("", status.out());
+    String[] lines = status.err().strip().split("\n");
+    assertEquals(1, lines.length, status.err());
+    assertTrue(
+        lines[0].startsWith("error: cannot read the management endpoint at 127.0.0.1:" + closed + ": "),
+        lines[0]);
+  }
+
   /** The value of one sample line, e.g. {@code name{labels} 3.0}. */
   private static double value(String metrics, String series) {
     for (String line : metrics.split("\n")) {
