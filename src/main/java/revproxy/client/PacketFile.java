@@ -35,8 +35,13 @@ public record PacketFile(String name, ByteString bytes, Packet.Request request) 
     if (packet instanceof Packet.Request request) {
       return new PacketFile(name, trimmed(bytes), request);
     }
+    // decodeRequest also accepts registrations, which the proxy takes on the same port.
+    String reason =
+        packet instanceof Packet.Error error
+            ? error.message()
+            : "packet type \"1\" is not a type \"0\" request";
     throw new IllegalArgumentException(
-        "packet file " + name + " is not a valid request: " + ((Packet.Error) packet).message());
+        "packet file " + name + " is not a valid request: " + reason);
   }
 
   /** Loads files, and every *.json directly inside given directories, in natural name order. */

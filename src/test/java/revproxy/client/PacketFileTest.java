@@ -121,6 +121,21 @@ class PacketFileTest {
     assertTrue(e.getMessage().endsWith("not a type \"0\" request"), e.getMessage());
   }
 
+  /** decodeRequest accepts registrations (the proxy takes them), but a packet file is a request. */
+  @Test
+  void registrationPacketIsRefusedForItsType() {
+    String registration =
+        "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}";
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> PacketFile.parse("register.json", registration.getBytes(UTF_8)));
+    assertEquals(
+        "packet file register.json is not a valid request: packet type \"1\" is not a type \"0\""
+            + " request",
+        e.getMessage());
+  }
+
   @Test
   void missingPayloadIsRefused() {
     String json = "{\"type\": \"0\", \"srcid\": \"3\", \"privPoliId\": \"222\"}";
