@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.legacy.RegistrationSettings;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Frame;
 import revproxy.protocol.Packet;
@@ -144,10 +145,13 @@ public final class ProxyServer {
         .mapAsync(
             settings.maxInFlightPerConnection(),
             frame -> {
-              Packet packet = PacketCodec.decodeRequest(frame);
-              if (packet instanceof Packet.Request request) {
-                return route(request, system, router, askTimeout);
-              } else if (packet instanceof Packet.Registration registration) {
+              Decoded decoded = PacketCodec.decodeRequest(frame);
+              if (decoded instanceof Decoded.Refused refused) {
+                return CompletableFuture.completedFuture(refused.toError());
+              }
+              // decodeRequest accepts requests and registrations, nothing else.
+              Packet packet = ((Decoded.Ok) decoded).packet();
+              if (packet instanceof Packet.Registration registration) {
                 return ++registrations[0] > maxRegistrations
                     ? CompletableFuture.completedFuture(
                         Packet.Error.of(
@@ -159,7 +163,7 @@ public final class ProxyServer {
                                 + " (revproxy.legacy.registration.max-per-connection)"))
                     : register(registration, peer, clientPort, system, legacyServers, askTimeout);
               }
-              return CompletableFuture.completedFuture(packet);
+              return route((Packet.Request) packet, system, router, askTimeout);
             })
         .filter(packet -> !(packet instanceof Packet.Registration))
         .map(PacketCodec::encode);

@@ -23,6 +23,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
@@ -90,7 +91,9 @@ public final class ProxyRegistration {
       Packet.Registration registration,
       Duration timeout,
       Duration replyWait) {
-    Pair<Pair<CompletionStage<Tcp.OutgoingConnection>, UniqueKillSwitch>, CompletionStage<List<Packet>>>
+    Pair<
+            Pair<CompletionStage<Tcp.OutgoingConnection>, UniqueKillSwitch>,
+            CompletionStage<List<Decoded>>>
         running =
             Source.single(PacketCodec.encode(registration))
                 .viaMat(
@@ -125,8 +128,12 @@ public final class ProxyRegistration {
         .second()
         .thenApplyAsync(
             replies -> {
-              for (Packet reply : replies) {
-                if (reply instanceof Packet.Error error) {
+              for (Decoded reply : replies) {
+                Packet packet =
+                    reply instanceof Decoded.Refused unreadable
+                        ? unreadable.toError()
+                        : ((Decoded.Ok) reply).packet();
+                if (packet instanceof Packet.Error error) {
                   throw new RefusedException(error.code(), error.message());
                 }
               }

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
 
@@ -276,7 +277,8 @@ class PacketFileTest {
   @Test
   void replyToTheSrcidWithTheRightHashIsCorrect() {
     Exchange exchange =
-        new Exchange(xyz3(), new Packet.Reply("100", "3", PayloadHash.sha1Hex("xyz3")));
+        new Exchange(
+            xyz3(), new Decoded.Ok(new Packet.Reply("100", "3", PayloadHash.sha1Hex("xyz3"))));
     assertEquals(Exchange.Verdict.CORRECT, exchange.verdict());
     assertEquals("100", exchange.workerId());
   }
@@ -284,20 +286,23 @@ class PacketFileTest {
   @Test
   void replyWithAWrongHashIsNotCorrect() {
     Exchange exchange =
-        new Exchange(xyz3(), new Packet.Reply("100", "3", PayloadHash.sha1Hex("xyz4")));
+        new Exchange(
+            xyz3(), new Decoded.Ok(new Packet.Reply("100", "3", PayloadHash.sha1Hex("xyz4"))));
     assertEquals(Exchange.Verdict.NOT_CORRECT, exchange.verdict());
   }
 
   @Test
   void replyWithTheRightHashToAnotherDestidIsNotCorrect() {
     Exchange exchange =
-        new Exchange(xyz3(), new Packet.Reply("100", "4", PayloadHash.sha1Hex("xyz3")));
+        new Exchange(
+            xyz3(), new Decoded.Ok(new Packet.Reply("100", "4", PayloadHash.sha1Hex("xyz3"))));
     assertEquals(Exchange.Verdict.NOT_CORRECT, exchange.verdict());
   }
 
   @Test
   void requestEchoedBackIsNotCorrect() {
-    Exchange exchange = new Exchange(xyz3(), new Packet.Request("3", "222", "xyz3"));
+    Exchange exchange =
+        new Exchange(xyz3(), new Decoded.Ok(new Packet.Request("3", "222", "xyz3")));
     assertEquals(Exchange.Verdict.NOT_CORRECT, exchange.verdict());
     assertEquals(null, exchange.workerId());
   }
@@ -305,7 +310,8 @@ class PacketFileTest {
   @Test
   void errorReplyIsAnError() {
     Exchange exchange =
-        new Exchange(xyz3(), new Packet.Error("3", "timeout", "the router did not answer"));
+        new Exchange(
+            xyz3(), new Decoded.Ok(new Packet.Error("3", "timeout", "the router did not answer")));
     assertEquals(Exchange.Verdict.ERROR, exchange.verdict());
     assertEquals(null, exchange.workerId());
   }
