@@ -125,10 +125,7 @@ public final class ClientRun {
           case CORRECT -> "Hash of payload is correct";
           case NOT_CORRECT -> notCorrect(request, exchange.reply());
           case ERROR -> {
-            Packet.Error error =
-                exchange.reply() instanceof Decoded.Refused unreadable
-                    ? unreadable.toError()
-                    : (Packet.Error) exchange.packet();
+            Packet.Error error = (Packet.Error) exchange.packet();
             yield "ERROR " + error.code() + ": " + error.message();
           }
           case MISSING -> "NO REPLY (connection closed or timed out)";
@@ -136,6 +133,14 @@ public final class ClientRun {
   }
 
   private static String notCorrect(Packet.Request request, Decoded reply) {
+    if (reply instanceof Decoded.Refused unreadable) {
+      // Not an error the proxy reported: the reply itself could not be read.
+      return "Hash of payload is NOT correct (unreadable reply: "
+          + unreadable.code().wire()
+          + ": "
+          + unreadable.message()
+          + ")";
+    }
     if (reply instanceof Decoded.Ok ok && ok.packet() instanceof Packet.Reply answer) {
       return String.format(
           "Hash of payload is NOT correct (expected %s for destid %s, got %s for destid %s)",

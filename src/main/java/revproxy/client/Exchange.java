@@ -10,9 +10,12 @@ public record Exchange(PacketFile sent, Decoded reply) {
   public enum Verdict {
     /** A type "2" reply to this srcid carrying the SHA-1 of the payload sent. */
     CORRECT,
-    /** A type "2" reply whose hash or destid does not match what was sent. */
+    /**
+     * A type "2" reply whose hash or destid does not match what was sent, a packet of another type,
+     * or a reply that does not decode.
+     */
     NOT_CORRECT,
-    /** A type "3" error reply, or a reply that does not decode. */
+    /** A type "3" error reply. */
     ERROR,
     /** No reply before the connection closed or the timeout passed. */
     MISSING
@@ -27,7 +30,7 @@ public record Exchange(PacketFile sent, Decoded reply) {
       return hashOk && request.srcid().equals(answer.destId())
           ? Verdict.CORRECT
           : Verdict.NOT_CORRECT;
-    } else if (packet() instanceof Packet.Error || reply instanceof Decoded.Refused) {
+    } else if (packet() instanceof Packet.Error) {
       return Verdict.ERROR;
     }
     return Verdict.NOT_CORRECT;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
 import revproxy.protocol.Decoded;
+import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 
 /** The per-packet report line; {@link ClientRun#line} needs no network. */
@@ -75,6 +76,25 @@ class ClientRunTest {
                 new Decoded.Ok(
                     new Packet.Error(
                         "3", "no_worker_for_policy", "no worker serves policy 222")))));
+  }
+
+  /**
+   * The same code and message, once as a type "3" packet the proxy sent and once as a reply the
+   * client could not decode: only the first is the proxy's ERROR.
+   */
+  @Test
+  void unreadableReplyLineIsNotShownAsAnErrorOfTheProxy() {
+    String message = "not a JSON object: expected '{' but found 'H' (18 bytes skipped)";
+    assertEquals(
+        "packets/3.json   srcid=3      policy=222   worker=-     ERROR not_json: " + message,
+        ClientRun.line(
+            new Exchange(XYZ3, new Decoded.Ok(new Packet.Error(null, "not_json", message)))));
+    assertEquals(
+        "packets/3.json   srcid=3      policy=222   worker=-     Hash of payload is NOT correct"
+            + " (unreadable reply: not_json: "
+            + message
+            + ")",
+        ClientRun.line(new Exchange(XYZ3, new Decoded.Refused(null, ErrorCode.NOT_JSON, message))));
   }
 
   @Test

@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import revproxy.protocol.Decoded;
+import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
 
@@ -314,6 +315,20 @@ class PacketFileTest {
             xyz3(), new Decoded.Ok(new Packet.Error("3", "timeout", "the router did not answer")));
     assertEquals(Exchange.Verdict.ERROR, exchange.verdict());
     assertEquals(null, exchange.workerId());
+  }
+
+  /**
+   * A reply that does not decode is no error the proxy reported, even when the refusal carries an
+   * error code: it does not verify, and is counted as NOT correct rather than as an error.
+   */
+  @Test
+  void unreadableReplyIsNotCorrectRatherThanAnError() {
+    Exchange exchange =
+        new Exchange(
+            xyz3(), new Decoded.Refused("3", ErrorCode.MISSING_FIELD, "missing field \"destid\""));
+    assertEquals(Exchange.Verdict.NOT_CORRECT, exchange.verdict());
+    assertEquals(null, exchange.workerId());
+    assertEquals(null, exchange.packet());
   }
 
   @Test
