@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
 
@@ -124,15 +125,23 @@ public final class ClientRun {
           case CORRECT -> "Hash of payload is correct";
           case NOT_CORRECT -> notCorrect(request, exchange.reply());
           case ERROR -> {
-            Packet.Error error = (Packet.Error) exchange.reply();
+            Packet.Error error = (Packet.Error) exchange.packet();
             yield "ERROR " + error.code() + ": " + error.message();
           }
           case MISSING -> "NO REPLY (connection closed or timed out)";
         };
   }
 
-  private static String notCorrect(Packet.Request request, Packet reply) {
-    if (reply instanceof Packet.Reply answer) {
+  private static String notCorrect(Packet.Request request, Decoded reply) {
+    if (reply instanceof Decoded.Refused unreadable) {
+      // Not an error the proxy reported: the reply itself could not be read.
+      return "Hash of payload is NOT correct (unreadable reply: "
+          + unreadable.code().wire()
+          + ": "
+          + unreadable.message()
+          + ")";
+    }
+    if (reply instanceof Decoded.Ok ok && ok.packet() instanceof Packet.Reply answer) {
       return String.format(
           "Hash of payload is NOT correct (expected %s for destid %s, got %s for destid %s)",
           PayloadHash.sha1Hex(request.payload()),

@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
 
@@ -31,12 +32,17 @@ public record PacketFile(String name, ByteString bytes, Packet.Request request) 
   /** Parses one file's bytes; a file that is not one valid request is refused with the reason. */
   public static PacketFile parse(String name, byte[] content) {
     ByteString bytes = ByteString.fromArray(content);
-    Packet packet = PacketCodec.decodeRequest(bytes);
-    if (packet instanceof Packet.Request request) {
+    Decoded decoded = PacketCodec.decodeRequest(bytes);
+    if (decoded instanceof Decoded.Ok ok && ok.packet() instanceof Packet.Request request) {
       return new PacketFile(name, trimmed(bytes), request);
     }
+    // decodeRequest also accepts registrations, which the proxy takes on the same port.
+    String reason =
+        decoded instanceof Decoded.Refused refused
+            ? refused.message()
+            : "packet type \"1\" is not a type \"0\" request";
     throw new IllegalArgumentException(
-        "packet file " + name + " is not a valid request: " + ((Packet.Error) packet).message());
+        "packet file " + name + " is not a valid request: " + reason);
   }
 
   /** Loads files, and every *.json directly inside given directories, in natural name order. */

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
 import revproxy.protocol.PacketFraming;
@@ -45,7 +46,7 @@ public final class ProxyClient {
     for (PacketFile packet : packets) {
       requests.add(packet.bytes());
     }
-    List<Packet> replies = exchange(requests, settings.timeout());
+    List<Decoded> replies = exchange(requests, settings.timeout());
     List<Exchange> exchanges = new ArrayList<>(packets.size());
     for (int i = 0; i < packets.size(); i++) {
       exchanges.add(new Exchange(packets.get(i), i < replies.size() ? replies.get(i) : null));
@@ -54,12 +55,13 @@ public final class ProxyClient {
   }
 
   /**
-   * Sends the requests on one connection and returns the replies in order: all of them, or fewer
-   * if the proxy closed the connection or {@code timeout} passed first.
+   * Sends the requests on one connection and returns the replies in order, as decoded (a reply that
+   * does not decode is {@link Decoded.Refused}): all of them, or fewer if the proxy closed the
+   * connection or {@code timeout} passed first.
    */
-  public List<Packet> exchange(List<ByteString> requests, Duration timeout)
+  public List<Decoded> exchange(List<ByteString> requests, Duration timeout)
       throws ConnectionFailedException {
-    CompletionStage<List<Packet>> replies =
+    CompletionStage<List<Decoded>> replies =
         Source.from(requests)
             .via(Tcp.get(system).outgoingConnection(settings.host(), settings.port()))
             .via(PacketFraming.flow(settings.maxReplyBytes()))
@@ -123,9 +125,9 @@ public final class ProxyClient {
     }
     Map<String, Set<String>> seen = new HashMap<>();
     try {
-      List<Packet> replies = exchange(requests, PROBE_TIMEOUT);
+      List<Decoded> replies = exchange(requests, PROBE_TIMEOUT);
       for (int i = 0; i < replies.size(); i++) {
-        if (replies.get(i) instanceof Packet.Reply reply) {
+        if (replies.get(i) instanceof Decoded.Ok ok && ok.packet() instanceof Packet.Reply reply) {
           seen.computeIfAbsent(policies.get(i), p -> new TreeSet<>()).add(reply.workerId());
         }
       }

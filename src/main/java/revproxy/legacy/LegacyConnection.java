@@ -24,6 +24,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
 import revproxy.protocol.PacketFraming;
@@ -54,7 +55,7 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
 
   private record ConnectFailed(String reason) implements Command {}
 
-  private record Replied(Packet reply) implements Command {}
+  private record Replied(Decoded reply) implements Command {}
 
   private record StreamEnded(String reason) implements Command {}
 
@@ -200,7 +201,7 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
     timers.cancel(ReplyTimedOut.INSTANCE);
     Routee.Hash hash = inFlight;
     inFlight = null;
-    if (replied.reply() instanceof Packet.Reply reply) {
+    if (replied.reply() instanceof Decoded.Ok ok && ok.packet() instanceof Packet.Reply reply) {
       hash.answer(serverId, reply.payloadHash());
     } else {
       hash.refuse(serverId, "the server did not answer with a type \"2\" reply");

@@ -12,10 +12,11 @@ import java.nio.charset.StandardCharsets;
 /**
  * Turns one framed JSON object into a {@link Packet} and back.
  *
- * <p>Decoding never throws: anything wrong becomes a {@link Packet.Error} naming the problem, with
- * the sender's {@code srcid} as {@code destid} when it could be read. Encoding writes exactly what
- * Python's {@code json.dumps} writes ({@code ", "} and {@code ": "} separators, non-ASCII as
- * {@code \\uXXXX}), so the original tutorial's client parses our replies unchanged.
+ * <p>Decoding never throws: anything wrong becomes a {@link Decoded.Refused} naming the problem,
+ * with the sender's {@code srcid} as {@code destid} when it could be read; a well-formed type "3"
+ * packet is a {@link Decoded.Ok} like any other. Encoding writes exactly what Python's {@code
+ * json.dumps} writes ({@code ", "} and {@code ": "} separators, non-ASCII as {@code \\uXXXX}), so
+ * the original tutorial's client parses our replies unchanged.
  */
 public final class PacketCodec {
 
@@ -32,32 +33,33 @@ public final class PacketCodec {
 
   /**
    * Decodes a frame received by the proxy: type "0" requests and type "1" registrations are
-   * accepted; anything else, and every framing or parsing problem, becomes an error packet.
+   * accepted; anything else, and every framing or parsing problem, is refused.
    */
-  public static Packet decodeRequest(Frame frame) {
+  public static Decoded decodeRequest(Frame frame) {
     return frame instanceof Frame.Json json ? decodeRequest(json.bytes()) : frameError(frame);
   }
 
   /** Decodes one JSON object that must be a type "0" request or a type "1" registration. */
-  public static Packet decodeRequest(ByteString bytes) {
+  public static Decoded decodeRequest(ByteString bytes) {
     return decode(bytes, true);
   }
 
   /** Decodes a frame of any packet type (a client reading replies). */
-  public static Packet decode(Frame frame) {
+  public static Decoded decode(Frame frame) {
     return frame instanceof Frame.Json json ? decode(json.bytes()) : frameError(frame);
   }
 
   /** Decodes the bytes of one JSON object of any packet type (surrounding whitespace allowed). */
-  public static Packet decode(ByteString bytes) {
+  public static Decoded decode(ByteString bytes) {
     return decode(bytes, false);
   }
 
-  private static Packet frameError(Frame frame) {
+  private static Decoded.Refused frameError(Frame frame) {
     if (frame instanceof Frame.Garbage garbage) {
-      return Packet.Error.of(null, ErrorCode.NOT_JSON, "not a JSON object: " + garbage.reason());
+      return new Decoded.Refused(
+          null, ErrorCode.NOT_JSON, "not a JSON object: " + garbage.reason());
     } else if (frame instanceof Frame.Incomplete incomplete) {
-      return Packet.Error.of(
+      return new Decoded.Refused(
           null,
           ErrorCode.PACKET_TIMEOUT,
           "packet not completed within "
@@ -65,18 +67,19 @@ public final class PacketCodec {
               + " ms; closing the connection");
     }
     int limit = ((Frame.TooLarge) frame).limit();
-    return Packet.Error.of(
+    return new Decoded.Refused(
         null,
         ErrorCode.PACKET_TOO_LARGE,
         "packet larger than " + limit + " bytes; closing the connection");
   }
 
-  private static Packet decode(ByteString bytes, boolean requestsOnly) {
+  private static Decoded decode(ByteString bytes, boolean requestsOnly) {
     Fields fields = new Fields();
     byte[] json = bytes.toArray();
     try (JsonParser parser = JSON.createParser(json)) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
-        return Packet.Error.of(null, ErrorCode.MALFORMED_JSON, "a packet must be a JSON object");
+        return new Decoded.Refused(
+            null, ErrorCode.MALFORMED_JSON, "a packet must be a JSON object");
       }
       while (parser.nextToken() == JsonToken.FIELD_NAME) {
         String name = parser.currentName();
@@ -84,17 +87,17 @@ public final class PacketCodec {
         fields.read(name, parser);
       }
       if (parser.nextToken() != null) {
-        return fields.error(ErrorCode.MALFORMED_JSON, "unexpected data after the JSON object");
+        return fields.refused(ErrorCode.MALFORMED_JSON, "unexpected data after the JSON object");
       }
       if (!Utf8.isValid(json)) {
-        return fields.error(ErrorCode.MALFORMED_JSON, "malformed JSON: invalid UTF-8");
+        return fields.refused(ErrorCode.MALFORMED_JSON, "malformed JSON: invalid UTF-8");
       }
     } catch (JsonProcessingException e) {
-      return fields.error(ErrorCode.MALFORMED_JSON, "malformed JSON: " + detail(e));
+      return fields.refused(ErrorCode.MALFORMED_JSON, "malformed JSON: " + detail(e));
     } catch (IOException e) {
-      return fields.error(ErrorCode.MALFORMED_JSON, "unreadable JSON: " + detail(e));
+      return fields.refused(ErrorCode.MALFORMED_JSON, "unreadable JSON: " + detail(e));
     }
-    return fields.toPacket(requestsOnly);
+    return fields.toDecoded(requestsOnly);
   }
 
   /** Encodes a packet as one JSON object in the original's byte format, with no trailing newline. */
@@ -258,19 +261,19 @@ public final class PacketCodec {
       }
     }
 
-    Packet.Error error(ErrorCode code, String text) {
-      return Packet.Error.of(srcid, code, text);
+    Decoded.Refused refused(ErrorCode code, String text) {
+      return new Decoded.Refused(srcid, code, text);
     }
 
-    Packet toPacket(boolean requestsOnly) {
+    Decoded toDecoded(boolean requestsOnly) {
       if (firstProblem != null) {
-        return error(firstProblemCode, firstProblem);
+        return refused(firstProblemCode, firstProblem);
       }
       if (type == null) {
-        return error(ErrorCode.MISSING_FIELD, "missing field \"type\"");
+        return refused(ErrorCode.MISSING_FIELD, "missing field \"type\"");
       }
       if (requestsOnly && !type.equals("0") && !type.equals("1")) {
-        return error(
+        return refused(
             ErrorCode.UNSUPPORTED_TYPE,
             "packet type \"" + abbreviate(type) + "\" is not a type \"0\" request");
       }
@@ -279,25 +282,25 @@ public final class PacketCodec {
         case "1" -> toRegistration();
         case "2" -> toReply();
         case "3" -> toError();
-        default -> error(
-            ErrorCode.UNSUPPORTED_TYPE, "unknown packet type \"" + abbreviate(type) + "\"");
+        default ->
+            refused(ErrorCode.UNSUPPORTED_TYPE, "unknown packet type \"" + abbreviate(type) + "\"");
       };
     }
 
-    private Packet toRequest() {
+    private Decoded toRequest() {
       String missing = firstMissing("srcid", srcid, "privPoliId", policyId, "payload", payload);
       if (missing != null) {
-        return error(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+        return refused(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
       }
       if (!Packet.NAME.matcher(policyId).matches()) {
-        return error(
+        return refused(
             ErrorCode.INVALID_FIELD,
             "field \"privPoliId\" must be 1-64 characters of A-Z a-z 0-9 . _ -");
       }
       if (payloadSize != null) {
         int actual = payload.getBytes(StandardCharsets.UTF_8).length;
         if (!payloadSize.equals(Integer.toString(actual))) {
-          return error(
+          return refused(
               ErrorCode.PAYLOADSIZE_MISMATCH,
               "payloadsize is "
                   + abbreviate(payloadSize)
@@ -306,49 +309,50 @@ public final class PacketCodec {
                   + " UTF-8 bytes");
         }
       }
-      return new Packet.Request(srcid, policyId, payload);
+      return new Decoded.Ok(new Packet.Request(srcid, policyId, payload));
     }
 
-    private Packet toRegistration() {
+    private Decoded toRegistration() {
       String missing =
           firstMissing("id", serverId, "privPolyId", registeredPolicyId, "listenport", listenPort);
       if (missing != null) {
-        return error(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+        return refused(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
       }
       if (!Packet.NAME.matcher(serverId).matches()
           || !Packet.NAME.matcher(registeredPolicyId).matches()) {
-        return error(
+        return refused(
             ErrorCode.INVALID_FIELD,
             "fields \"id\" and \"privPolyId\" must be 1-64 characters of A-Z a-z 0-9 . _ -");
       }
       int port = listenPort.matches("[0-9]{1,5}") ? Integer.parseInt(listenPort) : -1;
       if (port < 1 || port > 65535) {
-        return error(ErrorCode.INVALID_FIELD, "field \"listenport\" must be a port, 1-65535");
+        return refused(ErrorCode.INVALID_FIELD, "field \"listenport\" must be a port, 1-65535");
       }
       int concurrent = 1;
       if (connections != null) {
         concurrent = connections.matches("[0-9]{1,4}") ? Integer.parseInt(connections) : 0;
         if (concurrent < 1) {
-          return error(ErrorCode.INVALID_FIELD, "field \"connections\" must be 1-9999");
+          return refused(ErrorCode.INVALID_FIELD, "field \"connections\" must be 1-9999");
         }
       }
-      return new Packet.Registration(serverId, registeredPolicyId, port, concurrent, token);
+      return new Decoded.Ok(
+          new Packet.Registration(serverId, registeredPolicyId, port, concurrent, token));
     }
 
-    private Packet toReply() {
+    private Decoded toReply() {
       String missing = firstMissing("srcid", srcid, "destid", destid, "payload", payload);
       if (missing != null) {
-        return error(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+        return refused(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
       }
-      return new Packet.Reply(srcid, destid, payload);
+      return new Decoded.Ok(new Packet.Reply(srcid, destid, payload));
     }
 
-    private Packet toError() {
+    private Decoded toError() {
       String missing = firstMissing("code", code, "message", message);
       if (missing != null) {
-        return error(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+        return refused(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
       }
-      return new Packet.Error(destid, code, message);
+      return new Decoded.Ok(new Packet.Error(destid, code, message));
     }
 
     /** The name of the first absent field, given as name/value pairs, or null if none is. */

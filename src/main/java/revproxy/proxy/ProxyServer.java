@@ -23,6 +23,7 @@ import revproxy.legacy.LegacyRegistry;
 import revproxy.legacy.RegistrationSettings;
 import revproxy.ops.Metrics;
 import revproxy.ops.ProxyMetrics;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Frame;
 import revproxy.protocol.Packet;
@@ -149,10 +150,14 @@ public final class ProxyServer {
         .mapAsync(
             settings.maxInFlightPerConnection(),
             frame -> {
-              Packet packet = PacketCodec.decodeRequest(frame);
-              if (packet instanceof Packet.Request request) {
-                return route(request, system, router, askTimeout);
-              } else if (packet instanceof Packet.Registration registration) {
+              Decoded decoded = PacketCodec.decodeRequest(frame);
+              if (decoded instanceof Decoded.Refused refused) {
+                metrics.protocolError(refused.code().wire());
+                return CompletableFuture.completedFuture(refused.toError());
+              }
+              // decodeRequest accepts requests and registrations, nothing else.
+              Packet packet = ((Decoded.Ok) decoded).packet();
+              if (packet instanceof Packet.Registration registration) {
                 if (++registrations[0] > maxRegistrations) {
                   metrics.registration(ErrorCode.REGISTRATION_REFUSED.wire());
                   return CompletableFuture.completedFuture(
@@ -165,10 +170,8 @@ public final class ProxyServer {
                               + " (revproxy.legacy.registration.max-per-connection)"));
                 }
                 return register(registration, peer, clientPort, system, legacyServers, askTimeout);
-              } else if (packet instanceof Packet.Error error) {
-                metrics.protocolError(error.code());
               }
-              return CompletableFuture.completedFuture(packet);
+              return route((Packet.Request) packet, system, router, askTimeout);
             })
         .filter(packet -> !(packet instanceof Packet.Registration))
         .map(PacketCodec::encode);

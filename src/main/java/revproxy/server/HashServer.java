@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
@@ -72,18 +73,20 @@ public final class HashServer {
         .map(frame -> PacketCodec.encode(answer(serverId, PacketCodec.decodeRequest(frame))));
   }
 
-  /** The answer to one decoded packet. Hashing takes about 100 ns: done right here, in the stage. */
-  static Packet answer(String serverId, Packet packet) {
-    if (packet instanceof Packet.Request request) {
-      return new Packet.Reply(serverId, request.srcid(), PayloadHash.sha1Hex(request.payload()));
+  /** The answer to one decoded frame. Hashing takes about 100 ns: done right here, in the stage. */
+  static Packet answer(String serverId, Decoded decoded) {
+    if (decoded instanceof Decoded.Refused refused) {
+      return refused.toError();
     }
+    // decodeRequest accepts requests and registrations, nothing else.
+    Packet packet = ((Decoded.Ok) decoded).packet();
     if (packet instanceof Packet.Registration) {
       return Packet.Error.of(
           null,
           ErrorCode.UNSUPPORTED_TYPE,
           "this is a backend server; send type \"0\" requests (type \"1\" registrations go to the proxy)");
     }
-    // A decoding error, sent back as is.
-    return packet;
+    Packet.Request request = (Packet.Request) packet;
+    return new Packet.Reply(serverId, request.srcid(), PayloadHash.sha1Hex(request.payload()));
   }
 }

@@ -23,6 +23,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
@@ -63,6 +64,20 @@ public final class ProxyRegistration {
     }
   }
 
+  /**
+   * The proxy's answer to the registration does not decode: whatever listens there does not speak
+   * the proxy's protocol, so trying again would not help.
+   */
+  public static final class UnreadableAnswerException extends RuntimeException {
+    UnreadableAnswerException(Decoded.Refused unreadable) {
+      super(
+          "the proxy's answer to the registration is unreadable ("
+              + unreadable.code().wire()
+              + "): "
+              + unreadable.message());
+    }
+  }
+
   /** The proxy could not be reached, or kept refusing, after every attempt. */
   public static final class FailedException extends RuntimeException {
     FailedException(String proxy, int attempts, Throwable cause) {
@@ -79,9 +94,10 @@ public final class ProxyRegistration {
   }
 
   /**
-   * One try: sends {@code registration} to {@code proxyHost:proxyPort} and completes once the
-   * proxy has closed the connection or {@code replyWait} has passed without a refusal; fails with
-   * a {@link RefusedException} when the proxy refuses, or with the connection's failure.
+   * One try: sends {@code registration} to {@code proxyHost:proxyPort} and completes once the proxy
+   * has closed the connection or {@code replyWait} has passed without a refusal; fails with a
+   * {@link RefusedException} when the proxy refuses, an {@link UnreadableAnswerException} when its
+   * answer does not decode, or with the connection's failure.
    */
   public static CompletionStage<Done> register(
       ActorSystem<?> system,
@@ -90,7 +106,9 @@ public final class ProxyRegistration {
       Packet.Registration registration,
       Duration timeout,
       Duration replyWait) {
-    Pair<Pair<CompletionStage<Tcp.OutgoingConnection>, UniqueKillSwitch>, CompletionStage<List<Packet>>>
+    Pair<
+            Pair<CompletionStage<Tcp.OutgoingConnection>, UniqueKillSwitch>,
+            CompletionStage<List<Decoded>>>
         running =
             Source.single(PacketCodec.encode(registration))
                 .viaMat(
@@ -125,8 +143,10 @@ public final class ProxyRegistration {
         .second()
         .thenApplyAsync(
             replies -> {
-              for (Packet reply : replies) {
-                if (reply instanceof Packet.Error error) {
+              for (Decoded reply : replies) {
+                if (reply instanceof Decoded.Refused unreadable) {
+                  throw new UnreadableAnswerException(unreadable);
+                } else if (((Decoded.Ok) reply).packet() instanceof Packet.Error error) {
                   throw new RefusedException(error.code(), error.message());
                 }
               }
@@ -138,14 +158,14 @@ public final class ProxyRegistration {
   /**
    * Registers as {@code settings} say: up to {@code registration-attempts} tries, backing off
    * between the configured bounds with jitter. Unreachable proxies and conflicts are retried; a
-   * refusal for any other reason is final. Fails with a {@link FailedException} naming the proxy
-   * and the last cause.
+   * refusal for any other reason, or an unreadable answer, is final. Fails with a {@link
+   * FailedException} naming the proxy and the last cause.
    */
   public static CompletionStage<Done> registerWithRetries(
       ActorSystem<?> system, Packet.Registration registration, ServerSettings settings) {
     String proxy = settings.proxyHost() + ":" + settings.proxyPort();
     AtomicInteger attempt = new AtomicInteger();
-    // A final refusal is carried out of Patterns.retry as a value, so that it is not retried.
+    // A final answer is carried out of Patterns.retry as a value, so that it is not retried.
     CompletionStage<Object> outcome =
         Patterns.retry(
             () -> {
@@ -161,8 +181,9 @@ public final class ProxyRegistration {
                   .exceptionallyCompose(
                       failure -> {
                         Throwable cause = unwrap(failure);
-                        if (cause instanceof RefusedException refused && !refused.retryable()) {
-                          return CompletableFuture.completedStage(refused);
+                        if (cause instanceof RefusedException refused && !refused.retryable()
+                            || cause instanceof UnreadableAnswerException) {
+                          return CompletableFuture.completedStage(cause);
                         }
                         if (number < settings.registrationAttempts()) {
                           log.warn(
@@ -182,8 +203,8 @@ public final class ProxyRegistration {
             system);
     return outcome.handleAsync(
         (result, failure) -> {
-          if (result instanceof RefusedException refused) {
-            throw refused;
+          if (result instanceof RuntimeException finalAnswer) {
+            throw finalAnswer;
           } else if (failure != null) {
             throw new FailedException(proxy, attempt.get(), unwrap(failure));
           }

@@ -24,6 +24,7 @@ import picocli.CommandLine;
 import revproxy.Main;
 import revproxy.TestConfigs;
 import revproxy.TestSockets;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
@@ -73,7 +74,12 @@ class LoadGeneratorTest {
     Flow<ByteString, ByteString, ?> flow =
         Flow.of(ByteString.class)
             .via(PacketFraming.flow(65536))
-            .map(frame -> PacketCodec.encode(answer.apply((Packet.Request) PacketCodec.decodeRequest(frame))));
+            .map(
+                frame ->
+                    PacketCodec.encode(
+                        answer.apply(
+                            (Packet.Request)
+                                ((Decoded.Ok) PacketCodec.decodeRequest(frame)).packet())));
     InetSocketAddress address =
         Tcp.get(testKit.system())
             .bind("127.0.0.1", 0)

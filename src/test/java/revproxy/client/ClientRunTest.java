@@ -4,6 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
+import revproxy.protocol.Decoded;
+import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 
 /** The per-packet report line; {@link ClientRun#line} needs no network. */
@@ -25,7 +27,8 @@ class ClientRunTest {
   void correctReplyLineNamesFileSrcidPolicyAndWorkerInPaddedColumns() {
     assertEquals(
         "packets/3.json   srcid=3      policy=222   worker=100   Hash of payload is correct",
-        ClientRun.line(new Exchange(XYZ3, new Packet.Reply("100", "3", SHA1_XYZ3))));
+        ClientRun.line(
+            new Exchange(XYZ3, new Decoded.Ok(new Packet.Reply("100", "3", SHA1_XYZ3)))));
   }
 
   @Test
@@ -37,7 +40,8 @@ class ClientRunTest {
             + " for destid 3, got "
             + SHA1_XYZ4
             + " for destid 3)",
-        ClientRun.line(new Exchange(XYZ3, new Packet.Reply("300", "3", SHA1_XYZ4))));
+        ClientRun.line(
+            new Exchange(XYZ3, new Decoded.Ok(new Packet.Reply("300", "3", SHA1_XYZ4)))));
   }
 
   @Test
@@ -49,7 +53,8 @@ class ClientRunTest {
             + " for destid 3, got "
             + SHA1_XYZ3
             + " for destid 4)",
-        ClientRun.line(new Exchange(XYZ3, new Packet.Reply("300", "4", SHA1_XYZ3))));
+        ClientRun.line(
+            new Exchange(XYZ3, new Decoded.Ok(new Packet.Reply("300", "4", SHA1_XYZ3)))));
   }
 
   @Test
@@ -57,7 +62,7 @@ class ClientRunTest {
     assertEquals(
         "packets/3.json   srcid=3      policy=222   worker=-     Hash of payload is NOT correct"
             + " (got a request packet back)",
-        ClientRun.line(new Exchange(XYZ3, new Packet.Request("3", "222", "xyz3"))));
+        ClientRun.line(new Exchange(XYZ3, new Decoded.Ok(new Packet.Request("3", "222", "xyz3")))));
   }
 
   @Test
@@ -68,7 +73,28 @@ class ClientRunTest {
         ClientRun.line(
             new Exchange(
                 XYZ3,
-                new Packet.Error("3", "no_worker_for_policy", "no worker serves policy 222"))));
+                new Decoded.Ok(
+                    new Packet.Error(
+                        "3", "no_worker_for_policy", "no worker serves policy 222")))));
+  }
+
+  /**
+   * The same code and message, once as a type "3" packet the proxy sent and once as a reply the
+   * client could not decode: only the first is the proxy's ERROR.
+   */
+  @Test
+  void unreadableReplyLineIsNotShownAsAnErrorOfTheProxy() {
+    String message = "not a JSON object: expected '{' but found 'H' (18 bytes skipped)";
+    assertEquals(
+        "packets/3.json   srcid=3      policy=222   worker=-     ERROR not_json: " + message,
+        ClientRun.line(
+            new Exchange(XYZ3, new Decoded.Ok(new Packet.Error(null, "not_json", message)))));
+    assertEquals(
+        "packets/3.json   srcid=3      policy=222   worker=-     Hash of payload is NOT correct"
+            + " (unreadable reply: not_json: "
+            + message
+            + ")",
+        ClientRun.line(new Exchange(XYZ3, new Decoded.Refused(null, ErrorCode.NOT_JSON, message))));
   }
 
   @Test
@@ -88,6 +114,8 @@ class ClientRunTest {
     assertEquals(
         "/tmp/some/longer/dir/123.json srcid=1234567 policy=policy-x worker=worker-9"
             + " Hash of payload is correct",
-        ClientRun.line(new Exchange(file, new Packet.Reply("worker-9", "1234567", SHA1_XYZ3))));
+        ClientRun.line(
+            new Exchange(
+                file, new Decoded.Ok(new Packet.Reply("worker-9", "1234567", SHA1_XYZ3)))));
   }
 }

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import revproxy.protocol.Decoded;
+import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
 
@@ -119,6 +121,21 @@ class PacketFileTest {
             () -> PacketFile.parse("error.json", error.getBytes(UTF_8)));
     assertTrue(e.getMessage().startsWith("packet file error.json "), e.getMessage());
     assertTrue(e.getMessage().endsWith("not a type \"0\" request"), e.getMessage());
+  }
+
+  /** decodeRequest accepts registrations (the proxy takes them), but a packet file is a request. */
+  @Test
+  void registrationPacketIsRefusedForItsType() {
+    String registration =
+        "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}";
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> PacketFile.parse("register.json", registration.getBytes(UTF_8)));
+    assertEquals(
+        "packet file register.json is not a valid request: packet type \"1\" is not a type \"0\""
+            + " request",
+        e.getMessage());
   }
 
   @Test
@@ -261,7 +278,8 @@ class PacketFileTest {
   @Test
   void replyToTheSrcidWithTheRightHashIsCorrect() {
     Exchange exchange =
-        new Exchange(xyz3(), new Packet.Reply("100", "3", PayloadHash.sha1Hex("xyz3")));
+        new Exchange(
+            xyz3(), new Decoded.Ok(new Packet.Reply("100", "3", PayloadHash.sha1Hex("xyz3"))));
     assertEquals(Exchange.Verdict.CORRECT, exchange.verdict());
     assertEquals("100", exchange.workerId());
   }
@@ -269,20 +287,23 @@ class PacketFileTest {
   @Test
   void replyWithAWrongHashIsNotCorrect() {
     Exchange exchange =
-        new Exchange(xyz3(), new Packet.Reply("100", "3", PayloadHash.sha1Hex("xyz4")));
+        new Exchange(
+            xyz3(), new Decoded.Ok(new Packet.Reply("100", "3", PayloadHash.sha1Hex("xyz4"))));
     assertEquals(Exchange.Verdict.NOT_CORRECT, exchange.verdict());
   }
 
   @Test
   void replyWithTheRightHashToAnotherDestidIsNotCorrect() {
     Exchange exchange =
-        new Exchange(xyz3(), new Packet.Reply("100", "4", PayloadHash.sha1Hex("xyz3")));
+        new Exchange(
+            xyz3(), new Decoded.Ok(new Packet.Reply("100", "4", PayloadHash.sha1Hex("xyz3"))));
     assertEquals(Exchange.Verdict.NOT_CORRECT, exchange.verdict());
   }
 
   @Test
   void requestEchoedBackIsNotCorrect() {
-    Exchange exchange = new Exchange(xyz3(), new Packet.Request("3", "222", "xyz3"));
+    Exchange exchange =
+        new Exchange(xyz3(), new Decoded.Ok(new Packet.Request("3", "222", "xyz3")));
     assertEquals(Exchange.Verdict.NOT_CORRECT, exchange.verdict());
     assertEquals(null, exchange.workerId());
   }
@@ -290,9 +311,24 @@ class PacketFileTest {
   @Test
   void errorReplyIsAnError() {
     Exchange exchange =
-        new Exchange(xyz3(), new Packet.Error("3", "timeout", "the router did not answer"));
+        new Exchange(
+            xyz3(), new Decoded.Ok(new Packet.Error("3", "timeout", "the router did not answer")));
     assertEquals(Exchange.Verdict.ERROR, exchange.verdict());
     assertEquals(null, exchange.workerId());
+  }
+
+  /**
+   * A reply that does not decode is no error the proxy reported, even when the refusal carries an
+   * error code: it does not verify, and is counted as NOT correct rather than as an error.
+   */
+  @Test
+  void unreadableReplyIsNotCorrectRatherThanAnError() {
+    Exchange exchange =
+        new Exchange(
+            xyz3(), new Decoded.Refused("3", ErrorCode.MISSING_FIELD, "missing field \"destid\""));
+    assertEquals(Exchange.Verdict.NOT_CORRECT, exchange.verdict());
+    assertEquals(null, exchange.workerId());
+    assertEquals(null, exchange.packet());
   }
 
   @Test

@@ -135,7 +135,7 @@ public final class Corpus {
                 "prefix-of-valid",
                 Arrays.copyOf(whole, length),
                 null,
-                "malformed_json"));
+                ErrorCode.MALFORMED_JSON));
       }
     }
     return out;
@@ -193,7 +193,7 @@ public final class Corpus {
     fields.add(Map.entry(quote("payload"), quote(text(10))));
     fields.add(Map.entry(quote(name), plausibleValue(name)));
     fields.add(Map.entry(quote(name), rnd.nextBoolean() ? plausibleValue(name) : value(1)));
-    return input("duplicate-field", object(shuffledList(fields)), null, "malformed_json");
+    return input("duplicate-field", object(shuffledList(fields)), null, ErrorCode.MALFORMED_JSON);
   }
 
   /** A valid request whose payloadsize is off: by some bytes, in characters, or not canonical. */
@@ -213,7 +213,8 @@ public final class Corpus {
     Map<String, String> fields = baseFields();
     fields.put("payload", quote(payload));
     fields.put("payloadsize", size);
-    return input("wrong-payloadsize", object(shuffled(fields)), null, "payloadsize_mismatch");
+    return input(
+        "wrong-payloadsize", object(shuffled(fields)), null, ErrorCode.PAYLOADSIZE_MISMATCH);
   }
 
   /** Replies, errors, registrations and unknown types, for decode() and its round trip. */
@@ -327,7 +328,7 @@ public final class Corpus {
         "truncated",
         Arrays.copyOf(whole, rnd.nextInt(whole.length)),
         null,
-        "malformed_json");
+        ErrorCode.MALFORMED_JSON);
   }
 
   Input bitFlip() {
@@ -426,7 +427,7 @@ public final class Corpus {
             : "{\"type\": \"0\","
                 + c
                 + " \"srcid\": \"5\", \"privPoliId\": \"111\", \"payload\": \"x\"}";
-    return input("raw-control-char", text, null, inString ? "malformed_json" : null);
+    return input("raw-control-char", text, null, inString ? ErrorCode.MALFORMED_JSON : null);
   }
 
   /** Payload text with runs of backslashes, written raw (so quotes may end up escaped). */
@@ -453,7 +454,7 @@ public final class Corpus {
         "{\"type\": \"0\", \"srcid\": \"e\", \"privPoliId\": \"111\", \"payload\": \"a"
             + escape
             + "b\"}";
-    return input("bad-escape", text, null, "malformed_json");
+    return input("bad-escape", text, null, ErrorCode.MALFORMED_JSON);
   }
 
   /** Escaped surrogates: lone, reversed, doubled, or a proper pair split by escapes. */
@@ -516,7 +517,7 @@ public final class Corpus {
         return input("long-string", text, new Packet.Request(srcid, "222", ""), null);
       }
       default -> {
-        return input("long-string", "g".repeat(target), null, "malformed_json");
+        return input("long-string", "g".repeat(target), null, ErrorCode.MALFORMED_JSON);
       }
     }
   }
@@ -735,7 +736,7 @@ public final class Corpus {
     return copy;
   }
 
-  private Input input(String kind, String text, Packet.Request intended, String expectedCode) {
+  private Input input(String kind, String text, Packet.Request intended, ErrorCode expectedCode) {
     return new Input(index, kind, text.getBytes(UTF_8), intended, expectedCode);
   }
 

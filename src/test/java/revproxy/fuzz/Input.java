@@ -1,15 +1,16 @@
 package revproxy.fuzz;
 
 import java.util.HexFormat;
+import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 
 /**
  * One fuzz input. {@code intended} is the request a generator meant to build (the decoder must
- * return exactly it); {@code expectedCode} is an error code a generator knows the decoder must
- * give. Both are null when the generator makes no claim.
+ * accept exactly it); {@code expectedCode} is the code a generator knows the decoder must refuse it
+ * with. Both are null when the generator makes no claim.
  */
 public record Input(
-    int index, String kind, byte[] bytes, Packet.Request intended, String expectedCode) {
+    int index, String kind, byte[] bytes, Packet.Request intended, ErrorCode expectedCode) {
 
   public String hex() {
     int shown = Math.min(bytes.length, 160);

@@ -7,23 +7,26 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
 import revproxy.protocol.PayloadHash;
 
 /**
  * A stand-in for the tutorial's server.py: one connection at a time, one read = one message. It
- * records what each read held, and can be told to hang up on, or ignore, requests.
+ * records what each read held, and can be told to hang up on, or ignore, requests, or to answer
+ * each with the same bytes.
  */
 final class FakeLegacyServer implements AutoCloseable {
 
-  enum Mode { ANSWER, HANG_UP, IGNORE }
+  enum Mode { ANSWER, HANG_UP, IGNORE, FIXED_ANSWER }
 
   final String id;
   final int port;
@@ -31,19 +34,31 @@ final class FakeLegacyServer implements AutoCloseable {
   final AtomicInteger connections = new AtomicInteger();
   private final ServerSocket socket;
   private final Mode mode;
+  private final String fixedAnswer;
   private final boolean concurrent;
   private final Thread thread;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private final List<Thread> handlers = Collections.synchronizedList(new ArrayList<>());
 
   FakeLegacyServer(String id, int port, Mode mode) throws IOException {
-    this(id, port, mode, false);
+    this(id, port, mode, false, null);
   }
 
   /** {@code concurrent}: serve each connection on its own thread (unlike the original). */
   FakeLegacyServer(String id, int port, Mode mode, boolean concurrent) throws IOException {
+    this(id, port, mode, concurrent, null);
+  }
+
+  /** Answers every request with {@code answer}, whatever it asked. */
+  FakeLegacyServer(String id, String answer) throws IOException {
+    this(id, 0, Mode.FIXED_ANSWER, false, answer);
+  }
+
+  private FakeLegacyServer(String id, int port, Mode mode, boolean concurrent, String fixedAnswer)
+      throws IOException {
     this.id = id;
     this.mode = mode;
+    this.fixedAnswer = fixedAnswer;
     this.concurrent = concurrent;
     this.socket = new ServerSocket();
     // Tests bring a "restarted" server back on the same port at once.
@@ -86,13 +101,17 @@ final class FakeLegacyServer implements AutoCloseable {
         if (mode == Mode.HANG_UP) {
           break;
         } else if (mode == Mode.ANSWER) {
-          Packet.Request request = (Packet.Request) PacketCodec.decode(ByteString.fromString(read));
+          Packet.Request request =
+              (Packet.Request)
+                  ((Decoded.Ok) PacketCodec.decode(ByteString.fromString(read))).packet();
           connection
               .getOutputStream()
               .write(
                   PacketCodec.encode(
                           new Packet.Reply(id, request.srcid(), PayloadHash.sha1Hex(request.payload())))
                       .toArray());
+        } else if (mode == Mode.FIXED_ANSWER) {
+          connection.getOutputStream().write(fixedAnswer.getBytes(StandardCharsets.UTF_8));
         }
       }
     } catch (IOException closed) {

@@ -140,6 +140,32 @@ class LegacyBackendTest {
     }
   }
 
+  /**
+   * A legacy server's answer that is no type "2" reply is refused to the router with one reason,
+   * whether it is a well-formed type "3" or does not decode at all; the connection stays in use.
+   */
+  @Test
+  void anAnswerThatIsNoReplyIsRefusedWhetherItDecodesOrNot() throws Exception {
+    assertRefusedOnOneConnection(
+        "lb-error",
+        "{\"type\": \"3\", \"destid\": \"c\", \"code\": \"timeout\", \"message\": \"x\"}");
+    assertRefusedOnOneConnection(
+        "lb-unreadable", "{\"type\": \"2\", \"srcid\": \"800\", \"payload\": \"no destid\"}");
+  }
+
+  private static void assertRefusedOnOneConnection(String policy, String answer) throws Exception {
+    try (FakeLegacyServer odd = new FakeLegacyServer("800", answer)) {
+      ActorRef<Routee.Command> backend = backend("800", policy, odd.port);
+      Routees.await(testKit, policy, 1);
+      Routee.Unavailable refused =
+          new Routee.Unavailable(0, "800", "the server did not answer with a type \"2\" reply");
+      assertEquals(refused, hash(backend, "first"));
+      assertEquals(refused, hash(backend, "second"));
+      assertEquals(1, odd.connections.get());
+      testKit.stop(backend);
+    }
+  }
+
   @Test
   void serverThatNeverAnswersTimesOutAndTheConnectionIsReplaced() throws Exception {
     try (FakeLegacyServer mute = new FakeLegacyServer("400", 0, FakeLegacyServer.Mode.IGNORE)) {

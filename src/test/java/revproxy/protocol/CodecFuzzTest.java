@@ -55,20 +55,17 @@ class CodecFuzzTest {
 
   static final int TRUNCATED_PACKETS = 15;
 
-  /** Longest error message the decoder may write (its own messages, not echoed type "3" ones). */
+  /** Longest message of a refusal (the decoder's own messages, not echoed type "3" ones). */
   static final int MAX_MESSAGE = 300;
 
-  /** The codes {@link PacketCodec#decode(ByteString)} itself can produce for one JSON object. */
-  static final Set<String> DECODER_CODES =
+  /** The codes {@link PacketCodec#decode(ByteString)} can refuse one JSON object with. */
+  static final Set<ErrorCode> DECODER_CODES =
       EnumSet.of(
-              ErrorCode.MALFORMED_JSON,
-              ErrorCode.MISSING_FIELD,
-              ErrorCode.INVALID_FIELD,
-              ErrorCode.UNSUPPORTED_TYPE,
-              ErrorCode.PAYLOADSIZE_MISMATCH)
-          .stream()
-          .map(ErrorCode::wire)
-          .collect(Collectors.toSet());
+          ErrorCode.MALFORMED_JSON,
+          ErrorCode.MISSING_FIELD,
+          ErrorCode.INVALID_FIELD,
+          ErrorCode.UNSUPPORTED_TYPE,
+          ErrorCode.PAYLOADSIZE_MISMATCH);
 
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -105,14 +102,17 @@ class CodecFuzzTest {
     System.out.println("CodecFuzzTest seed " + SEED + ": " + corpus.size() + " inputs " + byKind);
   }
 
-  /** (a) Neither decoder throws or returns null; what they return is well formed. */
+  /**
+   * (a) Neither decoder throws or returns null; what they return is well formed, and a type "3"
+   * packet decoded is always the input's own, never one the decoder made up.
+   */
   @Test
   void decodingNeverThrowsAndEveryResultIsWellFormed() {
     Failures failures = new Failures("decode");
     for (Input input : corpus) {
       ByteString bytes = ByteString.fromArray(input.bytes());
-      Packet request;
-      Packet any;
+      Decoded request;
+      Decoded any;
       try {
         request = PacketCodec.decodeRequest(bytes);
         any = PacketCodec.decode(bytes);
@@ -125,12 +125,15 @@ class CodecFuzzTest {
         continue;
       }
       checkRequestResult(input, request, failures);
-      if (any instanceof Packet.Error error && !isEchoedErrorPacket(input, error)) {
-        checkDecoderError(input, error, failures);
+      if (any instanceof Decoded.Refused refused) {
+        checkRefusal(input, refused, failures);
+      } else if (((Decoded.Ok) any).packet() instanceof Packet.Error error
+          && !isEchoedErrorPacket(input, error)) {
+        failures.add(input, "decoded a type \"3\" packet the input does not hold: " + error);
       }
       // decodeRequest differs from decode only in refusing types other than "0" and "1".
       boolean refusedType =
-          request instanceof Packet.Error e && e.code().equals(ErrorCode.UNSUPPORTED_TYPE.wire());
+          request instanceof Decoded.Refused r && r.code() == ErrorCode.UNSUPPORTED_TYPE;
       if (!refusedType && !request.equals(any)) {
         failures.add(input, "decodeRequest gave " + request + " but decode gave " + any);
       }
@@ -148,13 +151,13 @@ class CodecFuzzTest {
         continue;
       }
       known++;
-      Packet decoded = PacketCodec.decodeRequest(ByteString.fromArray(input.bytes()));
-      if (input.intended() != null && !input.intended().equals(decoded)) {
+      Decoded decoded = PacketCodec.decodeRequest(ByteString.fromArray(input.bytes()));
+      if (input.intended() != null && !new Decoded.Ok(input.intended()).equals(decoded)) {
         failures.add(input, "expected " + input.intended() + " but decoded " + decoded);
       }
       if (input.expectedCode() != null
-          && !(decoded instanceof Packet.Error e && e.code().equals(input.expectedCode()))) {
-        failures.add(input, "expected error " + input.expectedCode() + " but decoded " + decoded);
+          && !(decoded instanceof Decoded.Refused r && r.code() == input.expectedCode())) {
+        failures.add(input, "expected refusal " + input.expectedCode() + " but decoded " + decoded);
       }
     }
     failures.assertNone();
@@ -175,8 +178,8 @@ class CodecFuzzTest {
         continue;
       }
       invalid++;
-      Packet decoded = PacketCodec.decodeRequest(ByteString.fromArray(input.bytes()));
-      if (!(decoded instanceof Packet.Error e && e.code().equals("malformed_json"))) {
+      Decoded decoded = PacketCodec.decodeRequest(ByteString.fromArray(input.bytes()));
+      if (!(decoded instanceof Decoded.Refused r && r.code() == ErrorCode.MALFORMED_JSON)) {
         failures.add(input, "not valid UTF-8 but decoded as " + decoded);
       }
     }
@@ -184,28 +187,30 @@ class CodecFuzzTest {
     assertTrue(invalid >= 500, "only " + invalid + " inputs with invalid UTF-8");
   }
 
-  /** (b) Every decoded packet, errors included, survives encode then decode unchanged. */
+  /**
+   * (b) Every decoded packet, errors included, survives encode then decode unchanged; every
+   * refusal, sent back, decodes as exactly that type "3" packet.
+   */
   @Test
   void everyDecodedPacketRoundTrips() {
     Failures failures = new Failures("round trip");
     for (Input input : corpus) {
       ByteString bytes = ByteString.fromArray(input.bytes());
-      for (Packet packet : List.of(PacketCodec.decodeRequest(bytes), PacketCodec.decode(bytes))) {
-        Packet again;
+      for (Decoded decoded : List.of(PacketCodec.decodeRequest(bytes), PacketCodec.decode(bytes))) {
+        Packet packet = packetOrAnswer(decoded);
+        Decoded again;
         try {
           again = PacketCodec.decode(PacketCodec.encode(packet));
         } catch (Throwable t) {
           failures.add(input, "encode/decode of " + packet + " threw " + t);
           continue;
         }
-        if (!packet.equals(again)) {
+        if (!new Decoded.Ok(packet).equals(again)) {
           failures.add(input, "encoded " + packet + ", re-decoded " + again);
         }
-        if (!(packet instanceof Packet.Error)) {
-          Packet asRequest = PacketCodec.decodeRequest(PacketCodec.encode(packet));
-          boolean requestType =
-              packet instanceof Packet.Request || packet instanceof Packet.Registration;
-          if (requestType && !packet.equals(asRequest)) {
+        if (packet instanceof Packet.Request || packet instanceof Packet.Registration) {
+          Decoded asRequest = PacketCodec.decodeRequest(PacketCodec.encode(packet));
+          if (!decoded.equals(asRequest)) {
             failures.add(input, "encoded " + packet + ", decodeRequest gave " + asRequest);
           }
         }
@@ -214,13 +219,17 @@ class CodecFuzzTest {
     failures.assertNone();
   }
 
-  /** (c) An encoded error is ASCII JSON with exactly type/destid/code/message, values intact. */
+  /**
+   * (c) An encoded error, a refusal's or a decoded one's, is ASCII JSON with exactly
+   * type/destid/code/message, values intact.
+   */
   @Test
   void everyEncodedErrorIsAsciiJsonWithFourFields() {
     Failures failures = new Failures("encoded error");
     for (Input input : corpus) {
       ByteString bytes = ByteString.fromArray(input.bytes());
-      for (Packet packet : List.of(PacketCodec.decodeRequest(bytes), PacketCodec.decode(bytes))) {
+      for (Decoded decoded : List.of(PacketCodec.decodeRequest(bytes), PacketCodec.decode(bytes))) {
+        Packet packet = packetOrAnswer(decoded);
         if (packet instanceof Packet.Error error) {
           String problem = encodedErrorProblem(error);
           if (problem != null) {
@@ -275,25 +284,33 @@ class CodecFuzzTest {
 
   // ------------------------------------------------------------------------- decode checks
 
-  private static void checkRequestResult(Input input, Packet packet, Failures failures) {
-    if (packet instanceof Packet.Error error) {
-      checkDecoderError(input, error, failures);
-    } else if (packet instanceof Packet.Request request) {
+  /** The packet decoded or, for a refusal, the type "3" packet that answers it. */
+  private static Packet packetOrAnswer(Decoded decoded) {
+    return decoded instanceof Decoded.Refused refused
+        ? refused.toError()
+        : ((Decoded.Ok) decoded).packet();
+  }
+
+  private static void checkRequestResult(Input input, Decoded decoded, Failures failures) {
+    if (decoded instanceof Decoded.Refused refused) {
+      checkRefusal(input, refused, failures);
+    } else if (((Decoded.Ok) decoded).packet() instanceof Packet.Request request) {
       checkRequestAgainstJackson(input, request, failures);
-    } else if (!(packet instanceof Packet.Registration)) {
-      failures.add(input, "decodeRequest returned " + packet.getClass().getSimpleName());
+    } else if (!(((Decoded.Ok) decoded).packet() instanceof Packet.Registration)) {
+      failures.add(input, "decodeRequest returned " + decoded);
     }
   }
 
-  private static void checkDecoderError(Input input, Packet.Error error, Failures failures) {
-    if (!DECODER_CODES.contains(error.code())) {
-      failures.add(input, "error code " + error.code() + " is not one the decoder may give");
+  private static void checkRefusal(Input input, Decoded.Refused refused, Failures failures) {
+    if (!DECODER_CODES.contains(refused.code())) {
+      failures.add(input, "refusal code " + refused.code() + " is not one the decoder may give");
     }
-    if (error.message() == null || error.message().isEmpty()) {
-      failures.add(input, "empty error message: " + error);
-    } else if (error.message().length() > MAX_MESSAGE) {
+    if (refused.message() == null || refused.message().isEmpty()) {
+      failures.add(input, "empty refusal message: " + refused);
+    } else if (refused.message().length() > MAX_MESSAGE) {
       failures.add(
-          input, "error message of " + error.message().length() + " chars: " + error.message());
+          input,
+          "refusal message of " + refused.message().length() + " chars: " + refused.message());
     }
   }
 
@@ -592,17 +609,18 @@ class CodecFuzzTest {
   }
 
   private static void checkFrameError(Input label, Frame frame, Failures failures) {
-    Packet packet = PacketCodec.decodeRequest(frame);
-    String expected = frame instanceof Frame.TooLarge ? "packet_too_large" : "not_json";
-    if (!(packet instanceof Packet.Error error)
-        || !error.code().equals(expected)
-        || error.destId() != null
-        || error.message().isEmpty()
-        || error.message().length() > MAX_MESSAGE) {
-      failures.add(label, describe(frame) + " decoded as " + packet);
+    Decoded decoded = PacketCodec.decodeRequest(frame);
+    ErrorCode expected =
+        frame instanceof Frame.TooLarge ? ErrorCode.PACKET_TOO_LARGE : ErrorCode.NOT_JSON;
+    if (!(decoded instanceof Decoded.Refused refused)
+        || refused.code() != expected
+        || refused.destId() != null
+        || refused.message().isEmpty()
+        || refused.message().length() > MAX_MESSAGE) {
+      failures.add(label, describe(frame) + " decoded as " + decoded);
       return;
     }
-    String problem = encodedErrorProblem(error);
+    String problem = encodedErrorProblem(refused.toError());
     if (problem != null) {
       failures.add(label, problem);
     }

@@ -25,16 +25,20 @@ class PacketCodecTest {
   private static final String AWKWARD_AS_PYTHON_JSON =
       "\"q\\\"b\\\\n\\nt\\tc\\u0001e\\u00e9x\\ud83d\\ude00\\r\\b\\f\\u007f/\"";
 
-  private static Packet decode(String json) {
+  private static Decoded decode(String json) {
     return PacketCodec.decode(ByteString.fromString(json, UTF_8));
   }
 
-  private static Packet decode(byte[] json) {
+  private static Decoded decode(byte[] json) {
     return PacketCodec.decode(ByteString.fromArray(json));
   }
 
-  private static Packet.Error decodeError(String json) {
-    return assertInstanceOf(Packet.Error.class, decode(json));
+  private static Decoded.Refused decodeRefused(String json) {
+    return assertInstanceOf(Decoded.Refused.class, decode(json));
+  }
+
+  private static Decoded.Refused decodeRefused(byte[] json) {
+    return assertInstanceOf(Decoded.Refused.class, decode(json));
   }
 
   private static String encoded(Packet packet) {
@@ -55,28 +59,30 @@ class PacketCodecTest {
   @Test
   void stringFieldsDecodeIntoARequest() {
     assertEquals(
-        new Packet.Request("0", "111", "xyz0"),
-        decode("{\"type\": \"0\", \"srcid\": \"0\", \"privPoliId\": \"111\", \"payload\": \"xyz0\"}"));
+        new Decoded.Ok(new Packet.Request("0", "111", "xyz0")),
+        decode(
+            "{\"type\": \"0\", \"srcid\": \"0\", \"privPoliId\": \"111\", \"payload\": \"xyz0\"}"));
   }
 
   @Test
   void numericFieldsAreAcceptedAsTheirDecimalText() {
     assertEquals(
-        new Packet.Request("15", "111", "xyz15"),
+        new Decoded.Ok(new Packet.Request("15", "111", "xyz15")),
         decode("{\"type\": 0, \"srcid\": 15, \"privPoliId\": 111, \"payload\": \"xyz15\"}"));
   }
 
   @Test
   void fieldsMayComeInAnyOrderWithSurroundingWhitespace() {
     assertEquals(
-        new Packet.Request("4", "a.B_c-9", "p"),
-        decode(" \n{\"payload\": \"p\", \"privPoliId\": \"a.B_c-9\", \"srcid\": \"4\", \"type\": \"0\"}\r\n\t"));
+        new Decoded.Ok(new Packet.Request("4", "a.B_c-9", "p")),
+        decode(
+            " \n{\"payload\": \"p\", \"privPoliId\": \"a.B_c-9\", \"srcid\": \"4\", \"type\": \"0\"}\r\n\t"));
   }
 
   @Test
   void escapesInStringsAreDecoded() {
     assertEquals(
-        new Packet.Request("1", "111", "a\"b\\c\nd\u00e9\uD83D\uDE00"),
+        new Decoded.Ok(new Packet.Request("1", "111", "a\"b\\c\nd\u00e9\uD83D\uDE00")),
         decode(
             "{\"type\": \"0\", \"srcid\": \"1\", \"privPoliId\": \"111\","
                 + " \"payload\": \"a\\\"b\\\\c\\nd\\u00e9\\ud83d\\ude00\"}"));
@@ -85,7 +91,7 @@ class PacketCodecTest {
   @Test
   void hugeIntegerSrcidIsAcceptedAsItsText() {
     assertEquals(
-        new Packet.Request("123456789012345678901234567890", "111", "x"),
+        new Decoded.Ok(new Packet.Request("123456789012345678901234567890", "111", "x")),
         decode(
             "{\"type\": \"0\", \"srcid\": 123456789012345678901234567890,"
                 + " \"privPoliId\": \"111\", \"payload\": \"x\"}"));
@@ -94,14 +100,14 @@ class PacketCodecTest {
   @Test
   void negativeIntegerSrcidIsAcceptedAsItsText() {
     assertEquals(
-        new Packet.Request("-7", "111", "x"),
+        new Decoded.Ok(new Packet.Request("-7", "111", "x")),
         decode("{\"type\": \"0\", \"srcid\": -7, \"privPoliId\": \"111\", \"payload\": \"x\"}"));
   }
 
   @Test
   void unknownExtraFieldsAreIgnored() {
     assertEquals(
-        new Packet.Request("5", "111", "xyz5"),
+        new Decoded.Ok(new Packet.Request("5", "111", "xyz5")),
         decode(
             "{\"type\": \"0\", \"srcid\": \"5\", \"extra\": {\"nested\": [1, {\"payload\": 2}]},"
                 + " \"privPoliId\": \"111\", \"flag\": true, \"n\": null, \"f\": 1.5,"
@@ -113,7 +119,7 @@ class PacketCodecTest {
   @Test
   void matchingPayloadsizeIsAccepted() {
     assertEquals(
-        new Packet.Request("16", "222", "xyz16"),
+        new Decoded.Ok(new Packet.Request("16", "222", "xyz16")),
         decode(
             "{\"type\": \"0\", \"srcid\": \"16\", \"privPoliId\": \"222\", \"payloadsize\": 5,"
                 + " \"payload\": \"xyz16\"}"));
@@ -124,7 +130,7 @@ class PacketCodecTest {
     // "é" is 2 UTF-8 bytes, "✓" 3 and "😀" 4: 9 bytes in 3 code points (4 Java chars).
     String payload = "\u00e9\u2713\uD83D\uDE00";
     assertEquals(
-        new Packet.Request("8", "111", payload),
+        new Decoded.Ok(new Packet.Request("8", "111", payload)),
         decode(
             "{\"type\": \"0\", \"srcid\": \"8\", \"privPoliId\": \"111\", \"payloadsize\": 9,"
                 + " \"payload\": \""
@@ -135,21 +141,22 @@ class PacketCodecTest {
   @Test
   void payloadsizeCountingCharactersInsteadOfUtf8BytesIsAMismatch() {
     String payload = "\u00e9\u2713\uD83D\uDE00";
-    Packet.Error error =
-        decodeError(
+    assertEquals(
+        new Decoded.Refused(
+            "8",
+            ErrorCode.PAYLOADSIZE_MISMATCH,
+            "payloadsize is 4 but the payload has 9 UTF-8 bytes"),
+        decode(
             "{\"type\": \"0\", \"srcid\": \"8\", \"privPoliId\": \"111\", \"payloadsize\": 4,"
                 + " \"payload\": \""
                 + payload
-                + "\"}");
-    assertEquals(
-        new Packet.Error("8", "payloadsize_mismatch", "payloadsize is 4 but the payload has 9 UTF-8 bytes"),
-        error);
+                + "\"}"));
   }
 
   @Test
   void payloadsizeMayBeANumericString() {
     assertEquals(
-        new Packet.Request("16", "222", "xyz16"),
+        new Decoded.Ok(new Packet.Request("16", "222", "xyz16")),
         decode(
             "{\"type\": \"0\", \"srcid\": \"16\", \"privPoliId\": \"222\", \"payloadsize\": \"5\","
                 + " \"payload\": \"xyz16\"}"));
@@ -158,8 +165,10 @@ class PacketCodecTest {
   @Test
   void mismatchingPayloadsizeIsAnErrorAddressedToTheSender() {
     assertEquals(
-        new Packet.Error(
-            "16", "payloadsize_mismatch", "payloadsize is 6 but the payload has 5 UTF-8 bytes"),
+        new Decoded.Refused(
+            "16",
+            ErrorCode.PAYLOADSIZE_MISMATCH,
+            "payloadsize is 6 but the payload has 5 UTF-8 bytes"),
         decode(
             "{\"type\": \"0\", \"srcid\": \"16\", \"privPoliId\": \"222\", \"payloadsize\": 6,"
                 + " \"payload\": \"xyz16\"}"));
@@ -168,8 +177,10 @@ class PacketCodecTest {
   @Test
   void nonNumericPayloadsizeIsAMismatch() {
     assertEquals(
-        new Packet.Error(
-            "16", "payloadsize_mismatch", "payloadsize is five but the payload has 5 UTF-8 bytes"),
+        new Decoded.Refused(
+            "16",
+            ErrorCode.PAYLOADSIZE_MISMATCH,
+            "payloadsize is five but the payload has 5 UTF-8 bytes"),
         decode(
             "{\"type\": \"0\", \"srcid\": \"16\", \"privPoliId\": \"222\", \"payloadsize\": \"five\","
                 + " \"payload\": \"xyz16\"}"));
@@ -180,34 +191,35 @@ class PacketCodecTest {
   @Test
   void missingTypeIsReported() {
     assertEquals(
-        new Packet.Error("1", "missing_field", "missing field \"type\""),
+        new Decoded.Refused("1", ErrorCode.MISSING_FIELD, "missing field \"type\""),
         decode("{\"srcid\": \"1\", \"privPoliId\": \"111\", \"payload\": \"x\"}"));
   }
 
   @Test
   void missingSrcidIsReportedWithoutADestid() {
     assertEquals(
-        new Packet.Error(null, "missing_field", "missing field \"srcid\""),
+        new Decoded.Refused(null, ErrorCode.MISSING_FIELD, "missing field \"srcid\""),
         decode("{\"type\": \"0\", \"privPoliId\": \"111\", \"payload\": \"x\"}"));
   }
 
   @Test
   void missingPolicyIdIsReported() {
     assertEquals(
-        new Packet.Error("1", "missing_field", "missing field \"privPoliId\""),
+        new Decoded.Refused("1", ErrorCode.MISSING_FIELD, "missing field \"privPoliId\""),
         decode("{\"type\": \"0\", \"srcid\": \"1\", \"payload\": \"x\"}"));
   }
 
   @Test
   void missingPayloadIsReported() {
     assertEquals(
-        new Packet.Error("1", "missing_field", "missing field \"payload\""),
+        new Decoded.Refused("1", ErrorCode.MISSING_FIELD, "missing field \"payload\""),
         decode("{\"type\": \"0\", \"srcid\": \"1\", \"privPoliId\": \"111\"}"));
   }
 
   @Test
   void emptyObjectIsMissingItsType() {
-    assertEquals(new Packet.Error(null, "missing_field", "missing field \"type\""), decode("{}"));
+    assertEquals(
+        new Decoded.Refused(null, ErrorCode.MISSING_FIELD, "missing field \"type\""), decode("{}"));
   }
 
   // ---------------------------------------------------------------- decode: wrong JSON types
@@ -215,16 +227,18 @@ class PacketCodecTest {
   @Test
   void payloadAsNumberIsInvalid() {
     assertEquals(
-        new Packet.Error(
-            "1", "invalid_field", "field \"payload\" must be a string, not a number"),
+        new Decoded.Refused(
+            "1", ErrorCode.INVALID_FIELD, "field \"payload\" must be a string, not a number"),
         decode("{\"type\": \"0\", \"srcid\": \"1\", \"privPoliId\": \"111\", \"payload\": 42}"));
   }
 
   @Test
   void srcidAsObjectIsInvalid() {
     assertEquals(
-        new Packet.Error(
-            null, "invalid_field", "field \"srcid\" must be a string or an integer, not an object"),
+        new Decoded.Refused(
+            null,
+            ErrorCode.INVALID_FIELD,
+            "field \"srcid\" must be a string or an integer, not an object"),
         decode(
             "{\"type\": \"0\", \"srcid\": {\"id\": \"1\"}, \"privPoliId\": \"111\", \"payload\": \"x\"}"));
   }
@@ -232,17 +246,20 @@ class PacketCodecTest {
   @Test
   void srcidAsArrayIsInvalid() {
     assertEquals(
-        new Packet.Error(
-            null, "invalid_field", "field \"srcid\" must be a string or an integer, not an array"),
-        decode("{\"type\": \"0\", \"srcid\": [1, [2]], \"privPoliId\": \"111\", \"payload\": \"x\"}"));
+        new Decoded.Refused(
+            null,
+            ErrorCode.INVALID_FIELD,
+            "field \"srcid\" must be a string or an integer, not an array"),
+        decode(
+            "{\"type\": \"0\", \"srcid\": [1, [2]], \"privPoliId\": \"111\", \"payload\": \"x\"}"));
   }
 
   @Test
   void srcidAsDecimalNumberIsInvalid() {
     assertEquals(
-        new Packet.Error(
+        new Decoded.Refused(
             null,
-            "invalid_field",
+            ErrorCode.INVALID_FIELD,
             "field \"srcid\" must be a string or an integer, not a decimal number"),
         decode("{\"type\": \"0\", \"srcid\": 1.5, \"privPoliId\": \"111\", \"payload\": \"x\"}"));
   }
@@ -250,24 +267,30 @@ class PacketCodecTest {
   @Test
   void srcidAsBooleanIsInvalid() {
     assertEquals(
-        new Packet.Error(
-            null, "invalid_field", "field \"srcid\" must be a string or an integer, not a boolean"),
+        new Decoded.Refused(
+            null,
+            ErrorCode.INVALID_FIELD,
+            "field \"srcid\" must be a string or an integer, not a boolean"),
         decode("{\"type\": \"0\", \"srcid\": true, \"privPoliId\": \"111\", \"payload\": \"x\"}"));
   }
 
   @Test
   void srcidAsNullIsInvalid() {
     assertEquals(
-        new Packet.Error(
-            null, "invalid_field", "field \"srcid\" must be a string or an integer, not null"),
+        new Decoded.Refused(
+            null,
+            ErrorCode.INVALID_FIELD,
+            "field \"srcid\" must be a string or an integer, not null"),
         decode("{\"type\": \"0\", \"srcid\": null, \"privPoliId\": \"111\", \"payload\": \"x\"}"));
   }
 
   @Test
   void theFirstInvalidFieldIsTheOneReported() {
     assertEquals(
-        new Packet.Error(
-            "3", "invalid_field", "field \"privPoliId\" must be a string or an integer, not an array"),
+        new Decoded.Refused(
+            "3",
+            ErrorCode.INVALID_FIELD,
+            "field \"privPoliId\" must be a string or an integer, not an array"),
         decode("{\"type\": \"0\", \"privPoliId\": [], \"payload\": 1, \"srcid\": \"3\"}"));
   }
 
@@ -276,16 +299,21 @@ class PacketCodecTest {
   @Test
   void policyIdWithASpaceIsInvalid() {
     assertEquals(
-        new Packet.Error(
-            "1", "invalid_field", "field \"privPoliId\" must be 1-64 characters of A-Z a-z 0-9 . _ -"),
-        decode("{\"type\": \"0\", \"srcid\": \"1\", \"privPoliId\": \"1 11\", \"payload\": \"x\"}"));
+        new Decoded.Refused(
+            "1",
+            ErrorCode.INVALID_FIELD,
+            "field \"privPoliId\" must be 1-64 characters of A-Z a-z 0-9 . _ -"),
+        decode(
+            "{\"type\": \"0\", \"srcid\": \"1\", \"privPoliId\": \"1 11\", \"payload\": \"x\"}"));
   }
 
   @Test
   void policyIdOf65CharactersIsInvalid() {
     assertEquals(
-        new Packet.Error(
-            "1", "invalid_field", "field \"privPoliId\" must be 1-64 characters of A-Z a-z 0-9 . _ -"),
+        new Decoded.Refused(
+            "1",
+            ErrorCode.INVALID_FIELD,
+            "field \"privPoliId\" must be 1-64 characters of A-Z a-z 0-9 . _ -"),
         decode(
             "{\"type\": \"0\", \"srcid\": \"1\", \"privPoliId\": \""
                 + "p".repeat(65)
@@ -295,7 +323,7 @@ class PacketCodecTest {
   @Test
   void policyIdOf64CharactersIsValid() {
     assertEquals(
-        new Packet.Request("1", "p".repeat(64), "x"),
+        new Decoded.Ok(new Packet.Request("1", "p".repeat(64), "x")),
         decode(
             "{\"type\": \"0\", \"srcid\": \"1\", \"privPoliId\": \""
                 + "p".repeat(64)
@@ -305,8 +333,10 @@ class PacketCodecTest {
   @Test
   void emptyPolicyIdIsInvalid() {
     assertEquals(
-        new Packet.Error(
-            "1", "invalid_field", "field \"privPoliId\" must be 1-64 characters of A-Z a-z 0-9 . _ -"),
+        new Decoded.Refused(
+            "1",
+            ErrorCode.INVALID_FIELD,
+            "field \"privPoliId\" must be 1-64 characters of A-Z a-z 0-9 . _ -"),
         decode("{\"type\": \"0\", \"srcid\": \"1\", \"privPoliId\": \"\", \"payload\": \"x\"}"));
   }
 
@@ -315,54 +345,65 @@ class PacketCodecTest {
   @Test
   void typeOneIsALegacyServerRegistrationWithTheOriginalsSpelling() {
     assertEquals(
-        new Packet.Registration("100", "111", 2105),
-        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}"));
+        new Decoded.Ok(new Packet.Registration("100", "111", 2105)),
+        decode(
+            "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}"));
     assertEquals(
-        new Packet.Registration("7", "222", 65535),
+        new Decoded.Ok(new Packet.Registration("7", "222", 65535)),
         decode("{\"type\": 1, \"id\": 7, \"privPolyId\": 222, \"listenport\": 65535}"));
   }
 
   @Test
   void registrationWithoutAUsablePortOrIdIsRefused() {
     assertEquals(
-        new Packet.Error(null, "missing_field", "missing field \"listenport\""),
+        new Decoded.Refused(null, ErrorCode.MISSING_FIELD, "missing field \"listenport\""),
         decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\"}"));
     assertEquals(
-        new Packet.Error(null, "invalid_field", "field \"listenport\" must be a port, 1-65535"),
-        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"abc\"}"));
+        new Decoded.Refused(
+            null, ErrorCode.INVALID_FIELD, "field \"listenport\" must be a port, 1-65535"),
+        decode(
+            "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"abc\"}"));
     assertEquals(
-        new Packet.Error(null, "invalid_field", "field \"listenport\" must be a port, 1-65535"),
-        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": 70000}"));
+        new Decoded.Refused(
+            null, ErrorCode.INVALID_FIELD, "field \"listenport\" must be a port, 1-65535"),
+        decode(
+            "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": 70000}"));
     assertEquals(
-        new Packet.Error(null, "invalid_field", "field \"listenport\" must be a port, 1-65535"),
-        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"0\"}"));
+        new Decoded.Refused(
+            null, ErrorCode.INVALID_FIELD, "field \"listenport\" must be a port, 1-65535"),
+        decode(
+            "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"0\"}"));
     assertEquals(
-        new Packet.Error(
+        new Decoded.Refused(
             null,
-            "invalid_field",
+            ErrorCode.INVALID_FIELD,
             "fields \"id\" and \"privPolyId\" must be 1-64 characters of A-Z a-z 0-9 . _ -"),
-        decode("{\"type\": \"1\", \"id\": \"1 0\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}"));
+        decode(
+            "{\"type\": \"1\", \"id\": \"1 0\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}"));
   }
 
   @Test
   void registrationMayAnnounceHowManyConnectionsTheServerServes() {
     assertEquals(
-        new Packet.Registration("100", "111", 2105, 32),
-        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"connections\": 32}"));
+        new Decoded.Ok(new Packet.Registration("100", "111", 2105, 32)),
+        decode(
+            "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"connections\": 32}"));
     assertEquals(
         "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"connections\": 32}",
         PacketCodec.encode(new Packet.Registration("100", "111", 2105, 32)).utf8String());
     assertEquals(
-        new Packet.Error(null, "invalid_field", "field \"connections\" must be 1-9999"),
-        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"connections\": 0}"));
+        new Decoded.Refused(null, ErrorCode.INVALID_FIELD, "field \"connections\" must be 1-9999"),
+        decode(
+            "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"connections\": 0}"));
   }
 
   @Test
   void registrationMayCarryATokenWhichNeverShowsInItsText() {
     Packet.Registration withToken = new Packet.Registration("100", "111", 2105, 1, "s3cret");
     assertEquals(
-        withToken,
-        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"token\": \"s3cret\"}"));
+        new Decoded.Ok(withToken),
+        decode(
+            "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"token\": \"s3cret\"}"));
     assertEquals(
         "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"token\": \"s3cret\"}",
         PacketCodec.encode(withToken).utf8String());
@@ -370,8 +411,10 @@ class PacketCodecTest {
         "Registration[serverId=100, policyId=111, listenPort=2105, connections=1, token=<hidden>]",
         withToken.toString());
     assertEquals(
-        new Packet.Error(null, "invalid_field", "field \"token\" must be a string, not a number"),
-        decode("{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"token\": 7}"));
+        new Decoded.Refused(
+            null, ErrorCode.INVALID_FIELD, "field \"token\" must be a string, not a number"),
+        decode(
+            "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\", \"token\": 7}"));
   }
 
   @Test
@@ -385,15 +428,14 @@ class PacketCodecTest {
   @Test
   void typeSevenIsUnsupported() {
     assertEquals(
-        new Packet.Error(
-            "1", "unsupported_type", "unknown packet type \"7\""),
+        new Decoded.Refused("1", ErrorCode.UNSUPPORTED_TYPE, "unknown packet type \"7\""),
         decode("{\"type\": \"7\", \"srcid\": \"1\", \"privPoliId\": \"111\", \"payload\": \"x\"}"));
   }
 
   @Test
   void typeTwoDecodesIntoAReply() {
     assertEquals(
-        new Packet.Reply("100", "3", SHA1_XYZ3),
+        new Decoded.Ok(new Packet.Reply("100", "3", SHA1_XYZ3)),
         decode(
             "{\"type\": \"2\", \"srcid\": \"100\", \"destid\": \"3\", \"payloadsize\": 40,"
                 + " \"payload\": \""
@@ -404,21 +446,21 @@ class PacketCodecTest {
   @Test
   void numericTypeTwoWithNumericIdsDecodesIntoAReply() {
     assertEquals(
-        new Packet.Reply("100", "3", "abc"),
+        new Decoded.Ok(new Packet.Reply("100", "3", "abc")),
         decode("{\"type\": 2, \"srcid\": 100, \"destid\": 3, \"payload\": \"abc\"}"));
   }
 
   @Test
   void replyWithoutDestidIsMissingAField() {
     assertEquals(
-        new Packet.Error("100", "missing_field", "missing field \"destid\""),
+        new Decoded.Refused("100", ErrorCode.MISSING_FIELD, "missing field \"destid\""),
         decode("{\"type\": \"2\", \"srcid\": \"100\", \"payload\": \"abc\"}"));
   }
 
   @Test
   void typeThreeDecodesIntoAnError() {
     assertEquals(
-        new Packet.Error("3", "timeout", "the router did not answer"),
+        new Decoded.Ok(new Packet.Error("3", "timeout", "the router did not answer")),
         decode(
             "{\"type\": \"3\", \"destid\": \"3\", \"code\": \"timeout\","
                 + " \"message\": \"the router did not answer\"}"));
@@ -427,7 +469,7 @@ class PacketCodecTest {
   @Test
   void typeThreeWithoutDestidDecodesIntoAnErrorWithNullDestid() {
     assertEquals(
-        new Packet.Error(null, "not_json", "not a JSON object: x"),
+        new Decoded.Ok(new Packet.Error(null, "not_json", "not a JSON object: x")),
         decode("{\"type\": \"3\", \"code\": \"not_json\", \"message\": \"not a JSON object: x\"}"));
   }
 
@@ -438,7 +480,7 @@ class PacketCodecTest {
   @Test
   void typeThreeWithNullDestidDecodesIntoAnErrorWithNullDestid() {
     assertEquals(
-        new Packet.Error(null, "not_json", "not a JSON object: x"),
+        new Decoded.Ok(new Packet.Error(null, "not_json", "not a JSON object: x")),
         decode(
             "{\"type\": \"3\", \"destid\": null, \"code\": \"not_json\","
                 + " \"message\": \"not a JSON object: x\"}"));
@@ -447,8 +489,25 @@ class PacketCodecTest {
   @Test
   void typeThreeWithoutMessageIsMissingAField() {
     assertEquals(
-        new Packet.Error("3", "missing_field", "missing field \"message\""),
+        new Decoded.Refused("3", ErrorCode.MISSING_FIELD, "missing field \"message\""),
         decode("{\"type\": \"3\", \"srcid\": \"3\", \"code\": \"timeout\"}"));
+  }
+
+  /**
+   * A type "3" packet from a peer and bytes that are no packet are told apart even when they carry
+   * the same code and message: the first is a packet (to a client, the proxy's error reply), the
+   * second the reader's own refusal.
+   */
+  @Test
+  void aWellFormedTypeThreeIsOkWhileMalformedInputIsRefused() {
+    assertEquals(
+        new Decoded.Ok(new Packet.Error(null, "malformed_json", "a packet must be a JSON object")),
+        decode(
+            "{\"type\": \"3\", \"destid\": null, \"code\": \"malformed_json\","
+                + " \"message\": \"a packet must be a JSON object\"}"));
+    assertEquals(
+        new Decoded.Refused(null, ErrorCode.MALFORMED_JSON, "a packet must be a JSON object"),
+        decode("[\"type\", \"3\"]"));
   }
 
   // ---------------------------------------------------------------- decode: malformed JSON
@@ -456,46 +515,48 @@ class PacketCodecTest {
   @Test
   void aJsonArrayIsNotAPacket() {
     assertEquals(
-        new Packet.Error(null, "malformed_json", "a packet must be a JSON object"),
+        new Decoded.Refused(null, ErrorCode.MALFORMED_JSON, "a packet must be a JSON object"),
         decode("[{\"type\": \"0\"}]"));
   }
 
   @Test
   void aSecondObjectAfterTheFirstIsUnexpectedData() {
     assertEquals(
-        new Packet.Error("1", "malformed_json", "unexpected data after the JSON object"),
+        new Decoded.Refused("1", ErrorCode.MALFORMED_JSON, "unexpected data after the JSON object"),
         decode(
             "{\"type\": \"0\", \"srcid\": \"1\", \"privPoliId\": \"111\", \"payload\": \"x\"} {}"));
   }
 
   @Test
   void truncatedObjectIsMalformedAndAddressedToTheSrcidReadBeforeIt() {
-    Packet.Error error = decodeError("{\"type\": \"0\", \"srcid\": \"4\", \"privPoliId\": \"11");
-    assertEquals("4", error.destId());
-    assertEquals("malformed_json", error.code());
+    Decoded.Refused refused =
+        decodeRefused("{\"type\": \"0\", \"srcid\": \"4\", \"privPoliId\": \"11");
+    assertEquals("4", refused.destId());
+    assertEquals(ErrorCode.MALFORMED_JSON, refused.code());
     assertTrue(
-        error.message().startsWith("malformed JSON: Unexpected end-of-input"), error.message());
+        refused.message().startsWith("malformed JSON: Unexpected end-of-input"), refused.message());
   }
 
   @Test
   void trailingCommaIsMalformed() {
-    Packet.Error error =
-        decodeError("{\"type\": \"0\", \"srcid\": \"2\", \"privPoliId\": \"111\", \"payload\": \"x\",}");
-    assertEquals("2", error.destId());
-    assertEquals("malformed_json", error.code());
+    Decoded.Refused refused =
+        decodeRefused(
+            "{\"type\": \"0\", \"srcid\": \"2\", \"privPoliId\": \"111\", \"payload\": \"x\",}");
+    assertEquals("2", refused.destId());
+    assertEquals(ErrorCode.MALFORMED_JSON, refused.code());
     assertTrue(
-        error.message().startsWith("malformed JSON: Unexpected character ('}' (code 125))"),
-        error.message());
+        refused.message().startsWith("malformed JSON: Unexpected character ('}' (code 125))"),
+        refused.message());
   }
 
   @Test
   void malformedJsonBeforeSrcidHasNoDestid() {
-    Packet.Error error = decodeError("{\"type\": \"0\",, \"srcid\": \"2\"}");
-    assertNull(error.destId());
-    assertEquals("malformed_json", error.code());
+    Decoded.Refused refused = decodeRefused("{\"type\": \"0\",, \"srcid\": \"2\"}");
+    assertNull(refused.destId());
+    assertEquals(ErrorCode.MALFORMED_JSON, refused.code());
     assertTrue(
-        error.message().startsWith("malformed JSON: Unexpected character (',' (code 44))"),
-        error.message());
+        refused.message().startsWith("malformed JSON: Unexpected character (',' (code 44))"),
+        refused.message());
   }
 
   @Test
@@ -505,12 +566,14 @@ class PacketCodecTest {
             "{\"type\": \"0\", \"srcid\": \"6\", \"privPoliId\": \"111\", \"payload\": \"a",
             new byte[] {0x00},
             "b\"}");
-    Packet.Error error = assertInstanceOf(Packet.Error.class, decode(json));
-    assertEquals("6", error.destId());
-    assertEquals("malformed_json", error.code());
+    Decoded.Refused refused = decodeRefused(json);
+    assertEquals("6", refused.destId());
+    assertEquals(ErrorCode.MALFORMED_JSON, refused.code());
     assertTrue(
-        error.message().startsWith("malformed JSON: Illegal unquoted character ((CTRL-CHAR, code 0))"),
-        error.message());
+        refused
+            .message()
+            .startsWith("malformed JSON: Illegal unquoted character ((CTRL-CHAR, code 0))"),
+        refused.message());
   }
 
   @Test
@@ -520,9 +583,9 @@ class PacketCodecTest {
             "{\"type\": \"0\", \"srcid\": \"6\", \"note\": \"a",
             new byte[] {0x00},
             "b\", \"privPoliId\": \"111\", \"payload\": \"x\"}");
-    Packet.Error error = assertInstanceOf(Packet.Error.class, decode(json));
-    assertEquals("6", error.destId());
-    assertEquals("malformed_json", error.code());
+    Decoded.Refused refused = decodeRefused(json);
+    assertEquals("6", refused.destId());
+    assertEquals(ErrorCode.MALFORMED_JSON, refused.code());
   }
 
   @Test
@@ -532,52 +595,57 @@ class PacketCodecTest {
             "{\"type\": \"0\", \"srcid\": \"7\", \"privPoliId\": \"111\", \"payload\": \"a",
             new byte[] {(byte) 0xC3, 0x28},
             "b\"}");
-    Packet.Error error = assertInstanceOf(Packet.Error.class, decode(json));
-    assertEquals("7", error.destId());
-    assertEquals("malformed_json", error.code());
+    Decoded.Refused refused = decodeRefused(json);
+    assertEquals("7", refused.destId());
+    assertEquals(ErrorCode.MALFORMED_JSON, refused.code());
     assertTrue(
-        error.message().startsWith("malformed JSON: Invalid UTF-8 middle byte 0x28"),
-        error.message());
+        refused.message().startsWith("malformed JSON: Invalid UTF-8 middle byte 0x28"),
+        refused.message());
   }
 
   @Test
   void duplicateKeyIsMalformedAndAddressedToTheFirstSrcid() {
-    Packet.Error error =
-        decodeError(
+    Decoded.Refused refused =
+        decodeRefused(
             "{\"type\": \"0\", \"srcid\": \"5\", \"srcid\": \"6\", \"privPoliId\": \"111\","
                 + " \"payload\": \"x\"}");
-    assertEquals("5", error.destId());
-    assertEquals("malformed_json", error.code());
-    assertEquals("malformed JSON: Duplicate field 'srcid'", error.message());
+    assertEquals("5", refused.destId());
+    assertEquals(ErrorCode.MALFORMED_JSON, refused.code());
+    assertEquals("malformed JSON: Duplicate field 'srcid'", refused.message());
   }
 
   @Test
   void nestingTwoThousandDeepIsMalformed() {
-    Packet.Error error =
-        decodeError(
+    Decoded.Refused refused =
+        decodeRefused(
             "{\"type\": \"0\", \"srcid\": \"9\", \"a\": "
                 + "[".repeat(2000)
                 + "]".repeat(2000)
                 + ", \"privPoliId\": \"111\", \"payload\": \"x\"}");
-    assertEquals("9", error.destId());
-    assertEquals("malformed_json", error.code());
-    assertTrue(error.message().startsWith("malformed JSON: Document nesting depth ("), error.message());
+    assertEquals("9", refused.destId());
+    assertEquals(ErrorCode.MALFORMED_JSON, refused.code());
+    assertTrue(
+        refused.message().startsWith("malformed JSON: Document nesting depth ("),
+        refused.message());
   }
 
   @Test
   void malformedJsonDetailIsCappedAt160Characters() {
-    Packet.Error error = decodeError("{\"type\": \"0\", \"srcid\": \"1\", \"a\": t" + "k".repeat(500) + "}");
-    assertEquals("1", error.destId());
-    assertEquals("malformed_json", error.code());
-    assertTrue(error.message().startsWith("malformed JSON: Unrecognized token 'tkkk"), error.message());
-    assertTrue(error.message().endsWith("kkk..."), error.message());
-    assertEquals("malformed JSON: ".length() + 160 + "...".length(), error.message().length());
+    Decoded.Refused refused =
+        decodeRefused("{\"type\": \"0\", \"srcid\": \"1\", \"a\": t" + "k".repeat(500) + "}");
+    assertEquals("1", refused.destId());
+    assertEquals(ErrorCode.MALFORMED_JSON, refused.code());
+    assertTrue(
+        refused.message().startsWith("malformed JSON: Unrecognized token 'tkkk"),
+        refused.message());
+    assertTrue(refused.message().endsWith("kkk..."), refused.message());
+    assertEquals("malformed JSON: ".length() + 160 + "...".length(), refused.message().length());
   }
 
   @Test
   void emptyInputIsNotAPacket() {
     assertEquals(
-        new Packet.Error(null, "malformed_json", "a packet must be a JSON object"),
+        new Decoded.Refused(null, ErrorCode.MALFORMED_JSON, "a packet must be a JSON object"),
         decode(new byte[0]));
   }
 
@@ -586,23 +654,27 @@ class PacketCodecTest {
   @Test
   void garbageFrameBecomesNotJson() {
     assertEquals(
-        new Packet.Error(
-            null, "not_json", "not a JSON object: expected '{' but found 'h' (4 bytes skipped)"),
+        new Decoded.Refused(
+            null,
+            ErrorCode.NOT_JSON,
+            "not a JSON object: expected '{' but found 'h' (4 bytes skipped)"),
         PacketCodec.decode(new Frame.Garbage("expected '{' but found 'h' (4 bytes skipped)")));
   }
 
   @Test
   void tooLargeFrameBecomesPacketTooLarge() {
     assertEquals(
-        new Packet.Error(
-            null, "packet_too_large", "packet larger than 100 bytes; closing the connection"),
+        new Decoded.Refused(
+            null,
+            ErrorCode.PACKET_TOO_LARGE,
+            "packet larger than 100 bytes; closing the connection"),
         PacketCodec.decode(new Frame.TooLarge(100)));
   }
 
   @Test
   void jsonFrameIsDecodedLikeItsBytes() {
     assertEquals(
-        new Packet.Request("0", "111", "xyz0"),
+        new Decoded.Ok(new Packet.Request("0", "111", "xyz0")),
         PacketCodec.decode(
             new Frame.Json(
                 ByteString.fromString(
@@ -677,19 +749,19 @@ class PacketCodecTest {
   @Test
   void requestSurvivesARoundTrip() {
     Packet.Request request = new Packet.Request("15", "111", AWKWARD);
-    assertEquals(request, PacketCodec.decode(PacketCodec.encode(request)));
+    assertEquals(new Decoded.Ok(request), PacketCodec.decode(PacketCodec.encode(request)));
   }
 
   @Test
   void replySurvivesARoundTrip() {
     Packet.Reply reply = new Packet.Reply("100", "3", SHA1_XYZ3);
-    assertEquals(reply, PacketCodec.decode(PacketCodec.encode(reply)));
+    assertEquals(new Decoded.Ok(reply), PacketCodec.decode(PacketCodec.encode(reply)));
   }
 
   @Test
   void errorWithDestidSurvivesARoundTrip() {
     Packet.Error error = new Packet.Error("7", "timeout", AWKWARD);
-    assertEquals(error, PacketCodec.decode(PacketCodec.encode(error)));
+    assertEquals(new Decoded.Ok(error), PacketCodec.decode(PacketCodec.encode(error)));
   }
 
   /** See {@link #typeThreeWithNullDestidDecodesIntoAnErrorWithNullDestid()}. */
@@ -697,7 +769,21 @@ class PacketCodecTest {
   void errorWithNullDestidSurvivesARoundTrip() {
     Packet.Error error =
         new Packet.Error(null, "packet_too_large", "packet larger than 100 bytes; closing the connection");
-    assertEquals(error, PacketCodec.decode(PacketCodec.encode(error)));
+    assertEquals(new Decoded.Ok(error), PacketCodec.decode(PacketCodec.encode(error)));
+  }
+
+  /**
+   * What the proxy sends back for a frame it refuses is a well-formed type "3" packet: its reader,
+   * unlike the proxy, has no reason to refuse it.
+   */
+  @Test
+  void aRefusalSentBackDecodesAsAnErrorPacket() {
+    Decoded refused = decode("{\"type\": \"0\", \"srcid\": \"1\", \"payload\": \"x\"}");
+    assertEquals(
+        new Decoded.Refused("1", ErrorCode.MISSING_FIELD, "missing field \"privPoliId\""), refused);
+    assertEquals(
+        new Decoded.Ok(new Packet.Error("1", "missing_field", "missing field \"privPoliId\"")),
+        PacketCodec.decode(PacketCodec.encode(((Decoded.Refused) refused).toError())));
   }
 
   // ---------------------------------------------------------------- PayloadHash
@@ -747,7 +833,8 @@ class PacketCodecTest {
       System.arraycopy(bad, 0, json, head.length, bad.length);
       System.arraycopy(tail, 0, json, head.length + bad.length, tail.length);
       assertEquals(
-          new Packet.Error("7", "malformed_json", "malformed JSON: invalid UTF-8"), decode(json));
+          new Decoded.Refused("7", ErrorCode.MALFORMED_JSON, "malformed JSON: invalid UTF-8"),
+          decode(json));
     }
   }
 }

@@ -44,6 +44,7 @@ import revproxy.fuzz.Failures;
 import revproxy.fuzz.FramingOracle;
 import revproxy.fuzz.Input;
 import revproxy.legacy.LegacyRegistry;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
 import revproxy.protocol.PayloadHash;
@@ -187,7 +188,8 @@ class ProxyFuzzTest {
       for (FramingOracle.Segment s : FramingOracle.segments(input.bytes(), LIMIT)) {
         if (s instanceof FramingOracle.Json json
             && PacketCodec.decodeRequest(slice(input.bytes(), json.from(), json.to()))
-                instanceof Packet.Registration) {
+                instanceof Decoded.Ok ok
+            && ok.packet() instanceof Packet.Registration) {
           registers = true;
         }
       }
@@ -331,8 +333,8 @@ class ProxyFuzzTest {
   }
 
   private static Expect objectReply(Input input, ByteString object) {
-    Packet packet = PacketCodec.decodeRequest(object);
-    if (packet instanceof Packet.Request request) {
+    Decoded decoded = PacketCodec.decodeRequest(object);
+    if (decoded instanceof Decoded.Ok ok && ok.packet() instanceof Packet.Request request) {
       Set<String> workers = WORKERS.get(request.policyId());
       if (workers != null) {
         return new Served(input, request.srcid(), request.payload(), workers, "request");
@@ -346,7 +348,8 @@ class ProxyFuzzTest {
                   "no worker serves policy \"" + request.policyId() + "\"")),
           "request for an unserved policy");
     }
-    return new Exact(input, encoded(packet), "decoder error");
+    // The corpus holds no valid registration: what is left is a refusal.
+    return new Exact(input, encoded(((Decoded.Refused) decoded).toError()), "decoder error");
   }
 
   private static JsonNode encoded(Packet packet) {

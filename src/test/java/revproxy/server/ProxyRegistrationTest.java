@@ -36,6 +36,10 @@ class ProxyRegistrationTest {
   static final String REGISTRATION =
       "{\"type\": \"1\", \"id\": \"100\", \"privPolyId\": \"111\", \"listenport\": \"2105\"}";
 
+  /** A type "3" without its message is no refusal: the answer does not decode at all. */
+  static final String UNREADABLE =
+      "{\"type\": \"3\", \"destid\": \"100\", \"code\": \"registration_refused\"}";
+
   @AfterAll
   static void shutdown() {
     testKit.shutdownTestKit();
@@ -141,6 +145,28 @@ class ProxyRegistrationTest {
   }
 
   @Test
+  void anUnreadableAnswerFailsTheRegistrationSayingSo() throws Exception {
+    try (ServerSocket proxy = fakeProxy(0)) {
+      CompletableFuture<Done> registered =
+          registerOnce(proxy.getLocalPort(), new Packet.Registration("100", "111", 2105));
+      try (Socket accepted = proxy.accept()) {
+        accepted.setSoTimeout(10_000);
+        readUntilEof(accepted);
+        accepted.getOutputStream().write(UNREADABLE.getBytes(StandardCharsets.UTF_8));
+        accepted.close();
+        ExecutionException failure =
+            assertThrows(ExecutionException.class, () -> registered.get(5, TimeUnit.SECONDS));
+        ProxyRegistration.UnreadableAnswerException unreadable =
+            assertInstanceOf(ProxyRegistration.UnreadableAnswerException.class, failure.getCause());
+        assertEquals(
+            "the proxy's answer to the registration is unreadable (missing_field): missing field"
+                + " \"message\"",
+            unreadable.getMessage());
+      }
+    }
+  }
+
+  @Test
   void failsWhenNothingListens() throws Exception {
     int closedPort = TestSockets.unusedPort();
     CompletableFuture<Done> registered =
@@ -202,8 +228,15 @@ class ProxyRegistrationTest {
     }
   }
 
-  /** A fake proxy on {@code proxy} that answers the first {@code refusals} registrations. */
-  private static Thread answering(ServerSocket proxy, int refusals, String code, AtomicInteger seen) {
+  /** A type "3" refusal with {@code code}, as the proxy sends it. */
+  private static String refusal(String code) {
+    return "{\"type\": \"3\", \"destid\": \"100\", \"code\": \"%s\", \"message\": \"no\"}"
+        .formatted(code);
+  }
+
+  /** A fake proxy on {@code proxy} that answers the first {@code answers} registrations. */
+  private static Thread answering(
+      ServerSocket proxy, int answers, String answer, AtomicInteger seen) {
     Thread thread =
         new Thread(
             () -> {
@@ -212,14 +245,8 @@ class ProxyRegistrationTest {
                   try (Socket accepted = proxy.accept()) {
                     accepted.setSoTimeout(10_000);
                     readUntilEof(accepted);
-                    if (seen.incrementAndGet() <= refusals) {
-                      accepted
-                          .getOutputStream()
-                          .write(
-                              ("{\"type\": \"3\", \"destid\": \"100\", \"code\": \""
-                                      + code
-                                      + "\", \"message\": \"no\"}")
-                                  .getBytes(StandardCharsets.UTF_8));
+                    if (seen.incrementAndGet() <= answers) {
+                      accepted.getOutputStream().write(answer.getBytes(StandardCharsets.UTF_8));
                     }
                   }
                 }
@@ -235,7 +262,7 @@ class ProxyRegistrationTest {
   void withRetriesRetriesAConflictUntilItIsAccepted() throws Exception {
     AtomicInteger seen = new AtomicInteger();
     try (ServerSocket proxy = fakeProxy(0)) {
-      answering(proxy, 2, "registration_conflict", seen);
+      answering(proxy, 2, refusal("registration_conflict"), seen);
       ProxyRegistration.registerWithRetries(
               testKit.system(),
               new Packet.Registration("100", "111", 2105),
@@ -250,7 +277,7 @@ class ProxyRegistrationTest {
   void withRetriesDoesNotRetryARefusal() throws Exception {
     AtomicInteger seen = new AtomicInteger();
     try (ServerSocket proxy = fakeProxy(0)) {
-      answering(proxy, 5, "registration_refused", seen);
+      answering(proxy, 5, refusal("registration_refused"), seen);
       CompletableFuture<Done> registered =
           ProxyRegistration.registerWithRetries(
                   testKit.system(),
@@ -262,6 +289,25 @@ class ProxyRegistrationTest {
       assertInstanceOf(ProxyRegistration.RefusedException.class, failure.getCause());
       Thread.sleep(300);
       assertEquals(1, seen.get(), "a refusal is final");
+    }
+  }
+
+  @Test
+  void withRetriesDoesNotRetryAnUnreadableAnswer() throws Exception {
+    AtomicInteger seen = new AtomicInteger();
+    try (ServerSocket proxy = fakeProxy(0)) {
+      answering(proxy, 5, UNREADABLE, seen);
+      CompletableFuture<Done> registered =
+          ProxyRegistration.registerWithRetries(
+                  testKit.system(),
+                  new Packet.Registration("100", "111", 2105),
+                  retrySettings(proxy.getLocalPort(), 5))
+              .toCompletableFuture();
+      ExecutionException failure =
+          assertThrows(ExecutionException.class, () -> registered.get(20, TimeUnit.SECONDS));
+      assertInstanceOf(ProxyRegistration.UnreadableAnswerException.class, failure.getCause());
+      Thread.sleep(300);
+      assertEquals(1, seen.get(), "an unreadable answer is final");
     }
   }
 }
