@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import revproxy.legacy.LegacySettings;
 import revproxy.legacy.RegistrationSettings;
+import revproxy.proxy.OutlierSettings;
 import revproxy.proxy.ProxySettings;
 
 /** Configurations for tests: the shipped defaults with ports and providers made test-friendly. */
@@ -34,6 +35,30 @@ public final class TestConfigs {
 
   public static LegacySettings legacySettings() {
     return LegacySettings.fromConfig(ConfigFactory.load());
+  }
+
+  /** The default test settings with another outlier detection. */
+  public static ProxySettings withOutliers(OutlierSettings outliers) {
+    ProxySettings base = proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 100);
+    return new ProxySettings(
+        base.host(),
+        base.port(),
+        base.requestTimeout(),
+        base.attemptTimeout(),
+        base.maxAttempts(),
+        base.maxInFlightPerConnection(),
+        base.maxPacketBytes(),
+        base.maxPolicies(),
+        base.forgetPolicyAfter(),
+        base.maxConnections(),
+        base.idleTimeout(),
+        base.packetTimeout(),
+        outliers);
+  }
+
+  /** The shipped outlier detection. */
+  public static OutlierSettings outlierSettings() {
+    return OutlierSettings.fromConfig(ConfigFactory.load().getConfig("revproxy.proxy"));
   }
 
   /** The shipped registration rules: loopback only, no token. */
@@ -111,7 +136,6 @@ public final class TestConfigs {
         maxConnections,
         idleTimeout,
         packetTimeout,
-        2,
-        Duration.ofSeconds(10));
+        outlierSettings());
   }
 }

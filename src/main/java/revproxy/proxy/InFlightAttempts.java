@@ -79,6 +79,20 @@ final class InFlightAttempts {
     return attempt;
   }
 
+  /** Removes and returns every attempt sent to {@code routee} (to retry them elsewhere now). */
+  List<Attempt> removeSentTo(Object routee) {
+    List<Attempt> removed = new ArrayList<>();
+    for (java.util.Iterator<Entry> it = byId.values().iterator(); it.hasNext(); ) {
+      Entry entry = it.next();
+      if (entry.attempt != null && routee.equals(entry.attempt.target())) {
+        removed.add(entry.attempt);
+        entry.attempt = null;
+        it.remove();
+      }
+    }
+    return removed;
+  }
+
   /** Removes and returns the attempts that expired by {@code nowNanos}, oldest first. */
   List<Attempt> expire(long nowNanos) {
     List<Attempt> expired = new ArrayList<>();

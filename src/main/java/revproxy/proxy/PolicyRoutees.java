@@ -3,6 +3,7 @@ package revproxy.proxy;
 import akka.actor.Address;
 import akka.actor.typed.ActorRef;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -26,13 +27,18 @@ import revproxy.routee.Routee;
  * every reply that names its worker ({@link #answered}); the group router and this class receive
  * listings at slightly different moments, and a mismatch puts the index right again.
  *
- * <p><b>Health.</b> Failure counts and ejections belong to a routee and survive listing updates
- * while it stays listed. A routee that fails {@code ejectAfterFailures} attempts in a row is
- * ejected for a while: no attempt goes to it, and while any routee of the policy is ejected, first
- * attempts are sent directly (the group router cannot skip one).
+ * <p><b>Health</b> ({@link RouteeHealth}) belongs to a routee and survives listing updates, also
+ * while it drops out of the listing and comes back. Outliers, as in Envoy's outlier detection:
+ * a routee that has had attempts in flight and no reply for {@code overdue-after} (and for 10
+ * times the policy's median latency) is <i>overdue</i>, which is how a silent or a slow routee
+ * shows; so is one whose attempts time out {@code eject-after-timeouts} times in a row. The
+ * router ejects it (at most {@code max-ejected-percent} of the routees at once) and retries its
+ * attempts at once. One that has {@code max-unanswered} attempts out and no reply for {@code
+ * hold-after} gets no new attempt meanwhile. While any routee is ejected, probing or held back,
+ * first attempts go directly (the group router cannot skip one).
  *
- * <p><b>Retries</b> go to the next routee in this class's own round robin that is neither ejected
- * nor tried already, preferring one on a node no attempt of the request went to.
+ * <p><b>Retries</b> go to the next routee in this class's own round robin that is available and
+ * not tried already, preferring one on a node no attempt of the request went to.
  *
  * <p>Plain and single-threaded: it lives inside the {@code RouterActor}.
  */
@@ -43,36 +49,28 @@ final class PolicyRoutees {
       Comparator.<ActorRef<?>, String>comparing(ref -> ref.path().toStringWithoutAddress())
           .thenComparing(ref -> ref.path().address(), Address.addressOrdering());
 
-  /** What this class knows of one routee. */
-  private static final class Health {
-    /** The worker id its replies carry, once a reply to a direct attempt told it. */
-    String workerId;
-    int failuresInARow;
-    long ejectedUntilNanos;
-    boolean ejected;
-    /** Attempts sent to it and not ended yet. */
-    int inFlight;
-  }
-
-  /** One routee as {@code /routing} shows it. */
-  record RouteeState(ActorRef<Routee.Command> routee, String workerId, boolean ejected, int inFlight) {}
+  /** One routee as {@code /routing} shows it: {@code state} is serving, probing or ejected. */
+  record RouteeState(
+      ActorRef<Routee.Command> routee, String workerId, String state, int inFlight) {}
 
   /** Routees that left the listing whose health is kept, in case they come back. */
   static final int MAX_DEPARTED = 64;
 
-  private final int ejectAfterFailures;
-  private final long ejectionNanos;
+  private final OutlierSettings outliers;
+  private final long overdueFloorNanos;
+  private final long overdueCeilingNanos;
+  private final long holdFloorNanos;
   private List<ActorRef<Routee.Command>> routees = List.of();
-  private final Map<ActorRef<Routee.Command>, Health> health = new HashMap<>();
+  private final Map<ActorRef<Routee.Command>, RouteeHealth> health = new HashMap<>();
   /**
    * The health of routees that left the listing, oldest first. A routee that drops out and comes
    * back (a legacy backend that loses its connection after each unanswered request) must not
    * start with a clean record each time, or it would never be ejected.
    */
-  private final Map<ActorRef<Routee.Command>, Health> departed =
+  private final Map<ActorRef<Routee.Command>, RouteeHealth> departed =
       new LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<ActorRef<Routee.Command>, Health> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<ActorRef<Routee.Command>, RouteeHealth> eldest) {
           return size() > MAX_DEPARTED;
         }
       };
@@ -82,12 +80,18 @@ final class PolicyRoutees {
   private long groupSends;
   private int directIndex;
   private boolean everListed;
-  private int ejectedCount;
+  /** The median latency, recomputed every {@link #MEDIAN_REUSE} uses (it moves slowly). */
+  private long median;
+  private int medianUses;
 
-  /** A routee failing {@code ejectAfterFailures} attempts in a row is ejected for {@code ejectionNanos}. */
-  PolicyRoutees(int ejectAfterFailures, long ejectionNanos) {
-    this.ejectAfterFailures = ejectAfterFailures;
-    this.ejectionNanos = ejectionNanos;
+  private static final int MEDIAN_REUSE = 64;
+
+  /** {@code attemptTimeoutNanos}: no routee is overdue later than its attempt would time out. */
+  PolicyRoutees(OutlierSettings outliers, long attemptTimeoutNanos) {
+    this.outliers = outliers;
+    this.overdueFloorNanos = outliers.overdueAfter().toNanos();
+    this.overdueCeilingNanos = Math.max(overdueFloorNanos, attemptTimeoutNanos);
+    this.holdFloorNanos = outliers.holdAfter().toNanos();
   }
 
   /** A first attempt sent through the group router: whom it went to, as far as can be told. */
@@ -126,9 +130,9 @@ final class PolicyRoutees {
       }
     }
     Set<ActorRef<Routee.Command>> listed = new HashSet<>(sorted);
-    for (Iterator<Map.Entry<ActorRef<Routee.Command>, Health>> it = health.entrySet().iterator();
+    for (Iterator<Map.Entry<ActorRef<Routee.Command>, RouteeHealth>> it = health.entrySet().iterator();
         it.hasNext(); ) {
-      Map.Entry<ActorRef<Routee.Command>, Health> entry = it.next();
+      Map.Entry<ActorRef<Routee.Command>, RouteeHealth> entry = it.next();
       if (!listed.contains(entry.getKey())) {
         departed.put(entry.getKey(), entry.getValue());
         it.remove();
@@ -136,14 +140,8 @@ final class PolicyRoutees {
     }
     for (ActorRef<Routee.Command> routee : sorted) {
       if (!health.containsKey(routee)) {
-        Health back = departed.remove(routee);
-        health.put(routee, back != null ? back : new Health());
-      }
-    }
-    ejectedCount = 0;
-    for (Health h : health.values()) {
-      if (h.ejected) {
-        ejectedCount++;
+        RouteeHealth back = departed.remove(routee);
+        health.put(routee, back != null ? back : new RouteeHealth());
       }
     }
     routees = List.copyOf(sorted);
@@ -152,16 +150,15 @@ final class PolicyRoutees {
   }
 
   /**
-   * Whether the next first attempt may go through the group router: no routee is ejected (the
-   * group router would not skip it) and every routee's worker id is known (so that replies can
-   * confirm which routee the group router picked). A routee not known yet gets a direct attempt.
+   * Whether the next first attempt may go through the group router: every routee is steady (not
+   * ejected, probing or held back: the group router would not skip it) and its worker id is known
+   * (so that replies can confirm which routee the group router picked). A routee not known yet
+   * gets a direct attempt.
    */
   boolean mayUseGroupRouter(long now) {
-    if (anyEjected(now)) {
-      return false;
-    }
-    for (Health h : health.values()) {
-      if (h.workerId == null) {
+    long hold = holdNanos();
+    for (RouteeHealth h : health.values()) {
+      if (h.workerId == null || !h.steady(now, outliers.maxUnanswered(), hold)) {
         return false;
       }
     }
@@ -180,34 +177,58 @@ final class PolicyRoutees {
 
   /**
    * Where {@code attempt} goes: a first attempt through the group router when {@link
-   * #mayUseGroupRouter}, else (and when every routee is ejected, rather than to none) directly.
-   * Returns the attempt as sent.
+   * #mayUseGroupRouter}, else directly to the next available routee; when none is available, to
+   * the one with the fewest attempts out that is not ejected; when every routee is ejected,
+   * through the group router (rather than to none). Returns the attempt as sent.
    */
   Attempt choose(Attempt attempt, long now) {
     if (attempt.number() > 1 || !mayUseGroupRouter(now)) {
       ActorRef<Routee.Command> direct = nextDirect(attempt.tried(), now);
+      if (direct == null) {
+        direct = leastLoaded(now);
+      }
       if (direct != null) {
-        return attempt.sentTo(direct, null);
+        return attempt.sentTo(direct, null, now);
       }
     }
     GroupSend pick = viaGroupRouter();
-    return attempt.sentTo(pick.routee(), pick);
+    return attempt.sentTo(pick.routee(), pick, now);
+  }
+
+  /** The routee, not ejected, with the fewest attempts out (the first in round robin on a tie). */
+  private ActorRef<Routee.Command> leastLoaded(long now) {
+    ActorRef<Routee.Command> best = null;
+    int fewest = Integer.MAX_VALUE;
+    int n = routees.size();
+    for (int i = 0; i < n; i++) {
+      ActorRef<Routee.Command> candidate = routees.get(Math.floorMod(directIndex + i, n));
+      RouteeHealth h = health.get(candidate);
+      if (!h.ejected(now) && h.inFlight() < fewest) {
+        best = candidate;
+        fewest = h.inFlight();
+      }
+    }
+    if (best != null) {
+      directIndex = routees.indexOf(best) + 1;
+    }
+    return best;
   }
 
   /**
-   * The routee for a direct attempt: the next in round robin that is not ejected, preferring one
-   * not in {@code tried}, and among those one on a node none of {@code tried} is on; null if
-   * every routee is ejected. A routee whose worker id is not known yet comes first, so that it is
-   * learnt.
+   * The routee for a direct attempt: the next in round robin that is available (not ejected,
+   * probing with its probe out, or held back), preferring one not in {@code tried}, and among
+   * those one on a node none of {@code tried} is on; null if none is available. A routee whose
+   * worker id is not known yet comes first, so that it is learnt.
    */
   ActorRef<Routee.Command> nextDirect(List<ActorRef<Routee.Command>> tried, long now) {
     int n = routees.size();
+    long hold = holdNanos();
     ActorRef<Routee.Command> untriedSameNode = null;
     ActorRef<Routee.Command> anyHealthy = null;
     for (int i = 0; i < n; i++) {
       int index = Math.floorMod(directIndex + i, n);
       ActorRef<Routee.Command> candidate = routees.get(index);
-      if (ejected(candidate, now)) {
+      if (health.get(candidate).unavailable(now, outliers.maxUnanswered(), hold)) {
         continue;
       }
       if (tried.isEmpty() && health.get(candidate).workerId == null) {
@@ -245,35 +266,50 @@ final class PolicyRoutees {
   }
 
   /**
-   * A reply from worker {@code workerId} to an attempt sent to {@code target} (directly, or
-   * through the group router as {@code groupSend}, else null). Learns the worker id of a direct
-   * target; for a group-router attempt, returns the routee that really answered, and if that is
-   * not the predicted one, puts the group router's index right. Returns the routee to credit.
+   * A reply from worker {@code workerId} to an attempt sent to {@code target} at {@code sentNanos}
+   * (directly, or through the group router as {@code groupSend}, else null), with a hash ({@code
+   * hashed}) or "unavailable". Learns the worker id of a direct target; for a group-router
+   * attempt, finds the routee that really answered, and if that is not the predicted one, puts
+   * the group router's index right. Credits that routee with the reply.
    */
-  ActorRef<Routee.Command> answered(
-      ActorRef<Routee.Command> target, GroupSend groupSend, String workerId) {
+  void replied(
+      ActorRef<Routee.Command> target,
+      GroupSend groupSend,
+      String workerId,
+      boolean hashed,
+      long sentNanos,
+      long now) {
+    ActorRef<Routee.Command> credited = target;
     if (groupSend == null) {
-      Health h = health.get(target);
+      RouteeHealth h = health.get(target);
       if (h != null) {
         h.workerId = workerId;
       }
-      return target;
+    } else {
+      ActorRef<Routee.Command> actual = uniqueRouteeOf(workerId);
+      if (actual != null && !actual.equals(target)) {
+        // The group router picked `actual` for message `sequence`: its next pick is the one
+        // after, moved on by every message sent through it since.
+        long since = groupSends - groupSend.sequence() - 1;
+        groupIndex =
+            (int) Math.floorMod(routees.indexOf(actual) + 1 + since, (long) routees.size());
+        credited = actual;
+      }
     }
-    ActorRef<Routee.Command> actual = uniqueRouteeOf(workerId);
-    if (actual == null || actual.equals(target)) {
-      return target;
+    RouteeHealth h = healthOf(credited);
+    if (h != null) {
+      if (hashed) {
+        h.answered(sentNanos, now);
+      } else {
+        h.replied(now);
+      }
     }
-    // The group router picked `actual` for message `sequence`: its next pick is the one after,
-    // moved on by every message sent through it since.
-    long since = groupSends - groupSend.sequence() - 1;
-    groupIndex = (int) Math.floorMod(routees.indexOf(actual) + 1 + since, (long) routees.size());
-    return actual;
   }
 
   /** The one listed routee whose replies carry {@code workerId}, or null if none or several. */
   private ActorRef<Routee.Command> uniqueRouteeOf(String workerId) {
     ActorRef<Routee.Command> found = null;
-    for (Map.Entry<ActorRef<Routee.Command>, Health> entry : health.entrySet()) {
+    for (Map.Entry<ActorRef<Routee.Command>, RouteeHealth> entry : health.entrySet()) {
       if (workerId.equals(entry.getValue().workerId)) {
         if (found != null) {
           return null;
@@ -284,80 +320,129 @@ final class PolicyRoutees {
     return found;
   }
 
-  /** An attempt went to {@code routee}. */
-  void sent(ActorRef<Routee.Command> routee) {
-    Health h = health.get(routee);
+  private RouteeHealth healthOf(ActorRef<Routee.Command> routee) {
+    RouteeHealth h = health.get(routee);
+    return h != null ? h : departed.get(routee);
+  }
+
+  /** An attempt went to {@code routee} at {@code now}. */
+  void sent(ActorRef<Routee.Command> routee, long now) {
+    RouteeHealth h = health.get(routee);
     if (h != null) {
-      h.inFlight++;
+      h.sent(now);
     }
   }
 
   /** An attempt at {@code routee} ended, answered or not. */
   void ended(ActorRef<Routee.Command> routee) {
-    Health h = health.get(routee);
+    RouteeHealth h = healthOf(routee);
+    if (h != null) {
+      h.ended();
+    }
+  }
+
+  /**
+   * An attempt at {@code routee} timed out. Returns whether this ejects it: {@code
+   * eject-after-timeouts} in a row, or a probe's.
+   */
+  boolean timedOut(ActorRef<Routee.Command> routee, long now) {
+    RouteeHealth h = health.get(routee);
+    return h != null
+        && !h.ejected(now)
+        && h.timedOut(outliers.ejectAfterTimeouts())
+        && eject(routee, now);
+  }
+
+  /** The listed routees that are overdue now and not ejected yet: outliers to eject. */
+  List<ActorRef<Routee.Command>> overdue(long now) {
+    long overdue = overdueNanos();
+    List<ActorRef<Routee.Command>> found = new ArrayList<>();
+    for (ActorRef<Routee.Command> routee : routees) {
+      RouteeHealth h = health.get(routee);
+      if (h.overdue(now, overdue) && !h.ejected(now)) {
+        found.add(routee);
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Ejects {@code routee} now, unless that would eject more than {@code max-ejected-percent} of
+   * the routees (one may always be, if there are two or more: the last one is never ejected,
+   * since its requests would have nowhere else to go). Returns whether it did.
+   */
+  boolean eject(ActorRef<Routee.Command> routee, long now) {
+    RouteeHealth h = health.get(routee);
     if (h == null) {
-      h = departed.get(routee);
+      return false;
     }
-    if (h != null && h.inFlight > 0) {
-      h.inFlight--;
+    int ejected = 0;
+    for (RouteeHealth other : health.values()) {
+      if (other.ejected(now)) {
+        ejected++;
+      }
     }
+    int allowed =
+        routees.size() < 2 ? 0 : Math.max(1, routees.size() * outliers.maxEjectedPercent() / 100);
+    if (ejected >= allowed) {
+      return false;
+    }
+    h.eject(now, outliers.ejectionTime().toNanos(), outliers.maxEjectionTime().toNanos());
+    return true;
+  }
+
+  /** Whether {@code routee} is ejected now. */
+  boolean ejected(ActorRef<Routee.Command> routee, long now) {
+    RouteeHealth h = health.get(routee);
+    return h != null && h.ejected(now);
+  }
+
+  /**
+   * How long a routee may have attempts out without a reply: {@code overdue-after}, or 10 times
+   * the policy's median latency if that is longer (a policy of slow backends is not a policy of
+   * outliers), at most the attempt timeout.
+   */
+  long overdueNanos() {
+    return Math.min(overdueCeilingNanos, Math.max(overdueFloorNanos, 10 * medianLatencyNanos()));
+  }
+
+  private long holdNanos() {
+    return Math.max(holdFloorNanos, 3 * medianLatencyNanos());
+  }
+
+  /** The median of the routees' average latencies (0 before any answered), cached briefly. */
+  private long medianLatencyNanos() {
+    if (--medianUses > 0) {
+      return median;
+    }
+    medianUses = MEDIAN_REUSE;
+    median = computeMedianLatencyNanos();
+    return median;
+  }
+
+  private long computeMedianLatencyNanos() {
+    double[] latencies = new double[routees.size()];
+    int known = 0;
+    for (RouteeHealth h : health.values()) {
+      if (h.latencyNanos() >= 0) {
+        latencies[known++] = h.latencyNanos();
+      }
+    }
+    if (known == 0) {
+      return 0;
+    }
+    Arrays.sort(latencies, 0, known);
+    return (long) latencies[known / 2];
   }
 
   /** Every listed routee with its state, in order. */
   List<RouteeState> states(long now) {
     List<RouteeState> states = new ArrayList<>(routees.size());
     for (ActorRef<Routee.Command> routee : routees) {
-      Health h = health.get(routee);
-      states.add(new RouteeState(routee, h.workerId, ejected(routee, now), h.inFlight));
+      RouteeHealth h = health.get(routee);
+      String state = h.ejected(now) ? "ejected" : h.probing() ? "probing" : "serving";
+      states.add(new RouteeState(routee, h.workerId, state, h.inFlight()));
     }
     return states;
-  }
-
-  /** An attempt at {@code routee} was answered: its failures in a row are over. */
-  void succeeded(ActorRef<Routee.Command> routee) {
-    Health h = health.get(routee);
-    if (h != null) {
-      h.failuresInARow = 0;
-    }
-  }
-
-  /** An attempt at {@code routee} got no answer in time. Returns true if this ejects it. */
-  boolean failed(ActorRef<Routee.Command> routee, long now) {
-    Health h = health.get(routee);
-    if (h == null || ejected(routee, now)) {
-      return false;
-    }
-    if (++h.failuresInARow < ejectAfterFailures) {
-      return false;
-    }
-    h.failuresInARow = 0;
-    h.ejected = true;
-    h.ejectedUntilNanos = now + ejectionNanos;
-    ejectedCount++;
-    return true;
-  }
-
-  /** Whether {@code routee} is ejected now; an ejection that has run out ends here. */
-  boolean ejected(ActorRef<Routee.Command> routee, long now) {
-    Health h = health.get(routee);
-    if (h == null || !h.ejected) {
-      return false;
-    }
-    if (h.ejectedUntilNanos - now <= 0) {
-      h.ejected = false;
-      ejectedCount--;
-      return false;
-    }
-    return true;
-  }
-
-  private boolean anyEjected(long now) {
-    if (ejectedCount == 0) {
-      return false;
-    }
-    for (ActorRef<Routee.Command> routee : routees) {
-      ejected(routee, now);
-    }
-    return ejectedCount > 0;
   }
 }

@@ -22,8 +22,7 @@ public record ProxySettings(
     int maxConnections,
     Duration idleTimeout,
     Duration packetTimeout,
-    int ejectAfterFailures,
-    Duration ejectionTime) {
+    OutlierSettings outlier) {
 
   /** How much longer the connection stage waits for the router than the router for a worker. */
   static final Duration ASK_MARGIN = Duration.ofSeconds(1);
@@ -62,8 +61,7 @@ public record ProxySettings(
         positive(proxy, "max-connections"),
         proxy.getDuration("idle-timeout"),
         proxy.getDuration("packet-timeout"),
-        positive(proxy, "eject-after-failures"),
-        proxy.getDuration("ejection-time"));
+        OutlierSettings.fromConfig(proxy));
   }
 
   private static int positive(Config config, String path) {

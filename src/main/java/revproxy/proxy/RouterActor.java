@@ -13,7 +13,9 @@ import akka.actor.typed.receptionist.ServiceKey;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import revproxy.ops.Metrics;
 import revproxy.ops.ProxyMetrics;
@@ -93,6 +95,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private final ActorRef<Routee.Reply> replies;
   private final InFlightAttempts inFlight;
   private final ProxyMetrics metrics;
+  /** Policies with attempts out: their routees are checked for outliers on every tick. */
+  private final Set<Policy> busy = new LinkedHashSet<>();
   private long nextRequestId = ThreadLocalRandom.current().nextLong();
   /** Policies tracked so far: makes each policy's child actor names unique. */
   private long policiesTracked;
@@ -156,7 +160,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                 .spawn(
                     ListingForwarder.create(key, getContext().getSelf(), ListingUpdated::new),
                     "listing-" + name),
-            new PolicyRoutees(settings.ejectAfterFailures(), settings.ejectionTime().toNanos()),
+            new PolicyRoutees(settings.outlier(), attemptTimeoutNanos),
             metrics.unserved());
     policies.add(policy);
     return policy;
@@ -205,7 +209,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       timers.startTimerWithFixedDelay(Tick.CHECK_TIMEOUTS, TIMEOUT_CHECK);
     }
     inFlight.add(requestId, sent, now, timeoutNanos);
-    policy.routees.sent(sent.target());
+    policy.routees.sent(sent.target(), now);
+    busy.add(policy);
     Route route = attempt.route();
     destination.tell(new Routee.Hash(requestId, route.srcid(), route.payload(), replies));
   }
@@ -222,8 +227,20 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   private Behavior<Command> onCheckTimeouts() {
-    for (Attempt expired : inFlight.expire(System.nanoTime())) {
+    long now = System.nanoTime();
+    for (Attempt expired : inFlight.expire(now)) {
       attemptEnded(expired, null);
+    }
+    for (Policy policy : List.copyOf(busy)) {
+      if (policy.pending == 0) {
+        busy.remove(policy);
+        continue;
+      }
+      for (ActorRef<Routee.Command> outlier : policy.routees.overdue(now)) {
+        if (policy.routees.eject(outlier, now)) {
+          ejected(policy, outlier, "no reply for " + policy.routees.overdueNanos() / 1_000_000 + " ms");
+        }
+      }
     }
     if (inFlight.isEmpty()) {
       timers.cancel(Tick.CHECK_TIMEOUTS);
@@ -231,21 +248,39 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     return this;
   }
 
+  /** {@code routee} was ejected: its attempts in flight are retried elsewhere now. */
+  private void ejected(Policy policy, ActorRef<Routee.Command> routee, String why) {
+    policy.metrics.ejected();
+    getContext().getLog().warn("Ejecting {} from policy {}: {}", routee.path(), policy.id, why);
+    for (Attempt abandoned : inFlight.removeSentTo(routee)) {
+      attemptEnded(abandoned, null);
+    }
+  }
+
   /** One attempt ended: {@code reply} is null when it timed out. */
   private void attemptEnded(Attempt attempt, Routee.Reply reply) {
-    PolicyRoutees routees = attempt.policy().routees;
+    Policy policy = attempt.policy();
+    PolicyRoutees routees = policy.routees;
+    long now = System.nanoTime();
     routees.ended(attempt.target());
     if (reply instanceof Routee.Hashed hashed) {
-      routees.succeeded(routees.answered(attempt.target(), attempt.groupSend(), hashed.workerId()));
+      routees.replied(
+          attempt.target(), attempt.groupSend(), hashed.workerId(), true, attempt.sentNanos(), now);
       answer(attempt, new Served(hashed.workerId(), hashed.payloadHash()));
       return;
     }
     if (reply instanceof Routee.Unavailable unavailable) {
       // "Unavailable" comes from a routee that is busy, or down and about to leave the listing
       // by itself: no reason to eject it.
-      routees.answered(attempt.target(), attempt.groupSend(), unavailable.workerId());
-    } else {
-      countFailure(attempt);
+      routees.replied(
+          attempt.target(),
+          attempt.groupSend(),
+          unavailable.workerId(),
+          false,
+          attempt.sentNanos(),
+          now);
+    } else if (routees.timedOut(attempt.target(), now)) {
+      ejected(policy, attempt.target(), "attempts timed out in a row");
     }
     if (attempt.number() < settings.maxAttempts() && attempt.deadlineNanos() - System.nanoTime() > 0) {
       attempt.policy().metrics.retried();
@@ -258,21 +293,6 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       answer(
           attempt,
           Rejections.timeout(attempt.policy().id, settings.requestTimeout(), attempt.number()));
-    }
-  }
-
-  private void countFailure(Attempt attempt) {
-    Policy policy = attempt.policy();
-    if (policy.routees.failed(attempt.target(), System.nanoTime())) {
-      policy.metrics.ejected();
-      getContext()
-          .getLog()
-          .warn(
-              "Ejecting {} from policy {} for {} ms after {} failed attempts in a row",
-              attempt.target().path(),
-              policy.id,
-              settings.ejectionTime().toMillis(),
-              settings.ejectAfterFailures());
     }
   }
 

@@ -35,7 +35,7 @@ public record RoutingTable(List<PolicyEntry> policies) {
                         : state.routee().path().address())
                     .toString(),
                 state.routee().path().toStringWithoutAddress(),
-                state.ejected() ? "ejected" : "serving",
+                state.state(),
                 state.inFlight()));
       }
       entries.add(new PolicyEntry(policy.id, routees));

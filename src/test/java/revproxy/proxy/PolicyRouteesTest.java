@@ -36,6 +36,20 @@ class PolicyRouteesTest {
     nodeB.shutdownTestKit();
   }
 
+  /** Routees ejected after {@code ejectAfterTimeouts} timeouts in a row for {@code ejectionNanos}. */
+  private static PolicyRoutees routees(int ejectAfterTimeouts, long ejectionNanos) {
+    return new PolicyRoutees(
+        new OutlierSettings(
+            Duration.ofMillis(25),
+            3,
+            Duration.ofMillis(5),
+            ejectAfterTimeouts,
+            Duration.ofNanos(ejectionNanos),
+            Duration.ofNanos(ejectionNanos * 8),
+            100),
+        Duration.ofSeconds(2).toNanos());
+  }
+
   private static ActorRef<Routee.Command> routee(ActorTestKit node, String name) {
     return node.spawn(Behaviors.ignore(), name);
   }
@@ -45,7 +59,7 @@ class PolicyRouteesTest {
     ActorRef<Routee.Command> bW1 = routee(nodeB, "order-w1");
     ActorRef<Routee.Command> aW2 = routee(nodeA, "order-w2");
     ActorRef<Routee.Command> aW1 = routee(nodeA, "order-w1");
-    PolicyRoutees routees = new PolicyRoutees(2, 10 * SECOND);
+    PolicyRoutees routees = routees(2, 10 * SECOND);
     routees.update(List.of(bW1, aW2, aW1));
     // The same path on both nodes sits side by side, node A (akka://nodeA) before node B.
     assertEquals(List.of(aW1, bW1, aW2), routees.routees());
@@ -62,7 +76,7 @@ class PolicyRouteesTest {
       kit.system().receptionist().tell(Receptionist.register(key, probe.getRef()));
     }
     ActorRef<Routee.Command> groupRouter = kit.spawn(Routers.group(key).withRoundRobinRouting());
-    PolicyRoutees routees = new PolicyRoutees(2, 10 * SECOND);
+    PolicyRoutees routees = routees(2, 10 * SECOND);
     TestProbe<Receptionist.Listing> listings = kit.createTestProbe();
     routees.update(awaitListing(kit, key, listings, 4));
     TestProbe<Routee.Reply> replies = kit.createTestProbe();
@@ -120,19 +134,19 @@ class PolicyRouteesTest {
     ActorRef<Routee.Command> a = routee(nodeA, "fix-a");
     ActorRef<Routee.Command> b = routee(nodeA, "fix-b");
     ActorRef<Routee.Command> c = routee(nodeA, "fix-c");
-    PolicyRoutees routees = new PolicyRoutees(2, 10 * SECOND);
+    PolicyRoutees routees = routees(2, 10 * SECOND);
     routees.update(List.of(a, b, c));
     // Worker ids are learnt from replies to direct attempts.
-    routees.answered(a, null, "A");
-    routees.answered(b, null, "B");
-    routees.answered(c, null, "C");
+    routees.replied(a, null, "A", true, 0, 0);
+    routees.replied(b, null, "B", true, 0, 0);
+    routees.replied(c, null, "C", true, 0, 0);
     PolicyRoutees.GroupSend first = routees.viaGroupRouter();
     PolicyRoutees.GroupSend second = routees.viaGroupRouter();
     assertEquals(a, first.routee());
     assertEquals(b, second.routee());
     // The group router had really picked b for the first message (it saw a listing change a
     // moment earlier): b answers it. Its next picks are c (the second message), then a.
-    assertEquals(b, routees.answered(first.routee(), first, "B"));
+    routees.replied(first.routee(), first, "B", true, 0, 0);
     assertEquals(a, routees.viaGroupRouter().routee());
     assertEquals(b, routees.viaGroupRouter().routee());
   }
@@ -141,16 +155,16 @@ class PolicyRouteesTest {
   void theGroupRouterIsUsedOnlyOnceEveryRouteesWorkerIdIsKnownAndNoneIsEjected() {
     ActorRef<Routee.Command> a = routee(nodeA, "use-a");
     ActorRef<Routee.Command> b = routee(nodeA, "use-b");
-    PolicyRoutees routees = new PolicyRoutees(1, 10 * SECOND);
+    PolicyRoutees routees = routees(1, 10 * SECOND);
     routees.update(List.of(a, b));
     assertFalse(routees.mayUseGroupRouter(0));
     // An unknown routee comes first in direct round robin, so its worker id is learnt.
     assertEquals(a, routees.nextDirect(List.of(), 0));
-    routees.answered(a, null, "A");
+    routees.replied(a, null, "A", true, 0, 0);
     assertEquals(b, routees.nextDirect(List.of(), 0));
-    routees.answered(b, null, "B");
+    routees.replied(b, null, "B", true, 0, 0);
     assertTrue(routees.mayUseGroupRouter(0));
-    assertTrue(routees.failed(b, 0));
+    assertTrue(routees.timedOut(b, 0));
     assertFalse(routees.mayUseGroupRouter(SECOND), "b is ejected: direct attempts skip it");
     assertEquals(a, routees.nextDirect(List.of(), SECOND));
     assertEquals(a, routees.nextDirect(List.of(), SECOND));
@@ -163,10 +177,10 @@ class PolicyRouteesTest {
     ActorRef<Routee.Command> a2 = routee(nodeA, "spread-2");
     ActorRef<Routee.Command> b3 = routee(nodeB, "spread-3");
     ActorRef<Routee.Command> b4 = routee(nodeB, "spread-4");
-    PolicyRoutees routees = new PolicyRoutees(2, 10 * SECOND);
+    PolicyRoutees routees = routees(2, 10 * SECOND);
     routees.update(List.of(a1, a2, b3, b4));
     for (ActorRef<Routee.Command> r : List.of(a1, a2, b3, b4)) {
-      routees.answered(r, null, r.path().name());
+      routees.replied(r, null, r.path().name(), true, 0, 0);
     }
     // Whatever the round robin position, a retry after a1 goes to node B, and after a1 and b3
     // to a routee not tried yet.
@@ -180,27 +194,47 @@ class PolicyRouteesTest {
   }
 
   @Test
-  void withOneRouteeARetryGoesToItAgainAndWithAllEjectedThereIsNone() {
+  void withOneRouteeARetryGoesToItAgainAndTheOnlyRouteeIsNeverEjected() {
     ActorRef<Routee.Command> only = routee(nodeA, "only");
-    PolicyRoutees routees = new PolicyRoutees(1, SECOND);
+    PolicyRoutees routees = routees(1, SECOND);
     routees.update(List.of(only));
-    routees.answered(only, null, "only");
+    routees.replied(only, null, "only", true, 0, 0);
     assertEquals(only, routees.nextDirect(List.of(only), 0));
-    routees.failed(only, 0);
-    assertNull(routees.nextDirect(List.of(), 0));
+    assertFalse(routees.timedOut(only, 0), "its requests would have nowhere else to go");
+    assertFalse(routees.eject(only, 0));
+    assertEquals(only, routees.nextDirect(List.of(), 0));
+  }
+
+  @Test
+  void atMostMaxEjectedPercentOfTheRouteesAreEjectedAtOnce() {
+    ActorRef<Routee.Command> a = routee(nodeA, "cap-a");
+    ActorRef<Routee.Command> b = routee(nodeA, "cap-b");
+    ActorRef<Routee.Command> c = routee(nodeA, "cap-c");
+    ActorRef<Routee.Command> d = routee(nodeA, "cap-d");
+    PolicyRoutees routees =
+        new PolicyRoutees(
+            new OutlierSettings(
+                Duration.ofMillis(25), 3, Duration.ofMillis(5), 1, Duration.ofSeconds(10),
+                Duration.ofSeconds(60), 50),
+            Duration.ofSeconds(2).toNanos());
+    routees.update(List.of(a, b, c, d));
+    assertTrue(routees.eject(a, 0));
+    assertTrue(routees.eject(b, 0));
+    assertFalse(routees.eject(c, 0), "half of 4 are ejected already");
+    assertFalse(routees.ejected(c, 0));
   }
 
   @Test
   void failuresAndEjectionsSurviveListingUpdatesAndARouteeThatLeavesAndComesBack() {
     ActorRef<Routee.Command> flapping = routee(nodeA, "flap-1");
     ActorRef<Routee.Command> steady = routee(nodeA, "flap-2");
-    PolicyRoutees routees = new PolicyRoutees(2, 10 * SECOND);
+    PolicyRoutees routees = routees(2, 10 * SECOND);
     routees.update(List.of(flapping, steady));
-    assertFalse(routees.failed(flapping, 0));
+    assertFalse(routees.timedOut(flapping, 0));
     // It drops out of the listing (a legacy backend's connection closed) and comes back.
     routees.update(List.of(steady));
     routees.update(List.of(flapping, steady));
-    assertTrue(routees.failed(flapping, 0), "the second failure in a row ejects");
+    assertTrue(routees.timedOut(flapping, 0), "the second failure in a row ejects");
     routees.update(List.of(steady));
     routees.update(List.of(flapping, steady));
     assertTrue(routees.ejected(flapping, SECOND), "still ejected after coming back");
@@ -208,13 +242,14 @@ class PolicyRouteesTest {
   }
 
   @Test
-  void aSuccessEndsAFailureRun() {
+  void aReplyEndsATimeoutRun() {
     ActorRef<Routee.Command> r = routee(nodeA, "run-1");
-    PolicyRoutees routees = new PolicyRoutees(2, SECOND);
-    routees.update(List.of(r));
-    assertFalse(routees.failed(r, 0));
-    routees.succeeded(r);
-    assertFalse(routees.failed(r, 0));
-    assertTrue(routees.failed(r, 0));
+    ActorRef<Routee.Command> other = routee(nodeA, "run-2");
+    PolicyRoutees routees = routees(2, SECOND);
+    routees.update(List.of(r, other));
+    assertFalse(routees.timedOut(r, 0));
+    routees.replied(r, null, "r", true, 0, 0);
+    assertFalse(routees.timedOut(r, 0));
+    assertTrue(routees.timedOut(r, 0));
   }
 }

@@ -207,9 +207,10 @@ class RouterActorTest {
             RouterActor.create(
                 TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(1), 65536, 10)));
 
-    // Whichever routee comes first, every request ends up served by the live worker.
+    // Whichever routee comes first, every request ends up served by the live worker; the silent
+    // one got one attempt, overdue after 25 ms: ejected, and the attempt retried at once.
     assertEquals(List.of("alive", "alive", "alive", "alive"), servedBy(router, "retry-timeout", 4));
-    assertEquals(2, silent.receiveSeveralMessages(2).size(), "the silent routee got its turns");
+    assertEquals(1, drain(silent), "attempts that reached the silent routee");
   }
 
   /** A routee whose backend is down: it answers every request with Unavailable. */
@@ -267,7 +268,7 @@ class RouterActorTest {
   }
 
   @Test
-  void routeeFailingTwiceInARowIsEjectedAndGetsNoMoreTraffic() {
+  void aSilentRouteeIsEjectedOnceItsFirstAttemptIsOverdueAndGetsNoMoreTraffic() {
     TestProbe<Routee.Command> dead = testKit.createTestProbe();
     testKit
         .system()
@@ -280,10 +281,10 @@ class RouterActorTest {
             RouterActor.create(
                 TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofMillis(150), 65536, 10)));
 
-    // Every request is served whatever the dead routee does; it is tried until ejected.
+    // Every request is served whatever the dead routee does; it got one attempt, then no reply
+    // for overdue-after (25 ms) ejected it, long before its attempt would time out (150 ms).
     assertEquals(List.of("alive", "alive", "alive", "alive", "alive", "alive"), servedBy(router, "eject", 6));
-    int triedBeforeEjection = drain(dead);
-    assertTrue(triedBeforeEjection >= 2, "tried " + triedBeforeEjection + " times");
+    assertEquals(1, drain(dead), "attempts before the ejection");
 
     // Ejected (for 10 s in these settings): the next requests never reach it.
     assertEquals(List.of("alive", "alive", "alive", "alive", "alive", "alive", "alive", "alive"),
@@ -312,7 +313,7 @@ class RouterActorTest {
   }
 
   @Test
-  void aRouteeThatFallsSilentIsEjectedAfterTwoFirstAttemptsThroughTheGroupRouter() {
+  void aRouteeThatFallsSilentIsEjectedOnItsFirstOverdueAttemptThroughTheGroupRouter() {
     AtomicInteger afterSilence = new AtomicInteger();
     ActorRef<Routee.Command> fading = testKit.spawn(goesSilent("fading", afterSilence));
     testKit.system().receptionist().tell(Receptionist.register(Routee.serviceKey("fades"), fading));
@@ -331,8 +332,95 @@ class RouterActorTest {
     fading.tell(new GoSilent());
     List<String> after = servedBy(router, "fades", 30);
     assertTrue(after.stream().allMatch(id -> id.startsWith("w")), after.toString());
-    // Its failed first attempts are pinned on it: ejected after eject-after-failures (2).
-    assertEquals(2, afterSilence.get(), "attempts that went to the silent routee");
+    // Its first attempt through the group router is pinned on it: overdue, ejected, retried.
+    assertEquals(1, afterSilence.get(), "attempts that went to the silent routee");
+  }
+
+  /** A worker that answers correctly but only after {@code delay}; counts what it gets. */
+  private static Behavior<Routee.Command> slow(String id, Duration delay, AtomicInteger got) {
+    record Later(Routee.Hash hash) implements Routee.Command {}
+    return Behaviors.withTimers(
+        timers ->
+            Behaviors.receiveMessage(
+                command -> {
+                  if (command instanceof Routee.Hash hash) {
+                    got.incrementAndGet();
+                    timers.startSingleTimer(new Later(hash), delay);
+                  } else {
+                    Routee.Hash hash = ((Later) command).hash();
+                    hash.answer(id, PayloadHash.sha1Hex(hash.payload()));
+                  }
+                  return Behaviors.same();
+                }));
+  }
+
+  @Test
+  void aRouteeThatAnswersButFarSlowerThanTheOthersIsEjectedByLatency() {
+    AtomicInteger got = new AtomicInteger();
+    ActorRef<Routee.Command> slowpoke = testKit.spawn(slow("slowpoke", Duration.ofMillis(400), got));
+    testKit.system().receptionist().tell(Receptionist.register(Routee.serviceKey("lagging"), slowpoke));
+    testKit.spawn(HashWorker.create("quick-1", "lagging"));
+    testKit.spawn(HashWorker.create("quick-2", "lagging"));
+    Routees.await(testKit, "lagging", 3);
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(
+            RouterActor.create(
+                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 10)));
+    List<String> served = servedBy(router, "lagging", 20);
+    assertTrue(served.stream().allMatch(id -> id.startsWith("quick-")), served.toString());
+    // Its one attempt had no reply after 25 ms while the others answer within a millisecond:
+    // ejected and retried, long before the 2 s attempt timeout.
+    assertEquals(1, got.get(), "attempts that reached the slow routee");
+  }
+
+  @Test
+  void anEjectedRouteeIsProbedWithOneRequestAtATimeAndEjectedLongerEachTime() throws Exception {
+    TestProbe<Routee.Command> silent = testKit.createTestProbe();
+    testKit
+        .system()
+        .receptionist()
+        .tell(Receptionist.register(Routee.serviceKey("probed"), silent.getRef()));
+    testKit.spawn(HashWorker.create("steady", "probed"));
+    Routees.await(testKit, "probed", 2);
+    OutlierSettings outliers =
+        new OutlierSettings(
+            Duration.ofMillis(25),
+            3,
+            Duration.ofMillis(5),
+            2,
+            Duration.ofMillis(300),
+            Duration.ofSeconds(10),
+            50);
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(RouterActor.create(TestConfigs.withOutliers(outliers)));
+    // A new routee gets at most 3 attempts at once before its first answer (unless every
+    // routee is new and busy); no answer within 25 ms: ejected, its attempts retried.
+    TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
+    for (int i = 0; i < 8; i++) {
+      router.tell(new RouterActor.Route("w" + i, "probed", "w" + i, client.getRef()));
+    }
+    for (int i = 0; i < 8; i++) {
+      assertEquals("steady", client.expectMessageClass(RouterActor.Served.class).workerId());
+    }
+    // (Eight at once to two routees that never answered yet: at most half each.)
+    int beforeEjection = drain(silent);
+    assertTrue(beforeEjection >= 1 && beforeEjection <= 4, beforeEjection + " before the ejection");
+    // Then requests, 8 at a time, for 1.2 s: probed 300 ms after the ejection (ejected again for
+    // 600 ms), probed again at about 0.95 s (ejected for 1.2 s): two probes.
+    long end = System.nanoTime() + Duration.ofMillis(1200).toNanos();
+    int sent = 0;
+    while (System.nanoTime() < end) {
+      for (int i = 0; i < 8; i++, sent++) {
+        router.tell(new RouterActor.Route("c" + sent, "probed", "p" + sent, client.getRef()));
+      }
+      for (int i = 0; i < 8; i++) {
+        RouterActor.Served served =
+            client.expectMessageClass(RouterActor.Served.class, Duration.ofSeconds(3));
+        assertEquals("steady", served.workerId());
+      }
+      Thread.sleep(5);
+    }
+    assertEquals(2, drain(silent), "probes that reached the silent routee");
   }
 
   /** Receives whatever the probe got so far, without waiting for more than a moment. */
@@ -368,7 +456,8 @@ class RouterActorTest {
             RouterActor.create(
                 new ProxySettings(
                     "127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofMillis(150), 5, 64, 65536,
-                    10, Duration.ofSeconds(60), 100, Duration.ofSeconds(60), Duration.ofSeconds(10), 100, Duration.ofSeconds(10))));
+                    10, Duration.ofSeconds(60), 100, Duration.ofSeconds(60), Duration.ofSeconds(10),
+                    TestConfigs.outlierSettings())));
     assertEquals(List.of("last-hope", "last-hope", "last-hope"), servedBy(router, "distinct", 3));
     for (TestProbe<Routee.Command> probe : silent) {
       // Per request at most once by the group router and once directly.

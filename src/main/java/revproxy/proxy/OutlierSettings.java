@@ -1,0 +1,57 @@
+package revproxy.proxy;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/**
+ * When a routee is an outlier, read once from {@code revproxy.proxy.outlier} (see
+ * application.conf): like Envoy's outlier detection, for silent routees, slow ones, and ones
+ * whose attempts keep timing out.
+ *
+ * @param overdueAfter a routee whose oldest unanswered attempt is older than this, and than 10
+ *     times the policy's median latency, is ejected, and its attempts in flight are retried now
+ * @param maxUnanswered a routee that has this many attempts without an answer since its last one,
+ *     the oldest older than {@code holdAfter} (and than 3 times the policy's median latency), gets
+ *     no new attempt until it answers: requests do not queue up behind a backend that stopped
+ * @param ejectAfterTimeouts attempts timed out in a row that eject a routee
+ * @param ejectionTime the first ejection's length; each further one in a row doubles it
+ * @param maxEjectionTime the longest ejection
+ * @param maxEjectedPercent at most this share of a policy's routees is ejected at once (one may
+ *     always be, but never a policy's only routee): the others must not drown under the load
+ */
+public record OutlierSettings(
+    Duration overdueAfter,
+    int maxUnanswered,
+    Duration holdAfter,
+    int ejectAfterTimeouts,
+    Duration ejectionTime,
+    Duration maxEjectionTime,
+    int maxEjectedPercent) {
+
+  public OutlierSettings {
+    if (maxUnanswered < 1 || ejectAfterTimeouts < 1) {
+      throw new IllegalArgumentException(
+          "revproxy.proxy.outlier.max-unanswered and eject-after-timeouts must be at least 1");
+    }
+    if (maxEjectedPercent < 0 || maxEjectedPercent > 100) {
+      throw new IllegalArgumentException(
+          "revproxy.proxy.outlier.max-ejected-percent must be 0-100");
+    }
+    if (maxEjectionTime.compareTo(ejectionTime) < 0) {
+      throw new IllegalArgumentException(
+          "revproxy.proxy.outlier.max-ejection-time must not be less than ejection-time");
+    }
+  }
+
+  public static OutlierSettings fromConfig(Config proxy) {
+    Config outlier = proxy.getConfig("outlier");
+    return new OutlierSettings(
+        outlier.getDuration("overdue-after"),
+        outlier.getInt("max-unanswered"),
+        outlier.getDuration("hold-after"),
+        outlier.getInt("eject-after-timeouts"),
+        outlier.getDuration("ejection-time"),
+        outlier.getDuration("max-ejection-time"),
+        outlier.getInt("max-ejected-percent"));
+  }
+}

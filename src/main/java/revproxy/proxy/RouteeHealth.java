@@ -1,0 +1,125 @@
+package revproxy.proxy;
+
+/**
+ * What the router knows of one routee's health: its attempts in flight and how long it has had
+ * some without answering any, its latency, its timeouts in a row, and its ejection. Plain: times
+ * are passed in, so every rule is tested without clocks.
+ *
+ * <p>States: <b>serving</b>; <b>ejected</b> until a time, which doubles with each ejection in a
+ * row; then <b>probing</b>: one attempt at a time, until one is answered before it is overdue
+ * (serving again, the ejection count cleared) or one is overdue or times out (ejected again).
+ */
+final class RouteeHealth {
+
+  /** Weight of the newest answer in the latency average. */
+  private static final double LATENCY_WEIGHT = 0.2;
+
+  /** The worker id its replies carry, once a reply to a direct attempt told it. */
+  String workerId;
+
+  private int inFlight;
+  /** Since when it has had attempts in flight without a reply: its last reply, or the send after. */
+  private long progressNanos;
+  private double latencyNanos = -1;
+  private int timeoutsInARow;
+  private boolean ejected;
+  private long ejectedUntilNanos;
+  private int ejectionsInARow;
+  private boolean probing;
+
+  int inFlight() {
+    return inFlight;
+  }
+
+  /** The average latency of its answered attempts, or -1 before the first. */
+  double latencyNanos() {
+    return latencyNanos;
+  }
+
+  void sent(long now) {
+    if (inFlight++ == 0) {
+      progressNanos = now;
+    }
+  }
+
+  /** It replied (also "unavailable"): it is making progress. */
+  void replied(long now) {
+    progressNanos = now;
+    timeoutsInARow = 0;
+  }
+
+  /** An attempt sent at {@code sentNanos} was answered with a hash at {@code now}. */
+  void answered(long sentNanos, long now) {
+    replied(now);
+    long latency = now - sentNanos;
+    latencyNanos =
+        latencyNanos < 0 ? latency : latencyNanos + LATENCY_WEIGHT * (latency - latencyNanos);
+    if (probing) {
+      probing = false;
+      ejectionsInARow = 0;
+    }
+  }
+
+  /** An attempt ended, answered or not. */
+  void ended() {
+    if (inFlight > 0) {
+      inFlight--;
+    }
+  }
+
+  /** Whether it has had attempts in flight and no reply for longer than {@code overdueNanos}. */
+  boolean overdue(long now, long overdueNanos) {
+    return inFlight > 0 && now - progressNanos > overdueNanos;
+  }
+
+  /**
+   * Whether it should get no new attempt now: ejected; probing with its probe out; {@code
+   * maxUnanswered} attempts out and no answer yet ever (a new routee proves itself first); or
+   * {@code maxUnanswered} attempts behind an answer that is {@code holdNanos} late.
+   */
+  boolean unavailable(long now, int maxUnanswered, long holdNanos) {
+    if (ejected(now)) {
+      return true;
+    }
+    if (probing && inFlight > 0) {
+      return true;
+    }
+    if (inFlight < maxUnanswered) {
+      return false;
+    }
+    return latencyNanos < 0 || now - progressNanos > holdNanos;
+  }
+
+  /** Whether the group router may pick it: serving, not probing, not held back. */
+  boolean steady(long now, int maxUnanswered, long holdNanos) {
+    return !probing && !unavailable(now, maxUnanswered, holdNanos);
+  }
+
+  /** An attempt timed out; returns whether that makes {@code ejectAfter} in a row (or a probe). */
+  boolean timedOut(int ejectAfter) {
+    return ++timeoutsInARow >= ejectAfter || probing;
+  }
+
+  /** Ejects it from {@code now}: base time doubled per ejection in a row, at most {@code max}. */
+  void eject(long now, long baseNanos, long maxNanos) {
+    long length = baseNanos << Math.min(ejectionsInARow, 30);
+    ejected = true;
+    ejectedUntilNanos = now + (length <= 0 || length > maxNanos ? maxNanos : length);
+    ejectionsInARow++;
+    timeoutsInARow = 0;
+    probing = false;
+  }
+
+  /** Whether it is ejected now; an ejection that ran out turns into probing here. */
+  boolean ejected(long now) {
+    if (ejected && ejectedUntilNanos - now <= 0) {
+      ejected = false;
+      probing = true;
+    }
+    return ejected;
+  }
+
+  boolean probing() {
+    return probing;
+  }
+}

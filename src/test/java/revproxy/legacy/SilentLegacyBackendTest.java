@@ -1,0 +1,106 @@
+package revproxy.legacy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import revproxy.Routees;
+import revproxy.TestConfigs;
+import revproxy.TestSockets;
+import revproxy.protocol.Packet;
+import revproxy.protocol.PayloadHash;
+import revproxy.proxy.ProxyServer;
+import revproxy.proxy.RouterActor;
+import revproxy.worker.HashWorker;
+
+/**
+ * A legacy server that accepts connections and never answers, in a policy of three routees,
+ * under concurrent pipelined load through the real TCP binding: it leaves the rotation within a
+ * few unanswered requests (not after attempt timeouts), and every client request is answered.
+ */
+class SilentLegacyBackendTest {
+
+  static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.local());
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @Test
+  void aSilentLegacyServerGetsAtMostThreeRequestsAndEveryRequestIsServed() throws Exception {
+    testKit.spawn(HashWorker.create("w1", "hush"));
+    testKit.spawn(HashWorker.create("w2", "hush"));
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 10)));
+    ActorRef<LegacyRegistry.Command> registry =
+        testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of()));
+    InetSocketAddress proxy =
+        ProxyServer.bind(
+                testKit.system(),
+                router,
+                registry,
+                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 10),
+                TestConfigs.registrationSettings())
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS)
+            .localAddress();
+    try (FakeLegacyServer silent = new FakeLegacyServer("mute", 0, FakeLegacyServer.Mode.IGNORE)) {
+      TestProbe<LegacyRegistry.Result> registered = testKit.createTestProbe();
+      registry.tell(
+          new LegacyRegistry.Register(
+              new Packet.Registration("mute", "hush", silent.port),
+              InetAddress.getLoopbackAddress(),
+              proxy.getPort(),
+              registered.getRef()));
+      assertEquals(LegacyRegistry.Accepted.INSTANCE, registered.receiveMessage());
+      Routees.await(testKit, "hush", 3);
+
+      // 8 connections, 100 pipelined requests each, all at once.
+      List<CompletableFuture<List<JsonNode>>> clients = new ArrayList<>();
+      for (int c = 0; c < 8; c++) {
+        StringBuilder requests = new StringBuilder();
+        for (int i = 0; i < 100; i++) {
+          requests.append(TestSockets.request(c + "-" + i, "hush", "p" + c + "-" + i));
+        }
+        String batch = requests.toString();
+        clients.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  try (Socket socket = TestSockets.connect(proxy)) {
+                    return TestSockets.pipeline(socket, batch);
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                }));
+      }
+      for (int c = 0; c < 8; c++) {
+        List<JsonNode> replies = clients.get(c).get(30, TimeUnit.SECONDS);
+        assertEquals(100, replies.size());
+        for (int i = 0; i < 100; i++) {
+          JsonNode reply = replies.get(i);
+          assertEquals("2", reply.get("type").asText(), reply.toString());
+          assertEquals(c + "-" + i, reply.get("destid").asText());
+          assertEquals(PayloadHash.sha1Hex("p" + c + "-" + i), reply.get("payload").asText());
+          assertTrue(reply.get("srcid").asText().startsWith("w"), reply.toString());
+        }
+      }
+      // One connection, one request in flight: whatever it was sent before it left the rotation.
+      assertTrue(silent.reads.size() <= 3, silent.reads.size() + " requests reached it");
+    }
+  }
+}

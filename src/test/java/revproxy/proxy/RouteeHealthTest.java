@@ -1,0 +1,121 @@
+package revproxy.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class RouteeHealthTest {
+
+  private static final long MS = 1_000_000L;
+  private static final long SECOND = 1000 * MS;
+
+  @Test
+  void aRouteeWithAttemptsOutAndNoReplyIsOverdueOnlyPastTheLimit() {
+    RouteeHealth health = new RouteeHealth();
+    assertFalse(health.overdue(100 * SECOND, 25 * MS), "nothing in flight");
+    health.sent(0);
+    assertFalse(health.overdue(25 * MS, 25 * MS));
+    assertTrue(health.overdue(26 * MS, 25 * MS));
+  }
+
+  @Test
+  void everyReplyIsProgressSoABusyButAnsweringRouteeIsNeverOverdue() {
+    RouteeHealth health = new RouteeHealth();
+    for (long t = 0; t < SECOND; t += 10 * MS) {
+      health.sent(t);
+      health.sent(t);
+      health.answered(t, t + 5 * MS);
+      health.ended();
+      assertFalse(health.overdue(t + 20 * MS, 25 * MS), "at " + t);
+    }
+    assertEquals(100, health.inFlight(), "one of each pair is still out");
+  }
+
+  @Test
+  void unansweredAttemptsHoldNewOnesBackOnlyWhenTheyPileUpWithoutAReply() {
+    RouteeHealth health = new RouteeHealth();
+    health.sent(0);
+    health.answered(0, 0);
+    health.ended();
+    health.sent(0);
+    health.sent(0);
+    assertFalse(health.unavailable(10 * MS, 3, 5 * MS), "two out: not yet");
+    health.sent(1 * MS);
+    assertFalse(health.unavailable(4 * MS, 3, 5 * MS), "three out, but only 4 ms");
+    assertTrue(health.unavailable(6 * MS, 3, 5 * MS));
+    health.replied(7 * MS);
+    assertFalse(health.unavailable(8 * MS, 3, 5 * MS), "it replied: progress");
+  }
+
+  @Test
+  void aRouteeThatNeverAnsweredGetsNoMoreThanMaxUnansweredAttemptsAtOnce() {
+    RouteeHealth health = new RouteeHealth();
+    health.sent(0);
+    health.sent(0);
+    assertFalse(health.unavailable(0, 3, 5 * MS));
+    health.sent(0);
+    assertTrue(health.unavailable(0, 3, 5 * MS), "three out, none ever answered: at once");
+    health.answered(0, MS);
+    health.ended();
+    health.sent(MS);
+    assertFalse(health.unavailable(MS, 3, 5 * MS), "it answers: many may be out");
+  }
+
+  @Test
+  void ejectionsInARowDoubleUpToTheMaximumAndThenItIsProbedOneAttemptAtATime() {
+    RouteeHealth health = new RouteeHealth();
+    health.eject(0, 10 * SECOND, 35 * SECOND);
+    assertTrue(health.ejected(9 * SECOND));
+    assertFalse(health.ejected(10 * SECOND), "10 s later");
+    assertTrue(health.probing());
+    assertFalse(health.unavailable(10 * SECOND, 3, 5 * MS), "a probe may go");
+    health.sent(10 * SECOND);
+    assertTrue(health.unavailable(10 * SECOND, 3, 5 * MS), "only one probe at a time");
+    assertFalse(health.steady(10 * SECOND, 3, 5 * MS), "no group router while probing");
+    // The probe is overdue too: ejected again, twice as long.
+    health.eject(10 * SECOND + 30 * MS, 10 * SECOND, 35 * SECOND);
+    health.ended();
+    assertTrue(health.ejected(30 * SECOND));
+    assertFalse(health.ejected(30 * SECOND + 30 * MS), "20 s later");
+    health.eject(31 * SECOND, 10 * SECOND, 35 * SECOND);
+    assertTrue(health.ejected(65 * SECOND));
+    assertFalse(health.ejected(66 * SECOND), "capped at 35 s, not 40");
+  }
+
+  @Test
+  void aProbeAnsweredInTimeMakesItServingAndClearsTheEjectionCount() {
+    RouteeHealth health = new RouteeHealth();
+    health.eject(0, SECOND, 60 * SECOND);
+    assertFalse(health.ejected(SECOND));
+    health.sent(SECOND);
+    health.answered(SECOND, SECOND + MS);
+    health.ended();
+    assertFalse(health.probing());
+    assertTrue(health.steady(SECOND + MS, 3, 5 * MS));
+    health.eject(2 * SECOND, SECOND, 60 * SECOND);
+    assertFalse(health.ejected(3 * SECOND), "the first ejection's length again, not doubled");
+  }
+
+  @Test
+  void timeoutsInARowEjectAndAReplyEndsTheRun() {
+    RouteeHealth health = new RouteeHealth();
+    assertFalse(health.timedOut(2));
+    health.replied(0);
+    assertFalse(health.timedOut(2));
+    assertTrue(health.timedOut(2));
+  }
+
+  @Test
+  void latencyIsAnAverageOfAnsweredAttemptsOnly() {
+    RouteeHealth health = new RouteeHealth();
+    assertEquals(-1, health.latencyNanos());
+    health.answered(0, 10 * MS);
+    assertEquals(10 * MS, health.latencyNanos(), 1);
+    health.replied(20 * MS);
+    assertEquals(10 * MS, health.latencyNanos(), 1, "an 'unavailable' has no latency");
+    health.answered(20 * MS, 40 * MS);
+    assertEquals(12 * MS, health.latencyNanos(), 1, "10 + 0.2 x (20 - 10)");
+  }
+}
