@@ -2,9 +2,12 @@ package revproxy;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxySettings;
+import revproxy.tls.ClusterTlsEngineProvider;
 
 /** Configurations for tests: the shipped defaults with ports and providers made test-friendly. */
 public final class TestConfigs {
@@ -29,6 +32,16 @@ public final class TestConfigs {
                 + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
                 + "akka.loglevel = WARNING\n")
         .withFallback(ConfigFactory.load());
+  }
+
+  /**
+   * A cluster node on a free port that joins nobody until told to, talking mutual TLS with the
+   * files in {@code tlsDir} as {@code --cluster-tls} sets it up.
+   */
+  public static Config clusterNode(String role, Path tlsDir) {
+    return ClusterTlsEngineProvider.configure(
+        ConfigFactory.parseMap(Map.of(ClusterTlsEngineProvider.DIR_PATH, tlsDir.toString()))
+            .withFallback(clusterNode(role)));
   }
 
   public static LegacySettings legacySettings() {

@@ -1,9 +1,11 @@
 package revproxy.cli;
 
+import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.cluster.NodeConfig;
+import revproxy.tls.ClusterTlsEngineProvider;
 
 /** Options every cluster node shares; unset options keep the configured values. */
 public final class ClusterOptions {
@@ -27,6 +29,15 @@ public final class ClusterOptions {
       description = "Seed node(s) to join (repeatable). Default: the proxy at 127.0.0.1:2551.")
   List<String> seeds;
 
+  @Option(
+      names = "--cluster-tls",
+      paramLabel = "DIR",
+      description = {
+        "Mutual TLS with the other nodes, with the key and CA in DIR (scripts/make-certs.sh);",
+        "every node of the cluster needs it, with the same CA."
+      })
+  Path clusterTls;
+
   @Mixin ConfigOption configOption;
 
   /**
@@ -45,6 +56,7 @@ public final class ClusterOptions {
         .roles(role)
         .set("akka.remote.artery.canonical.hostname", clusterHost)
         .clusterPort(clusterPort, "revproxy." + role + ".cluster-port")
-        .seeds(seeds);
+        .seeds(seeds)
+        .set(ClusterTlsEngineProvider.DIR_PATH, clusterTls == null ? null : clusterTls.toString());
   }
 }

@@ -9,11 +9,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import revproxy.tls.ClusterTlsEngineProvider;
 
 /**
  * Builds the configuration of one node. Highest priority first: command-line options, Java system
  * properties ({@code -Dkey=value}), {@code --config FILE} (else {@code ./application.conf} when
  * present), the defaults shipped in the jar (the repository's application.conf), reference.conf.
+ * When {@code revproxy.cluster-tls} names a directory, the node talks to its peers over mutual TLS
+ * ({@link ClusterTlsEngineProvider}).
  */
 public final class NodeConfig {
 
@@ -85,11 +88,12 @@ public final class NodeConfig {
     if (port == null && rolePortPath != null) {
       port = resolved.getInt(rolePortPath);
     }
-    if (port == null) {
-      return resolved;
+    if (port != null) {
+      resolved =
+          ConfigFactory.parseMap(Map.of("akka.remote.artery.canonical.port", port))
+              .withFallback(resolved);
     }
-    return ConfigFactory.parseMap(Map.of("akka.remote.artery.canonical.port", port))
-        .withFallback(resolved);
+    return ClusterTlsEngineProvider.configure(resolved);
   }
 
   /** "127.0.0.1:2551" -> "akka://akka-reverse-proxy@127.0.0.1:2551". */
