@@ -134,6 +134,16 @@ class MainTest {
   }
 
   @Test
+  void proxyRequiringClientCertificatesWithoutClientTlsIsRefusedBeforeStarting() {
+    Result result = run("proxy", "--require-client-auth");
+    assertEquals(2, result.exitCode());
+    assertEquals(
+        "error: revproxy.proxy.require-client-auth (--require-client-auth) needs client-tls"
+            + " (--client-tls DIR)",
+        result.err().strip());
+  }
+
+  @Test
   void clientWithoutPacketFilesIsAUsageError() {
     Result result = run("client");
     assertEquals(2, result.exitCode());

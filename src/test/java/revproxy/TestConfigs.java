@@ -5,9 +5,11 @@ import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxySettings;
 import revproxy.tls.ClusterTlsEngineProvider;
+import revproxy.tls.TlsDir;
 
 /** Configurations for tests: the shipped defaults with ports and providers made test-friendly. */
 public final class TestConfigs {
@@ -56,6 +58,7 @@ public final class TestConfigs {
   public static ProxySettings proxySettings(
       Duration requestTimeout, Duration attemptTimeout, int maxPacketBytes, int maxPolicies) {
     return settings(
+        "127.0.0.1",
         requestTimeout,
         attemptTimeout,
         maxPacketBytes,
@@ -63,13 +66,16 @@ public final class TestConfigs {
         Duration.ofSeconds(60),
         1000,
         Duration.ofSeconds(60),
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        Optional.empty(),
+        false);
   }
 
   /** The default test settings with other limits on the policies tracked. */
   public static ProxySettings withPolicyLimits(int maxPolicies, Duration forgetPolicyAfter) {
     Duration requestTimeout = Duration.ofSeconds(3);
     return settings(
+        "127.0.0.1",
         requestTimeout,
         requestTimeout,
         65536,
@@ -77,7 +83,9 @@ public final class TestConfigs {
         forgetPolicyAfter,
         1000,
         Duration.ofSeconds(60),
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        Optional.empty(),
+        false);
   }
 
   /** The default test settings with other connection limits. */
@@ -85,6 +93,7 @@ public final class TestConfigs {
       int maxConnections, Duration idleTimeout, Duration packetTimeout) {
     Duration requestTimeout = Duration.ofSeconds(5);
     return settings(
+        "127.0.0.1",
         requestTimeout,
         requestTimeout,
         65536,
@@ -92,11 +101,35 @@ public final class TestConfigs {
         Duration.ofSeconds(60),
         maxConnections,
         idleTimeout,
-        packetTimeout);
+        packetTimeout,
+        Optional.empty(),
+        false);
+  }
+
+  /**
+   * The default test settings on {@code host}, with the client port over TLS with {@code dir}'s
+   * key, and other connection limits.
+   */
+  public static ProxySettings withClientTls(
+      String host, Path dir, boolean requireClientAuth, int maxConnections, Duration idleTimeout) {
+    Duration requestTimeout = Duration.ofSeconds(5);
+    return settings(
+        host,
+        requestTimeout,
+        requestTimeout,
+        65536,
+        100,
+        Duration.ofSeconds(60),
+        maxConnections,
+        idleTimeout,
+        Duration.ofSeconds(10),
+        Optional.of(TlsDir.load(dir).requireKey()),
+        requireClientAuth);
   }
 
   /** Test settings: a free port, 3 attempts, 64 in flight, ejection after 2, no stats line. */
   private static ProxySettings settings(
+      String host,
       Duration requestTimeout,
       Duration attemptTimeout,
       int maxPacketBytes,
@@ -104,9 +137,11 @@ public final class TestConfigs {
       Duration forgetPolicyAfter,
       int maxConnections,
       Duration idleTimeout,
-      Duration packetTimeout) {
+      Duration packetTimeout,
+      Optional<TlsDir> clientTls,
+      boolean requireClientAuth) {
     return new ProxySettings(
-        "127.0.0.1",
+        host,
         0,
         requestTimeout,
         attemptTimeout,
@@ -120,6 +155,8 @@ public final class TestConfigs {
         packetTimeout,
         2,
         Duration.ofSeconds(10),
-        Duration.ZERO);
+        Duration.ZERO,
+        clientTls,
+        requireClientAuth);
   }
 }

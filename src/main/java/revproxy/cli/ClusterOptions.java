@@ -2,6 +2,7 @@ package revproxy.cli;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.cluster.NodeConfig;
@@ -57,6 +58,6 @@ public final class ClusterOptions {
         .set("akka.remote.artery.canonical.hostname", clusterHost)
         .clusterPort(clusterPort, "revproxy." + role + ".cluster-port")
         .seeds(seeds)
-        .set(ClusterTlsEngineProvider.DIR_PATH, clusterTls == null ? null : clusterTls.toString());
+        .set(ClusterTlsEngineProvider.DIR_PATH, Objects.toString(clusterTls, null));
   }
 }

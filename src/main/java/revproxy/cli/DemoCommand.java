@@ -3,6 +3,7 @@ package revproxy.cli;
 import com.typesafe.config.Config;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,7 +35,8 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--cluster-tls",
       paramLabel = "DIR",
-      description = "Mutual TLS between the three nodes, with the key and CA in DIR (scripts/make-certs.sh).")
+      description =
+          "Mutual TLS between the three nodes, with the key and CA in DIR (scripts/make-certs.sh).")
   Path clusterTls;
 
   @Mixin ConfigOption configOption;
@@ -47,7 +49,7 @@ public final class DemoCommand implements Callable<Integer> {
         configOption.nodeConfig()
             .set("akka.loglevel", "WARNING")
             .set("revproxy.proxy.port", port)
-            .set(ClusterTlsEngineProvider.DIR_PATH, clusterTls == null ? null : clusterTls.toString())
+            .set(ClusterTlsEngineProvider.DIR_PATH, Objects.toString(clusterTls, null))
             .build();
     return Demo.run(nodeConfig, toSend, System.out);
   }

@@ -4,9 +4,11 @@ import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Props;
 import akka.cluster.Cluster;
 import com.typesafe.config.Config;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -38,6 +40,20 @@ public final class ProxyCommand implements Callable<Integer> {
   Integer port;
 
   @Option(
+      names = "--client-tls",
+      paramLabel = "DIR",
+      description = {
+        "Serve the client port over TLS (1.3 or 1.2) with the key in DIR (scripts/make-certs.sh);",
+        "plain TCP clients are then disconnected."
+      })
+  Path clientTls;
+
+  @Option(
+      names = "--require-client-auth",
+      description = "With --client-tls: serve only clients showing a certificate of DIR's CA.")
+  Boolean requireClientAuth;
+
+  @Option(
       names = "--local-worker",
       paramLabel = "ID:POLICY",
       split = ",",
@@ -64,6 +80,8 @@ public final class ProxyCommand implements Callable<Integer> {
             .nodeConfig("proxy")
             .set("revproxy.proxy.host", host)
             .set("revproxy.proxy.port", port)
+            .set("revproxy.proxy.client-tls", Objects.toString(clientTls, null))
+            .set("revproxy.proxy.require-client-auth", requireClientAuth)
             .build();
     ActorSystem<ProxyNode.Command> system =
         ActorSystem.create(

@@ -61,14 +61,22 @@ public final class ProxyNode {
                                     context.getSystem(), router, legacyServers, settings),
                                 (binding, failure) ->
                                     binding != null ? new Bound(binding) : new BindFailed(failure));
-                            return starting(stash);
+                            return starting(stash, transport(settings));
                           })
                       .onMessage(GetAddress.class, get -> stashed(stash, get))
                       .build();
                 }));
   }
 
-  private static Behavior<Command> starting(StashBuffer<Command> stash) {
+  /** How clients reach the proxy, for its "listening" line. */
+  private static String transport(ProxySettings settings) {
+    if (settings.clientTls().isEmpty()) {
+      return "plain TCP";
+    }
+    return settings.requireClientAuth() ? "TLS, client certificates required" : "TLS";
+  }
+
+  private static Behavior<Command> starting(StashBuffer<Command> stash, String transport) {
     return Behaviors.receive(Command.class)
         .onMessage(
             Bound.class,
@@ -76,7 +84,9 @@ public final class ProxyNode {
                 Behaviors.setup(
                     context -> {
                       ProxyServer.Running running = bound.running();
-                      context.getLog().info("Proxy listening on {}", running.localAddress());
+                      context
+                          .getLog()
+                          .info("Proxy listening on {} ({})", running.localAddress(), transport);
                       drainOnShutdown(context.getSystem(), running);
                       return stash.unstashAll(listening(running.localAddress()));
                     }))

@@ -1,9 +1,18 @@
 package revproxy.proxy;
 
 import com.typesafe.config.Config;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
+import revproxy.tls.TlsDir;
 
-/** The proxy's settings, read once from {@code revproxy.proxy} (see application.conf). */
+/**
+ * The proxy's settings, read once from {@code revproxy.proxy} (see application.conf).
+ *
+ * @param clientTls when present, the client port speaks TLS with this directory's key
+ * @param requireClientAuth with {@code clientTls}: only clients showing a certificate of its CA
+ *     are served
+ */
 public record ProxySettings(
     String host,
     int port,
@@ -19,10 +28,21 @@ public record ProxySettings(
     Duration packetTimeout,
     int ejectAfterFailures,
     Duration ejectionTime,
-    Duration statsInterval) {
+    Duration statsInterval,
+    Optional<TlsDir> clientTls,
+    boolean requireClientAuth) {
+
+  public ProxySettings {
+    if (requireClientAuth && clientTls.isEmpty()) {
+      throw new IllegalArgumentException(
+          "revproxy.proxy.require-client-auth (--require-client-auth) needs client-tls"
+              + " (--client-tls DIR)");
+    }
+  }
 
   public static ProxySettings fromConfig(Config config) {
     Config proxy = config.getConfig("revproxy.proxy");
+    String clientTls = proxy.getString("client-tls");
     return new ProxySettings(
         proxy.getString("host"),
         proxy.getInt("port"),
@@ -38,7 +58,11 @@ public record ProxySettings(
         proxy.getDuration("packet-timeout"),
         positive(proxy, "eject-after-failures"),
         proxy.getDuration("ejection-time"),
-        proxy.getDuration("stats-interval"));
+        proxy.getDuration("stats-interval"),
+        clientTls.isEmpty()
+            ? Optional.empty()
+            : Optional.of(TlsDir.load(Path.of(clientTls)).requireKey()),
+        proxy.getBoolean("require-client-auth"));
   }
 
   private static int positive(Config config, String path) {

@@ -79,7 +79,9 @@ public final class ClusterTlsEngineProvider extends ConfigSSLEngineProvider {
                 // Akka's provider sets these suites on every engine: TLS 1.3's three.
                 engine + "enabled-algorithms",
                 List.of(
-                    "TLS_AES_256_GCM_SHA384", "TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256"),
+                    "TLS_AES_256_GCM_SHA384",
+                    "TLS_AES_128_GCM_SHA256",
+                    "TLS_CHACHA20_POLY1305_SHA256"),
                 engine + "require-mutual-authentication",
                 "on",
                 // Each node checks that the peer's certificate names the address it dials.
@@ -90,22 +92,22 @@ public final class ClusterTlsEngineProvider extends ConfigSSLEngineProvider {
 
   @Override
   public SSLEngine createServerSSLEngine(String hostname, int port) {
-    return new ObservedEngine(
+    return new TlsStageEngine(
         super.createServerSSLEngine(hostname, port),
         failure -> report("refused a connection", failure));
   }
 
   @Override
   public SSLEngine createClientSSLEngine(String hostname, int port) {
-    return new ObservedEngine(
+    return new TlsStageEngine(
         super.createClientSSLEngine(hostname, port),
         failure -> report("cannot connect to " + hostname + ":" + port, failure));
   }
 
   private synchronized void report(String what, SSLException failure) {
     // Known by now (the port may have been 0 when this provider was made): says which node it is.
-    String line =
-        "Cluster node " + system.provider().getDefaultAddress() + " " + what + ": " + reason(failure);
+    String node = "Cluster node " + system.provider().getDefaultAddress();
+    String line = node + " " + what + ": " + reason(failure);
     long now = System.nanoTime();
     Long last = lastLogged.get(line);
     if (last == null || now - last > QUIET_PERIOD.toNanos()) {

@@ -75,20 +75,22 @@ public final class TlsDir {
   }
 
   /**
-   * An engine for one accepted connection. With {@code requireClientAuth} the handshake fails
-   * unless the client shows a certificate of this directory's CA.
+   * An engine for one accepted connection, fit for Akka's TLS stage ({@link TlsStageEngine}). With
+   * {@code requireClientAuth} the handshake fails unless the client shows a certificate of this
+   * directory's CA.
    */
   public SSLEngine serverEngine(boolean requireClientAuth) {
     SSLEngine engine = context.createSSLEngine();
     engine.setUseClientMode(false);
     engine.setEnabledProtocols(PROTOCOLS);
     engine.setNeedClientAuth(requireClientAuth);
-    return engine;
+    return new TlsStageEngine(engine);
   }
 
   /**
-   * An engine for one connection to {@code host}: the server's certificate must come from this
-   * directory's CA and name {@code host} (as an IP address or DNS name), as HTTPS checks it.
+   * An engine for one connection to {@code host}, fit for Akka's TLS stage ({@link
+   * TlsStageEngine}): the server's certificate must come from this directory's CA and name {@code
+   * host} (as an IP address or DNS name), as HTTPS checks it.
    */
   public SSLEngine clientEngine(String host, int port) {
     SSLEngine engine = context.createSSLEngine(host, port);
@@ -97,7 +99,7 @@ public final class TlsDir {
     parameters.setProtocols(PROTOCOLS);
     parameters.setEndpointIdentificationAlgorithm("HTTPS");
     engine.setSSLParameters(parameters);
-    return engine;
+    return new TlsStageEngine(engine);
   }
 
   KeyManager[] keyManagers() {

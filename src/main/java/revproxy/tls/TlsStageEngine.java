@@ -11,18 +11,31 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 
 /**
- * The engine it wraps, except that the first failure of its handshake is also handed to {@code
- * onHandshakeFailure}: Artery has no hook of its own, a failed handshake only closes the
- * connection. Failures after the handshake (a peer that crashed) are not handed on.
+ * An SSL engine as Akka's TLS stage should see it: the engine it wraps, with two changes.
+ *
+ * <p>Akka 2.6's stage keeps back the bytes it decrypted when the engine asks to wrap right after
+ * decrypting them, before the handshake is finished, and delivers them only with the next bytes
+ * from the peer (akka/akka#31419, fixed in Akka 2.10 only). A TLS 1.3 client whose certificate and
+ * first request arrive together then waits for its reply forever, about one connection in three
+ * on loopback. Such an unwrap is reported as {@code FINISHED} here, which makes the stage deliver
+ * the bytes at once; the engine's own state is unchanged, so the wrap it asked for still happens.
+ *
+ * <p>And the first failure of the handshake may be handed to {@code onHandshakeFailure}: Artery
+ * has no hook of its own, a failed handshake only closes the connection. Failures after the
+ * handshake (a peer that crashed) are not handed on.
  */
-final class ObservedEngine extends SSLEngine {
+final class TlsStageEngine extends SSLEngine {
 
   private final SSLEngine engine;
   private final Consumer<SSLException> onHandshakeFailure;
   private boolean handshakeDone;
   private boolean reported;
 
-  ObservedEngine(SSLEngine engine, Consumer<SSLException> onHandshakeFailure) {
+  TlsStageEngine(SSLEngine engine) {
+    this(engine, failure -> {});
+  }
+
+  TlsStageEngine(SSLEngine engine, Consumer<SSLException> onHandshakeFailure) {
     super(engine.getPeerHost(), engine.getPeerPort());
     this.engine = engine;
     this.onHandshakeFailure = onHandshakeFailure;
@@ -33,6 +46,22 @@ final class ObservedEngine extends SSLEngine {
       handshakeDone = true;
     }
     return result;
+  }
+
+  /** An unwrap whose bytes the stage would keep back is reported as finishing the handshake. */
+  private SSLEngineResult unwrapped(SSLEngineResult result) {
+    if (!handshakeDone
+        && result.getStatus() == SSLEngineResult.Status.OK
+        && result.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_WRAP
+        && result.bytesProduced() > 0) {
+      handshakeDone = true;
+      return new SSLEngineResult(
+          result.getStatus(),
+          SSLEngineResult.HandshakeStatus.FINISHED,
+          result.bytesConsumed(),
+          result.bytesProduced());
+    }
+    return observed(result);
   }
 
   private SSLException failed(SSLException e) {
@@ -57,7 +86,7 @@ final class ObservedEngine extends SSLEngine {
   public SSLEngineResult unwrap(ByteBuffer src, ByteBuffer[] dsts, int offset, int length)
       throws SSLException {
     try {
-      return observed(engine.unwrap(src, dsts, offset, length));
+      return unwrapped(engine.unwrap(src, dsts, offset, length));
     } catch (SSLException e) {
       throw failed(e);
     }
