@@ -7,6 +7,10 @@
 #   client    waits until each policy is served by both worker nodes, sends packets/*.json,
 #             checks every reply hash and the round robin spread
 #
+# With --tls every hop is TLS: mutual TLS between the three nodes (--cluster-tls), and TLS with
+# client certificates between the client and the proxy (--client-tls, --require-client-auth,
+# client --tls), with certificates made by scripts/make-certs.sh in target/demo-certs/.
+#
 # Logs go to target/demo-logs/. Exit status 0 only if the client verified everything.
 # Every JVM started here is stopped on exit, including on Ctrl-C.
 set -euo pipefail
@@ -14,21 +18,25 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 PORT=2100
 CLUSTER_PORT=2551
+TLS=0
 JAR=target/akka-reverse-proxy.jar
 LOG_DIR=target/demo-logs
+CERTS=target/demo-certs
 # Three cluster JVMs plus the client share the machine: keep them small.
 # shellcheck disable=SC2206  # DEMO_JAVA_OPTS is a space-separated list on purpose
 JAVA_OPTS=(${DEMO_JAVA_OPTS:--Xms64m -Xmx256m -XX:+UseSerialGC})
 
 usage() {
   cat <<EOF
-Usage: ./run-demo.sh [--port N] [--cluster-port N]
+Usage: ./run-demo.sh [--port N] [--cluster-port N] [--tls]
 
 Starts the proxy and two worker nodes as separate JVMs on 127.0.0.1, then runs the client
 over packets/ and reports each reply. Builds $JAR first if it is missing or out of date.
 
   --port N          TCP port of the proxy for clients (default 2100)
   --cluster-port N  Akka cluster (Artery) port of the proxy, the seed node (default 2551)
+  --tls             TLS on every hop: mutual TLS between the nodes, TLS with client
+                    certificates for the client; certificates in $CERTS/ (made if missing)
   -h, --help        show this help
 
 Logs: $LOG_DIR/{proxy,worker-a,worker-b,client}.log
@@ -54,6 +62,7 @@ while (($# > 0)); do
     --port=*) PORT=$(port_number --port "${1#*=}"); shift ;;
     --cluster-port) (($# >= 2)) || die "--cluster-port needs a value"; CLUSTER_PORT=$(port_number --cluster-port "$2"); shift 2 ;;
     --cluster-port=*) CLUSTER_PORT=$(port_number --cluster-port "${1#*=}"); shift ;;
+    --tls) TLS=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; echo >&2; die "unknown argument '$1'" ;;
   esac
@@ -80,6 +89,21 @@ if jar_is_stale; then
   echo "Building $JAR (mvn -B -q -Dmaven.test.skip=true package) ..."
   mvn -B -q -Dmaven.test.skip=true package || die "the build failed or was interrupted (see the Maven output above)"
   [[ -f $JAR ]] || die "the build did not produce $JAR"
+fi
+
+# --- TLS --------------------------------------------------------------------------------------
+
+NODE_TLS=()   # options of the three cluster nodes
+PROXY_TLS=()  # options of the proxy's client port
+CLIENT_TLS=() # options of the client
+if ((TLS)); then
+  if [[ ! -f $CERTS/node.p12 || ! -f $CERTS/truststore.p12 || ! -f $CERTS/password ]]; then
+    echo "Making TLS certificates in $CERTS/ (scripts/make-certs.sh) ..."
+    scripts/make-certs.sh "$CERTS" --force >/dev/null || die "scripts/make-certs.sh failed"
+  fi
+  NODE_TLS=(--cluster-tls "$CERTS")
+  PROXY_TLS=(--client-tls "$CERTS" --require-client-auth)
+  CLIENT_TLS=(--tls "$CERTS")
 fi
 
 # --- Ports ------------------------------------------------------------------------------------
@@ -116,7 +140,10 @@ stop_all() {
   if ((${#alive[@]} > 0)); then
     echo "Stopping ${#alive[@]} process(es): ${alive[*]}"
     kill -TERM "${alive[@]}" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do # up to 10 s for a graceful shutdown
+    # Up to 10 s for a graceful shutdown; 20 s with --tls, where a node whose peers are still
+    # up needs about 10 s more (see "Known limits" in README.md).
+    local wait_s=$((TLS ? 20 : 10))
+    for ((i = 0; i < wait_s * 5; i++)); do
       local still=()
       for pid in "${alive[@]}"; do
         kill -0 "$pid" 2>/dev/null && still+=("$pid")
@@ -126,7 +153,7 @@ stop_all() {
     done
     for pid in "${alive[@]}"; do
       if kill -0 "$pid" 2>/dev/null; then
-        echo "Process $pid did not stop within 10 s: killing it"
+        echo "Process $pid did not stop within $wait_s s: killing it"
         kill -KILL "$pid" 2>/dev/null || true
       fi
     done
@@ -181,13 +208,20 @@ SEED=127.0.0.1:$CLUSTER_PORT
 
 echo "Akka reverse proxy demo: proxy on 127.0.0.1:$PORT (cluster seed $SEED), 2 worker nodes"
 echo "  worker A: workers 100 (policy 111), 200 (policy 222); worker B: 300 (111), 400 (222)"
+if ((TLS)); then
+  echo "  with TLS on every hop: mutual TLS between the nodes, TLS with client certificates"
+  echo "  between the client and the proxy (certificates in $CERTS/)"
+fi
 echo "Starting JVMs (${JAVA_OPTS[*]}):"
 start_node proxy "$LOG_DIR/proxy.log" \
-  proxy --host 127.0.0.1 --port "$PORT" --cluster-port "$CLUSTER_PORT" --seed "$SEED"
+  proxy --host 127.0.0.1 --port "$PORT" --cluster-port "$CLUSTER_PORT" --seed "$SEED" \
+  ${NODE_TLS[@]+"${NODE_TLS[@]}"} ${PROXY_TLS[@]+"${PROXY_TLS[@]}"}
 start_node worker-a "$LOG_DIR/worker-a.log" \
-  worker --worker 100:111 --worker 200:222 --seed "$SEED" --cluster-port 0
+  worker --worker 100:111 --worker 200:222 --seed "$SEED" --cluster-port 0 \
+  ${NODE_TLS[@]+"${NODE_TLS[@]}"}
 start_node worker-b "$LOG_DIR/worker-b.log" \
-  worker --worker 300:111 --worker 400:222 --seed "$SEED" --cluster-port 0
+  worker --worker 300:111 --worker 400:222 --seed "$SEED" --cluster-port 0 \
+  ${NODE_TLS[@]+"${NODE_TLS[@]}"}
 
 # The client is the readiness check: it probes with real requests until policies 111 and 222
 # are each served by 2 workers (up to 60 s), then sends the packets (replies within 30 s).
@@ -199,7 +233,8 @@ tee "$CLIENT_LOG" <"$FIFO" &
 STARTED_PIDS+=("$!")
 TEE_PID=$!
 java "${JAVA_OPTS[@]}" -jar "$JAR" client --host 127.0.0.1 --port "$PORT" \
-  --expect-workers 111=2,222=2 --wait 60s packets/ </dev/null >"$FIFO" 2>&1 &
+  ${CLIENT_TLS[@]+"${CLIENT_TLS[@]}"} --expect-workers 111=2,222=2 --wait 60s packets/ \
+  </dev/null >"$FIFO" 2>&1 &
 STARTED_PIDS+=("$!")
 CLIENT_PID=$!
 
@@ -227,4 +262,4 @@ echo
 if ((client_status != 0)); then
   fail "the client exited with status $client_status (its report is above and in $CLIENT_LOG)"
 fi
-echo "Demo OK: every reply verified. Logs in $LOG_DIR/"
+echo "Demo OK: every reply verified$( ((TLS)) && echo ", over TLS on every hop"). Logs in $LOG_DIR/"

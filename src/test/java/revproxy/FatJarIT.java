@@ -1,6 +1,7 @@
 package revproxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -51,6 +52,15 @@ class FatJarIT {
     assertTrue(run.stdout().contains("19 packets: 19 correct, 0 NOT correct, 0 errors, 0 without reply"), run.stdout());
     assertTrue(run.stdout().contains("policy 111 served by workers {100=5, 300=5}"), run.stdout());
     assertTrue(run.stdout().contains("RESULT: OK"), run.stdout());
+  }
+
+  @Test
+  void demoWithClusterTlsVerifiesEveryPacketOverMutualTls() throws Exception {
+    Run run = java("demo", "--port", "0", "--cluster-tls", TestCerts.cluster().toString());
+    assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
+    assertTrue(run.stdout().contains("19 packets: 19 correct, 0 NOT correct, 0 errors, 0 without reply"), run.stdout());
+    assertTrue(run.stdout().contains("RESULT: OK"), run.stdout());
+    assertFalse(run.stderr().contains("ClusterTlsEngineProvider"), run.stderr());
   }
 
   @Test

@@ -121,6 +121,29 @@ class MainTest {
   }
 
   @Test
+  void workerWithAClusterTlsDirectoryThatIsNotOneIsRefusedBeforeStarting(@TempDir Path dir) {
+    Result result = run("worker", "--worker", "100:111", "--cluster-tls", dir.toString());
+    assertEquals(2, result.exitCode());
+    assertEquals(
+        "error: TLS directory "
+            + dir
+            + ": cannot read "
+            + dir.resolve("password")
+            + " (make the directory with scripts/make-certs.sh)",
+        result.err().strip());
+  }
+
+  @Test
+  void proxyRequiringClientCertificatesWithoutClientTlsIsRefusedBeforeStarting() {
+    Result result = run("proxy", "--require-client-auth");
+    assertEquals(2, result.exitCode());
+    assertEquals(
+        "error: revproxy.proxy.require-client-auth (--require-client-auth) needs client-tls"
+            + " (--client-tls DIR)",
+        result.err().strip());
+  }
+
+  @Test
   void clientWithoutPacketFilesIsAUsageError() {
     Result result = run("client");
     assertEquals(2, result.exitCode());

@@ -2,11 +2,16 @@ package revproxy;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
 import revproxy.legacy.LegacySettings;
 import revproxy.legacy.RegistrationSettings;
 import revproxy.proxy.OutlierSettings;
 import revproxy.proxy.ProxySettings;
+import revproxy.tls.ClusterTlsEngineProvider;
+import revproxy.tls.TlsDir;
 
 /** Configurations for tests: the shipped defaults with ports and providers made test-friendly. */
 public final class TestConfigs {
@@ -33,6 +38,16 @@ public final class TestConfigs {
         .withFallback(ConfigFactory.load());
   }
 
+  /**
+   * A cluster node on a free port that joins nobody until told to, talking mutual TLS with the
+   * files in {@code tlsDir} as {@code --cluster-tls} sets it up.
+   */
+  public static Config clusterNode(String role, Path tlsDir) {
+    return ClusterTlsEngineProvider.configure(
+        ConfigFactory.parseMap(Map.of(ClusterTlsEngineProvider.DIR_PATH, tlsDir.toString()))
+            .withFallback(clusterNode(role)));
+  }
+
   public static LegacySettings legacySettings() {
     return LegacySettings.fromConfig(ConfigFactory.load());
   }
@@ -53,7 +68,9 @@ public final class TestConfigs {
         base.maxConnections(),
         base.idleTimeout(),
         base.packetTimeout(),
-        outliers);
+        outliers,
+        Optional.empty(),
+        false);
   }
 
   /** The shipped outlier detection. */
@@ -74,6 +91,7 @@ public final class TestConfigs {
   public static ProxySettings proxySettings(
       Duration requestTimeout, Duration attemptTimeout, int maxPacketBytes, int maxPolicies) {
     return settings(
+        "127.0.0.1",
         requestTimeout,
         attemptTimeout,
         maxPacketBytes,
@@ -81,13 +99,16 @@ public final class TestConfigs {
         Duration.ofSeconds(60),
         1000,
         Duration.ofSeconds(60),
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        Optional.empty(),
+        false);
   }
 
   /** The default test settings with other limits on the policies tracked. */
   public static ProxySettings withPolicyLimits(int maxPolicies, Duration forgetPolicyAfter) {
     Duration requestTimeout = Duration.ofSeconds(3);
     return settings(
+        "127.0.0.1",
         requestTimeout,
         requestTimeout,
         65536,
@@ -95,7 +116,9 @@ public final class TestConfigs {
         forgetPolicyAfter,
         1000,
         Duration.ofSeconds(60),
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        Optional.empty(),
+        false);
   }
 
   /** The default test settings with other connection limits. */
@@ -103,6 +126,7 @@ public final class TestConfigs {
       int maxConnections, Duration idleTimeout, Duration packetTimeout) {
     Duration requestTimeout = Duration.ofSeconds(5);
     return settings(
+        "127.0.0.1",
         requestTimeout,
         requestTimeout,
         65536,
@@ -110,11 +134,35 @@ public final class TestConfigs {
         Duration.ofSeconds(60),
         maxConnections,
         idleTimeout,
-        packetTimeout);
+        packetTimeout,
+        Optional.empty(),
+        false);
+  }
+
+  /**
+   * The default test settings on {@code host}, with the client port over TLS with {@code dir}'s
+   * key, and other connection limits.
+   */
+  public static ProxySettings withClientTls(
+      String host, Path dir, boolean requireClientAuth, int maxConnections, Duration idleTimeout) {
+    Duration requestTimeout = Duration.ofSeconds(5);
+    return settings(
+        host,
+        requestTimeout,
+        requestTimeout,
+        65536,
+        100,
+        Duration.ofSeconds(60),
+        maxConnections,
+        idleTimeout,
+        Duration.ofSeconds(10),
+        Optional.of(TlsDir.load(dir).requireKey()),
+        requireClientAuth);
   }
 
   /** Test settings: a free port, 3 attempts, 64 in flight, ejection after 2. */
   private static ProxySettings settings(
+      String host,
       Duration requestTimeout,
       Duration attemptTimeout,
       int maxPacketBytes,
@@ -122,9 +170,11 @@ public final class TestConfigs {
       Duration forgetPolicyAfter,
       int maxConnections,
       Duration idleTimeout,
-      Duration packetTimeout) {
+      Duration packetTimeout,
+      Optional<TlsDir> clientTls,
+      boolean requireClientAuth) {
     return new ProxySettings(
-        "127.0.0.1",
+        host,
         0,
         requestTimeout,
         attemptTimeout,
@@ -136,6 +186,8 @@ public final class TestConfigs {
         maxConnections,
         idleTimeout,
         packetTimeout,
-        outlierSettings());
+        outlierSettings(),
+        clientTls,
+        requireClientAuth);
   }
 }

@@ -69,9 +69,10 @@ public record BenchResult(
     out.append(
         String.format(
             Locale.ROOT,
-            "bench %s:%d  %d connections x %d in flight, %s, %s after %s warmup%n",
+            "bench %s:%d%s  %d connections x %d in flight, %s, %s after %s warmup%n",
             s.host(),
             s.port(),
+            s.tls().isPresent() ? " over TLS" : "",
             s.connections(),
             s.pipeline(),
             s.openLoop() ? String.format(Locale.ROOT, "open loop at %,.0f req/s", s.rate()) : "closed loop",
@@ -157,6 +158,7 @@ public record BenchResult(
     Map<String, Object> root = new LinkedHashMap<>();
     BenchSettings s = settings;
     root.put("target", s.host() + ":" + s.port());
+    root.put("tls", s.tls().isPresent());
     root.put("connections", s.connections());
     root.put("pipeline", s.pipeline());
     root.put("mode", s.openLoop() ? "open" : "closed");

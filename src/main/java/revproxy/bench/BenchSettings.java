@@ -1,9 +1,12 @@
 package revproxy.bench;
 
 import com.typesafe.config.Config;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import revproxy.protocol.Packet;
+import revproxy.tls.TlsDir;
 
 /**
  * One load-generator run, read once from {@code revproxy.bench} (see application.conf).
@@ -15,6 +18,7 @@ import revproxy.protocol.Packet;
  * @param timeout a reply later than this is a timeout; also how long in-flight requests may drain
  * @param threads selector threads the connections are spread over
  * @param idleConnections extra connections that are opened, then send nothing
+ * @param tls when present, every connection speaks TLS, as the client does with this directory
  */
 public record BenchSettings(
     String host,
@@ -30,7 +34,8 @@ public record BenchSettings(
     Duration timeout,
     Duration connectTimeout,
     int threads,
-    int idleConnections) {
+    int idleConnections,
+    Optional<TlsDir> tls) {
 
   /** Largest payload: a request must stay under the proxy's default max-packet-bytes (64 KiB). */
   public static final int MAX_PAYLOAD_BYTES = 60_000;
@@ -69,6 +74,7 @@ public record BenchSettings(
   public static BenchSettings fromConfig(Config config) {
     Config bench = config.getConfig("revproxy.bench");
     int connections = bench.getInt("connections");
+    String tls = bench.getString("tls");
     return new BenchSettings(
         bench.getString("host"),
         bench.getInt("port"),
@@ -84,7 +90,8 @@ public record BenchSettings(
         bench.getDuration("connect-timeout"),
         // More threads than connections would have nothing to do.
         Math.min(bench.getInt("threads"), Math.max(connections, 1)),
-        bench.getInt("idle-connections"));
+        bench.getInt("idle-connections"),
+        tls.isEmpty() ? Optional.empty() : Optional.of(TlsDir.load(Path.of(tls))));
   }
 
   public boolean openLoop() {

@@ -21,6 +21,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import javax.net.ssl.SSLException;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -35,6 +36,9 @@ import org.HdrHistogram.Histogram;
  * garbage per reply. Every reply is checked exactly: type "2", {@code destid} equal to the
  * request's {@code srcid}, and {@code payload} equal to the SHA-1 hex of the payload sent; replies
  * come in request order on a connection, so each reply answers the oldest request in flight.
+ *
+ * <p>With {@code --tls} every connection, idle ones too, reads and writes through a {@link
+ * TlsChannel}, and counts as connected once its handshake is done.
  */
 public final class LoadGenerator {
 
@@ -548,6 +552,8 @@ public final class LoadGenerator {
 
     State state = State.WAITING;
     SocketChannel channel;
+    /** The channel through TLS, with --tls; else null. */
+    TlsChannel tls;
     SelectionKey key;
     boolean writeInterest;
     boolean dirty;
@@ -587,12 +593,29 @@ public final class LoadGenerator {
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         if (channel.connect(address)) {
           key = channel.register(loop.selector, SelectionKey.OP_READ, this);
-          opened(now);
+          connected(now);
         } else {
           key = channel.register(loop.selector, SelectionKey.OP_CONNECT, this);
         }
       } catch (IOException e) {
         failed(now, describe(e));
+      }
+    }
+
+    /** TCP is connected: the connection is open now, or with --tls once the handshake is done. */
+    private void connected(long now) throws IOException {
+      if (settings.tls().isPresent()) {
+        tls = tlsChannel(channel);
+        handshake(now);
+      } else {
+        opened(now);
+      }
+    }
+
+    private void handshake(long now) throws IOException {
+      if (tls.handshake(key)) {
+        key.interestOps(SelectionKey.OP_READ);
+        opened(now);
       }
     }
 
@@ -614,10 +637,14 @@ public final class LoadGenerator {
     void onReady(SelectionKey readyKey) {
       now = System.nanoTime();
       try {
-        if (state == State.CONNECTING && readyKey.isConnectable()) {
-          channel.finishConnect();
-          key.interestOps(SelectionKey.OP_READ);
-          opened(now);
+        if (state == State.CONNECTING) {
+          if (readyKey.isConnectable()) {
+            channel.finishConnect();
+            key.interestOps(SelectionKey.OP_READ);
+            connected(now);
+          } else if (tls != null) {
+            handshake(now);
+          }
           flush();
           return;
         }
@@ -625,20 +652,24 @@ public final class LoadGenerator {
           return;
         }
         if (readyKey.isReadable()) {
-          int n = channel.read(in.readBuffer());
-          if (n < 0) {
-            failed(now, "connection closed by the server");
-            return;
-          }
-          if (!in.scan(this)) {
-            loop.malformed++;
-            problem("a reply larger than " + MAX_REPLY_BYTES + " bytes on connection " + id);
-            failed(now, "reply too large");
-            return;
-          }
-          if (state != State.OPEN) {
-            return;
-          }
+          int n;
+          // TLS may hold more decrypted bytes than the scanner had room for: take them all.
+          do {
+            n = tls != null ? tls.read(in.readBuffer()) : channel.read(in.readBuffer());
+            if (n < 0) {
+              failed(now, "connection closed by the server");
+              return;
+            }
+            if (!in.scan(this)) {
+              loop.malformed++;
+              problem("a reply larger than " + MAX_REPLY_BYTES + " bytes on connection " + id);
+              failed(now, "reply too large");
+              return;
+            }
+            if (state != State.OPEN) {
+              return;
+            }
+          } while (n > 0 && tls != null && tls.hasBufferedInput());
           sendMore(now);
         }
         if (readyKey.isValid() && readyKey.isWritable()) {
@@ -694,14 +725,19 @@ public final class LoadGenerator {
     }
 
     void flush() {
-      if (state != State.OPEN || out.position() == 0) {
+      boolean tlsPending = tls != null && tls.hasPendingOutput();
+      if (state != State.OPEN || (out.position() == 0 && !tlsPending)) {
         return;
       }
       try {
         out.flip();
-        channel.write(out);
+        if (tls != null) {
+          tls.write(out);
+        } else {
+          channel.write(out);
+        }
         out.compact();
-        boolean pending = out.position() > 0;
+        boolean pending = out.position() > 0 || (tls != null && tls.hasPendingOutput());
         if (pending != writeInterest) {
           writeInterest = pending;
           key.interestOps(pending ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
@@ -867,6 +903,7 @@ public final class LoadGenerator {
         key.cancel();
         key = null;
       }
+      tls = null;
       if (channel != null) {
         try {
           channel.close();
@@ -886,6 +923,7 @@ public final class LoadGenerator {
     final Loop loop;
     State state = State.WAITING;
     SocketChannel channel;
+    TlsChannel tls;
     long connectStarted;
 
     IdleConn(Loop loop) {
@@ -900,13 +938,29 @@ public final class LoadGenerator {
         channel = SocketChannel.open();
         channel.configureBlocking(false);
         if (channel.connect(address)) {
-          channel.register(loop.selector, SelectionKey.OP_READ, this);
-          opened();
+          connected(channel.register(loop.selector, SelectionKey.OP_READ, this));
         } else {
           channel.register(loop.selector, SelectionKey.OP_CONNECT, this);
         }
       } catch (IOException e) {
         failed(describe(e));
+      }
+    }
+
+    /** As for a load connection: open now, or with --tls once the handshake is done. */
+    private void connected(SelectionKey key) throws IOException {
+      if (settings.tls().isPresent()) {
+        tls = tlsChannel(channel);
+        handshake(key);
+      } else {
+        opened();
+      }
+    }
+
+    private void handshake(SelectionKey key) throws IOException {
+      if (tls.handshake(key)) {
+        key.interestOps(SelectionKey.OP_READ);
+        opened();
       }
     }
 
@@ -922,10 +976,13 @@ public final class LoadGenerator {
         if (state == State.CONNECTING && key.isConnectable()) {
           channel.finishConnect();
           key.interestOps(SelectionKey.OP_READ);
-          opened();
+          connected(key);
+        } else if (state == State.CONNECTING && tls != null) {
+          handshake(key);
         } else if (state == State.OPEN && key.isReadable()) {
           loop.idleScratch.clear();
-          if (channel.read(loop.idleScratch) < 0) {
+          int n = tls != null ? tls.read(loop.idleScratch) : channel.read(loop.idleScratch);
+          if (n < 0) {
             loop.idleOpen--;
             loop.idleClosed++;
             problem("an idle connection was closed by the server");
@@ -956,6 +1013,7 @@ public final class LoadGenerator {
 
     void close() {
       state = State.CLOSED;
+      tls = null;
       if (channel != null) {
         try {
           channel.close();
@@ -965,6 +1023,12 @@ public final class LoadGenerator {
         channel = null;
       }
     }
+  }
+
+  /** A connected channel through TLS to the server, checking its certificate (--tls). */
+  private TlsChannel tlsChannel(SocketChannel channel) throws SSLException {
+    return new TlsChannel(
+        channel, settings.tls().get().clientEngine(settings.host(), settings.port()));
   }
 
   private static String describe(IOException e) {

@@ -2,7 +2,9 @@ package revproxy.cli;
 
 import com.typesafe.config.Config;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -98,6 +100,15 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Also open N connections that send nothing and must stay open (default 0).")
   Integer idleConnections;
 
+  @Option(
+      names = "--tls",
+      paramLabel = "DIR",
+      description = {
+        "Connect with TLS, as the client does: the server's certificate must be of DIR's CA;",
+        "DIR's node.p12, if present, is the client certificate."
+      })
+  Path tls;
+
   @Option(names = "--json", description = "Print one JSON object instead of the report.")
   boolean json;
 
@@ -124,6 +135,7 @@ public final class BenchCommand implements Callable<Integer> {
             .set("revproxy.bench.timeout", timeout)
             .set("revproxy.bench.threads", threads)
             .set("revproxy.bench.idle-connections", idleConnections)
+            .set("revproxy.bench.tls", Objects.toString(tls, null))
             .build();
     BenchSettings settings = BenchSettings.fromConfig(config);
     // Progress lines only for a person at a terminal, on stderr: stdout is the report.

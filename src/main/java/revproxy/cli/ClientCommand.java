@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -72,6 +73,15 @@ public final class ClientCommand implements Callable<Integer> {
       description = "How long --expect-workers may wait, e.g. 60s (default revproxy.client.readiness-wait).")
   String readinessWait;
 
+  @Option(
+      names = "--tls",
+      paramLabel = "DIR",
+      description = {
+        "Connect with TLS, trusting only a proxy certificate of DIR's CA (scripts/make-certs.sh);",
+        "DIR's node.p12, if present, is the client certificate."
+      })
+  Path tls;
+
   @Mixin ConfigOption configOption;
 
   @Parameters(
@@ -98,6 +108,7 @@ public final class ClientCommand implements Callable<Integer> {
             .set("revproxy.client.port", port)
             .set("revproxy.client.timeout", timeout)
             .set("revproxy.client.readiness-wait", readinessWait)
+            .set("revproxy.client.tls", Objects.toString(tls, null))
             .build();
     ClientSettings settings = ClientSettings.fromConfig(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "client", config);

@@ -1,9 +1,12 @@
 package revproxy.cli;
 
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.cluster.NodeConfig;
+import revproxy.tls.ClusterTlsEngineProvider;
 
 /** Options every cluster node shares; unset options keep the configured values. */
 public final class ClusterOptions {
@@ -42,6 +45,15 @@ public final class ClusterOptions {
       description = "Address of the management endpoint (default 127.0.0.1).")
   String managementHost;
 
+  @Option(
+      names = "--cluster-tls",
+      paramLabel = "DIR",
+      description = {
+        "Mutual TLS with the other nodes, with the key and CA in DIR (scripts/make-certs.sh);",
+        "every node of the cluster needs it, with the same CA."
+      })
+  Path clusterTls;
+
   @Mixin ConfigOption configOption;
 
   /**
@@ -62,6 +74,7 @@ public final class ClusterOptions {
         .set("akka.remote.artery.canonical.hostname", clusterHost)
         .clusterPort(clusterPort, "revproxy." + role + ".cluster-port")
         .management(managementPort, managementHost, "revproxy." + role + ".management-port")
-        .seeds(seeds);
+        .seeds(seeds)
+        .set(ClusterTlsEngineProvider.DIR_PATH, Objects.toString(clusterTls, null));
   }
 }

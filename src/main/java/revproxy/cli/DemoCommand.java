@@ -3,12 +3,14 @@ package revproxy.cli;
 import com.typesafe.config.Config;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.client.PacketFile;
 import revproxy.demo.Demo;
+import revproxy.tls.ClusterTlsEngineProvider;
 
 @Command(
     name = "demo",
@@ -30,6 +32,13 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Packet files or directories (default: the sample packets bundled in the jar).")
   List<Path> packets;
 
+  @Option(
+      names = "--cluster-tls",
+      paramLabel = "DIR",
+      description =
+          "Mutual TLS between the three nodes, with the key and CA in DIR (scripts/make-certs.sh).")
+  Path clusterTls;
+
   @Mixin ConfigOption configOption;
 
   @Override
@@ -40,6 +49,7 @@ public final class DemoCommand implements Callable<Integer> {
         configOption.nodeConfig()
             .set("akka.loglevel", "WARNING")
             .set("revproxy.proxy.port", port)
+            .set(ClusterTlsEngineProvider.DIR_PATH, Objects.toString(clusterTls, null))
             .build();
     return Demo.run(nodeConfig, toSend, System.out);
   }

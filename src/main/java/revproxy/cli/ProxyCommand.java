@@ -2,14 +2,18 @@ package revproxy.cli;
 
 import akka.actor.typed.ActorSystem;
 import com.typesafe.config.Config;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.cluster.NodeConfig;
+import revproxy.legacy.LegacySettings;
 import revproxy.node.NodeGuardian;
+import revproxy.proxy.ProxySettings;
 import revproxy.worker.WorkerSpec;
 
 @Command(
@@ -29,6 +33,20 @@ public final class ProxyCommand implements Callable<Integer> {
       paramLabel = "PORT",
       description = "TCP port for clients (default 2100). -port is the original tutorial's spelling.")
   Integer port;
+
+  @Option(
+      names = "--client-tls",
+      paramLabel = "DIR",
+      description = {
+        "Serve the client port over TLS (1.3 or 1.2) with the key in DIR (scripts/make-certs.sh);",
+        "plain TCP clients are then disconnected."
+      })
+  Path clientTls;
+
+  @Option(
+      names = "--require-client-auth",
+      description = "With --client-tls: serve only clients showing a certificate of DIR's CA.")
+  Boolean requireClientAuth;
 
   @Option(
       names = "--local-worker",
@@ -57,7 +75,12 @@ public final class ProxyCommand implements Callable<Integer> {
             .nodeConfig("proxy", roles)
             .set("revproxy.proxy.host", host)
             .set("revproxy.proxy.port", port)
+            .set("revproxy.proxy.client-tls", Objects.toString(clientTls, null))
+            .set("revproxy.proxy.require-client-auth", requireClientAuth)
             .build();
+    // Bad settings are a command-line error (exit 2) before anything starts, not a failed node.
+    ProxySettings.fromConfig(config);
+    LegacySettings.fromConfig(config);
     ActorSystem<NodeGuardian.Command> system =
         ActorSystem.create(
             NodeGuardian.create(config, localWorkers), NodeConfig.SYSTEM_NAME, config);

@@ -10,6 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import revproxy.cluster.NodeConfig;
 import revproxy.node.NodeGuardian;
+import revproxy.worker.WorkerSettings;
 import revproxy.worker.WorkerSpec;
 
 @Command(
@@ -36,6 +37,8 @@ public final class WorkerCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     WorkerSpec.requireDistinctIds(workers);
     Config config = cluster.nodeConfig("worker", NodeGuardian.WORKER_ROLE).build();
+    // Bad settings are a command-line error (exit 2) before anything starts, not a failed node.
+    WorkerSettings.fromConfig(config);
     while (true) {
       ActorSystem<?> system =
           ActorSystem.create(NodeGuardian.create(config, workers), NodeConfig.SYSTEM_NAME, config);

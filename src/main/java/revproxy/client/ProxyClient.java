@@ -3,15 +3,19 @@ package revproxy.client;
 import static revproxy.util.Completions.rootMessage;
 
 import akka.actor.typed.ActorSystem;
+import akka.stream.IgnoreComplete$;
+import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletionStage;
@@ -22,6 +26,7 @@ import revproxy.protocol.Decoded;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
 import revproxy.protocol.PacketFraming;
+import revproxy.tls.TlsDir;
 
 /**
  * A stream client of the proxy: sends requests pipelined on one TCP connection and reads the
@@ -63,7 +68,7 @@ public final class ProxyClient {
       throws ConnectionFailedException {
     CompletionStage<List<Decoded>> replies =
         Source.from(requests)
-            .via(Tcp.get(system).outgoingConnection(settings.host(), settings.port()))
+            .via(connection())
             .via(PacketFraming.flow(settings.maxReplyBytes()))
             .map(PacketCodec::decode)
             .take(requests.size())
@@ -79,6 +84,28 @@ public final class ProxyClient {
       Thread.currentThread().interrupt();
       throw new ConnectionFailedException(settings.host(), settings.port(), e);
     }
+  }
+
+  /**
+   * One connection to the proxy, plain or TLS. Over TLS the session stays open after the last
+   * request is sent ({@code ignoreComplete}) and closes once every reply is in or the time is up,
+   * which cancels the stream: closing the sending side of a TLS 1.2 session closes both.
+   */
+  private Flow<ByteString, ByteString, ?> connection() {
+    if (settings.tls().isEmpty()) {
+      return Tcp.get(system).outgoingConnection(settings.host(), settings.port());
+    }
+    TlsDir tls = settings.tls().get();
+    return Tcp.get(system)
+        .outgoingConnectionWithTls(
+            InetSocketAddress.createUnresolved(settings.host(), settings.port()),
+            () -> tls.clientEngine(settings.host(), settings.port()),
+            Optional.empty(),
+            List.of(),
+            Optional.empty(),
+            Optional.empty(),
+            session -> Optional.empty(),
+            IgnoreComplete$.MODULE$);
   }
 
   /**

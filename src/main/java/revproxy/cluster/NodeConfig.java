@@ -9,11 +9,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import revproxy.tls.ClusterTlsEngineProvider;
 
 /**
  * Builds the configuration of one node. Highest priority first: command-line options, Java system
  * properties ({@code -Dkey=value}), {@code --config FILE} (else {@code ./application.conf} when
  * present), the defaults shipped in the jar (the repository's application.conf), reference.conf.
+ * When {@code revproxy.cluster-tls} names a directory, the node talks to its peers over mutual TLS
+ * ({@link ClusterTlsEngineProvider}).
  */
 public final class NodeConfig {
 
@@ -105,7 +108,7 @@ public final class NodeConfig {
       derived.put("akka.management.http.hostname", host);
       derived.put("akka.management.http.port", management);
     }
-    return ConfigFactory.parseMap(derived).withFallback(resolved);
+    return ClusterTlsEngineProvider.configure(ConfigFactory.parseMap(derived).withFallback(resolved));
   }
 
   /**

@@ -80,6 +80,10 @@ public final class Demo {
       ClientSettings clientSettings =
           ClientSettings.fromConfig(config)
               .withAddress(address.getHostString(), address.getPort());
+      if (clientSettings.tls().isEmpty()) {
+        // A proxy configured with client-tls gets a TLS client, with the proxy's own files.
+        clientSettings = clientSettings.withTls(ProxySettings.fromConfig(config).clientTls());
+      }
       return ClientRun.run(
           new ProxyClient(proxy, clientSettings), packets, WORKERS_PER_POLICY, STARTUP, out);
     } finally {

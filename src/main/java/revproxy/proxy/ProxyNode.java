@@ -72,14 +72,22 @@ public final class ProxyNode {
                                     legacySettings.registration()),
                                 (binding, failure) ->
                                     binding != null ? new Bound(binding) : new BindFailed(failure));
-                            return starting(stash);
+                            return starting(stash, transport(settings));
                           })
                       .onMessage(GetAddress.class, get -> stashed(stash, get))
                       .build();
                 }));
   }
 
-  private static Behavior<Command> starting(StashBuffer<Command> stash) {
+  /** How clients reach the proxy, for its "listening" line. */
+  private static String transport(ProxySettings settings) {
+    if (settings.clientTls().isEmpty()) {
+      return "plain TCP";
+    }
+    return settings.requireClientAuth() ? "TLS, client certificates required" : "TLS";
+  }
+
+  private static Behavior<Command> starting(StashBuffer<Command> stash, String transport) {
     return Behaviors.receive(Command.class)
         .onMessage(
             Bound.class,
@@ -87,7 +95,9 @@ public final class ProxyNode {
                 Behaviors.setup(
                     context -> {
                       ProxyServer.Running running = bound.running();
-                      context.getLog().info("Proxy listening on {}", running.localAddress());
+                      context
+                          .getLog()
+                          .info("Proxy listening on {} ({})", running.localAddress(), transport);
                       NodeStatus.get(context.getSystem()).proxyListening(true);
                       drainOnShutdown(context.getSystem(), running);
                       return stash.unstashAll(listening(running.localAddress()));

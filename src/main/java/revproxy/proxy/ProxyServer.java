@@ -7,6 +7,7 @@ import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
+import akka.stream.TLSClosing;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
@@ -37,6 +38,11 @@ import revproxy.protocol.PacketFraming;
  * <p>Up to {@code max-in-flight-per-connection} requests of one connection are routed at once and
  * their replies written in request order, so a client may pipeline. Every request gets exactly one
  * reply: a type "2" answer or a type "3" error. Legacy servers register on the same port.
+ *
+ * <p>With {@code client-tls} the port speaks TLS ({@code Tcp.bindWithTls}); the flow is the same
+ * on the decrypted bytes. A client that does not complete the handshake (plain TCP, no or a
+ * foreign certificate) is disconnected without a log line: that is the client's problem, and one
+ * line per connection would let anyone fill the log.
  */
 public final class ProxyServer {
 
@@ -80,15 +86,25 @@ public final class ProxyServer {
                         "the proxy already serves "
                             + settings.maxConnections()
                             + " connections; try again later"))));
-    return Tcp.get(system)
-        .bind(
-            settings.host(),
-            settings.port(),
-            BACKLOG,
-            List.of(),
-            false,
-            // A backstop for clients that stop reading, so their connection cannot drain.
-            Optional.of(settings.idleTimeout().multipliedBy(2)))
+    // A backstop for clients that stop reading, so their connection cannot drain.
+    Optional<Duration> stalledTimeout = Optional.of(settings.idleTimeout().multipliedBy(2));
+    Source<Tcp.IncomingConnection, CompletionStage<Tcp.ServerBinding>> accepted =
+        settings.clientTls().isEmpty()
+            ? Tcp.get(system)
+                .bind(settings.host(), settings.port(), BACKLOG, List.of(), false, stalledTimeout)
+            : Tcp.get(system)
+                .bindWithTls(
+                    settings.host(),
+                    settings.port(),
+                    () -> settings.clientTls().get().serverEngine(settings.requireClientAuth()),
+                    BACKLOG,
+                    List.of(),
+                    stalledTimeout,
+                    session -> Optional.empty(),
+                    // Our side closes the session when its replies are done (idle, drain, refusal),
+                    // as a plain connection does; a failed handshake just closes the socket.
+                    TLSClosing.eagerClose());
+    return accepted
         .to(
             Sink.foreach(
                 connection -> {

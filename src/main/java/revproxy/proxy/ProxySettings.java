@@ -1,13 +1,20 @@
 package revproxy.proxy;
 
 import com.typesafe.config.Config;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
+import revproxy.tls.TlsDir;
 
 /**
  * The proxy's settings, read once from {@code revproxy.proxy} (see application.conf). The
  * routing timeouts are checked here, in one place: one attempt fits in the request's deadline,
  * and the connection stage's ask ({@link #askTimeout()}) outlasts both, so the router's own
  * {@code timeout} answer always comes first.
+ *
+ * @param clientTls when present, the client port speaks TLS with this directory's key
+ * @param requireClientAuth with {@code clientTls}: only clients showing a certificate of its CA
+ *     are served
  */
 public record ProxySettings(
     String host,
@@ -22,7 +29,9 @@ public record ProxySettings(
     int maxConnections,
     Duration idleTimeout,
     Duration packetTimeout,
-    OutlierSettings outlier) {
+    OutlierSettings outlier,
+    Optional<TlsDir> clientTls,
+    boolean requireClientAuth) {
 
   /** How much longer the connection stage waits for the router than the router for a worker. */
   static final Duration ASK_MARGIN = Duration.ofSeconds(1);
@@ -39,6 +48,11 @@ public record ProxySettings(
     if (attemptTimeout.isNegative() || attemptTimeout.isZero()) {
       throw new IllegalArgumentException("revproxy.proxy.attempt-timeout must be positive");
     }
+    if (requireClientAuth && clientTls.isEmpty()) {
+      throw new IllegalArgumentException(
+          "revproxy.proxy.require-client-auth (--require-client-auth) needs client-tls"
+              + " (--client-tls DIR)");
+    }
   }
 
   /** The connection stage's wait for the router's answer: always past {@code request-timeout}. */
@@ -48,6 +62,7 @@ public record ProxySettings(
 
   public static ProxySettings fromConfig(Config config) {
     Config proxy = config.getConfig("revproxy.proxy");
+    String clientTls = proxy.getString("client-tls");
     return new ProxySettings(
         proxy.getString("host"),
         proxy.getInt("port"),
@@ -61,7 +76,11 @@ public record ProxySettings(
         positive(proxy, "max-connections"),
         proxy.getDuration("idle-timeout"),
         proxy.getDuration("packet-timeout"),
-        OutlierSettings.fromConfig(proxy));
+        OutlierSettings.fromConfig(proxy),
+        clientTls.isEmpty()
+            ? Optional.empty()
+            : Optional.of(TlsDir.load(Path.of(clientTls)).requireKey()),
+        proxy.getBoolean("require-client-auth"));
   }
 
   private static int positive(Config config, String path) {

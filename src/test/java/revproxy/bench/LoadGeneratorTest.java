@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
+import akka.stream.TLSClosing;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Tcp;
@@ -13,8 +14,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
@@ -22,15 +26,22 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import revproxy.Main;
+import revproxy.Routees;
+import revproxy.TestCerts;
 import revproxy.TestConfigs;
 import revproxy.TestSockets;
 import revproxy.protocol.Decoded;
+import revproxy.legacy.LegacyRegistry;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
 import revproxy.protocol.PacketFraming;
 import revproxy.protocol.PayloadHash;
+import revproxy.proxy.ProxyServer;
+import revproxy.proxy.RouterActor;
 import revproxy.server.HashServer;
+import revproxy.tls.TlsDir;
+import revproxy.worker.HashWorker;
 
 /**
  * The `bench` role end to end, through the command line: against the real `server` backend every
@@ -43,6 +54,8 @@ class LoadGeneratorTest {
   static int hashServerPort;
   static int wrongHashPort;
   static int errorPort;
+  /** The proxy with TLS on its client port, requiring client certificates. */
+  static int tlsProxyPort;
 
   @BeforeAll
   static void start() throws Exception {
@@ -62,6 +75,22 @@ class LoadGeneratorTest {
             request ->
                 Packet.Error.of(
                     request.srcid(), ErrorCode.NO_WORKER_FOR_POLICY, "no worker serves it"));
+    testKit.spawn(HashWorker.create("100", "111"));
+    testKit.spawn(HashWorker.create("200", "222"));
+    Routees.await(testKit, "111", 1);
+    Routees.await(testKit, "222", 1);
+    tlsProxyPort =
+        ProxyServer.bind(
+                testKit.system(),
+                testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(5)))),
+                testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of())),
+                TestConfigs.withClientTls(
+                    "127.0.0.1", TestCerts.cluster(), true, 1000, Duration.ofSeconds(60)),
+                TestConfigs.registrationSettings())
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS)
+            .localAddress()
+            .getPort();
   }
 
   @AfterAll
@@ -223,6 +252,115 @@ class LoadGeneratorTest {
     assertEquals(0, json.get("ok").asLong());
     assertTrue(json.get("stalled").asBoolean(), run.out());
     assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15));
+  }
+
+  @Test
+  void everyReplyVerifiesOverTlsWithAClientCertificate() throws Exception {
+    String tls = TestCerts.cluster().toString();
+    Run pipelined =
+        bench(
+            "--tls", tls,
+            "--port", "" + tlsProxyPort,
+            "--requests", "3000",
+            "--connections", "4",
+            "--pipeline", "16",
+            "--warmup", "0s",
+            "--idle-connections", "3");
+    // Large payloads: each request spans two TLS records.
+    Run large =
+        bench(
+            "--tls", tls,
+            "--port", "" + tlsProxyPort,
+            "--requests", "200",
+            "--connections", "2",
+            "--pipeline", "8",
+            "--payload-bytes", "30000",
+            "--warmup", "0s");
+    for (Run run : List.of(pipelined, large)) {
+      JsonNode json = run.json();
+      assertEquals(0, run.exitCode(), run.out());
+      assertTrue(json.get("tls").asBoolean());
+      assertEquals(json.get("requests").asLong(), json.get("ok").asLong(), run.out());
+      assertEquals(0, json.get("connection_errors").asLong(), run.out());
+      assertEquals(0, json.get("malformed").asLong(), run.out());
+    }
+    assertEquals(3000, pipelined.json().get("ok").asLong());
+    assertEquals(3, pipelined.json().get("idle_connections").get("open").asInt());
+    assertEquals(200, large.json().get("ok").asLong());
+  }
+
+  @Test
+  void overTlsABurstOfRepliesLargerThanTheScannerTakesAtOnceIsReadToTheEnd() throws Exception {
+    // 256 replies in one write: about 28 KB, decrypted into more than the scanner's 8 KB of room.
+    // The server answers only whole bursts, so a reply left behind would stall the run.
+    Run run =
+        bench(
+            "--tls", TestCerts.cluster().toString(),
+            "--port", "" + burstingTlsServer(256),
+            "--requests", "2560",
+            "--connections", "1",
+            "--pipeline", "256",
+            "--warmup", "0s",
+            "--timeout", "3s");
+    JsonNode json = run.json();
+    assertEquals(0, run.exitCode(), run.out());
+    assertEquals(2560, json.get("ok").asLong());
+    assertEquals(0, json.get("timeouts").asLong());
+  }
+
+  /** A TLS server of the wire protocol that answers requests in bursts, each in one write. */
+  private static int burstingTlsServer(int burst) throws Exception {
+    TlsDir tls = TlsDir.load(TestCerts.cluster()).requireKey();
+    Flow<ByteString, ByteString, ?> flow =
+        Flow.of(ByteString.class)
+            .via(PacketFraming.flow(65536))
+            .map(frame -> (Packet.Request) ((Decoded.Ok) PacketCodec.decodeRequest(frame)).packet())
+            .map(
+                request ->
+                    PacketCodec.encode(
+                        new Packet.Reply(
+                            "100", request.srcid(), PayloadHash.sha1Hex(request.payload()))))
+            .grouped(burst)
+            .map(
+                replies -> replies.stream().reduce(ByteString.emptyByteString(), ByteString::concat));
+    return Tcp.get(testKit.system())
+        .bindWithTls(
+            "127.0.0.1",
+            0,
+            () -> tls.serverEngine(false),
+            100,
+            List.of(),
+            Optional.empty(),
+            session -> Optional.empty(),
+            TLSClosing.eagerClose())
+        .to(Sink.foreach(connection -> connection.handleWith(flow, testKit.system())))
+        .run(testKit.system())
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS)
+        .localAddress()
+        .getPort();
+  }
+
+  @Test
+  void overTlsAServerCertificateOfAnotherCaIsAConnectionErrorAndNothingIsSent() throws Exception {
+    Run run =
+        bench(
+            "--tls", TestCerts.otherCa().toString(),
+            "--port", "" + tlsProxyPort,
+            "--requests", "10",
+            "--timeout", "1s",
+            "--warmup", "0s",
+            "--connections", "2");
+    JsonNode json = run.json();
+    assertEquals(1, run.exitCode(), run.out());
+    assertTrue(json.get("connection_errors").asLong() >= 2, run.out());
+    assertEquals(0, json.get("requests").asLong(), run.out());
+    assertTrue(
+        json.get("problems")
+            .get(0)
+            .asText()
+            .endsWith("unable to find valid certification path to requested target"),
+        run.out());
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -77,7 +78,8 @@ class ProxyClientTest {
             proxy.getLocalPort(),
             Duration.ofSeconds(10),
             Duration.ofSeconds(1),
-            65536));
+            65536,
+            Optional.empty()));
   }
 
   @Test

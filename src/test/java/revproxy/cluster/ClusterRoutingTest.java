@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -121,7 +122,8 @@ class ClusterRoutingTest {
             .localAddress();
     ClientSettings settings =
         new ClientSettings(
-            "127.0.0.1", address.getPort(), Duration.ofSeconds(20), Duration.ofSeconds(5), 65536);
+            "127.0.0.1", address.getPort(), Duration.ofSeconds(20), Duration.ofSeconds(5), 65536,
+            Optional.empty());
     List<Exchange> exchanges =
         new ProxyClient(proxyNode.system(), settings)
             .send(PacketFile.load(List.of(Path.of("packets"))));

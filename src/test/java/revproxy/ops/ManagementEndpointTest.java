@@ -118,6 +118,7 @@ class ManagementEndpointTest {
 
   @Test
   void routingListsEachPolicyWithItsWorkersNodesAndStates() throws Exception {
+    awaitOk("/ready");
     send(TestSockets.request("r1", "mgmt", "x"));
     JsonNode policies = JSON.readTree(awaitOk("/routing").body()).get("policies");
     JsonNode mgmt = null;
@@ -137,6 +138,7 @@ class ManagementEndpointTest {
 
   @Test
   void metricsCountRequestsByPolicyAndOutcomeAndExposeEveryDocumentedName() throws Exception {
+    awaitOk("/ready");
     send(
         TestSockets.request("m1", "mgmt", "a")
             + TestSockets.request("m2", "mgmt", "b")

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -85,7 +86,8 @@ class ProxyServerEndToEndTest {
   void everySamplePacketVerifiesThroughTheStreamClient() throws Exception {
     ClientSettings settings =
         new ClientSettings(
-            "127.0.0.1", proxy.getPort(), Duration.ofSeconds(20), Duration.ofSeconds(5), 65536);
+            "127.0.0.1", proxy.getPort(), Duration.ofSeconds(20), Duration.ofSeconds(5), 65536,
+            Optional.empty());
     List<PacketFile> packets = PacketFile.load(List.of(Path.of("packets")));
     List<Exchange> exchanges = new ProxyClient(testKit.system(), settings).send(packets);
 
