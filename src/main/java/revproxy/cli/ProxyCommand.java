@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import revproxy.cluster.Roles;
 import revproxy.cluster.NodeConfig;
 import revproxy.legacy.LegacySettings;
 import revproxy.node.NodeGuardian;
@@ -67,8 +68,8 @@ public final class ProxyCommand implements Callable<Integer> {
     // A proxy with local workers is also a worker node: the guardian runs both parts.
     String[] roles =
         localWorkers.isEmpty()
-            ? new String[] {NodeGuardian.PROXY_ROLE}
-            : new String[] {NodeGuardian.PROXY_ROLE, NodeGuardian.WORKER_ROLE};
+            ? new String[] {Roles.PROXY}
+            : new String[] {Roles.PROXY, Roles.WORKER};
     Config config =
         cluster
             .seedItselfIfOnlyThePortIsGiven()

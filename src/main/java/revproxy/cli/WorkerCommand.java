@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import revproxy.cluster.Roles;
 import revproxy.cluster.NodeConfig;
 import revproxy.node.NodeGuardian;
 import revproxy.worker.WorkerSettings;
@@ -36,7 +37,7 @@ public final class WorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     WorkerSpec.requireDistinctIds(workers);
-    Config config = cluster.nodeConfig("worker", NodeGuardian.WORKER_ROLE).build();
+    Config config = cluster.nodeConfig("worker", Roles.WORKER).build();
     // Bad settings are a command-line error (exit 2) before anything starts, not a failed node.
     WorkerSettings.fromConfig(config);
     while (true) {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import revproxy.cluster.Roles;
 import revproxy.client.ClientRun;
 import revproxy.client.ClientSettings;
 import revproxy.client.PacketFile;
@@ -57,14 +58,14 @@ public final class Demo {
     try {
       ActorSystem<NodeGuardian.Command> proxy =
           ActorSystem.create(
-              NodeGuardian.create(withRole(inJvm, NodeGuardian.PROXY_ROLE), List.of()),
+              NodeGuardian.create(withRole(inJvm, Roles.PROXY), List.of()),
               NodeConfig.SYSTEM_NAME,
-              withRole(inJvm, NodeGuardian.PROXY_ROLE));
+              withRole(inJvm, Roles.PROXY));
       systems.add(proxy);
       Address seed = Cluster.get(proxy).selfMember().address();
       Cluster.get(proxy).manager().tell(Join.create(seed));
       for (List<WorkerSpec> node : List.of(NODE_A, NODE_B)) {
-        Config workerConfig = withRole(inJvm, NodeGuardian.WORKER_ROLE);
+        Config workerConfig = withRole(inJvm, Roles.WORKER);
         ActorSystem<?> worker =
             ActorSystem.create(
                 NodeGuardian.create(workerConfig, node), NodeConfig.SYSTEM_NAME, workerConfig);

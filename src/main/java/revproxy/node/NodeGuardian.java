@@ -11,6 +11,7 @@ import akka.cluster.typed.Cluster;
 import com.typesafe.config.Config;
 import java.net.InetSocketAddress;
 import java.util.List;
+import revproxy.cluster.Roles;
 import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxyNode;
 import revproxy.proxy.ProxySettings;
@@ -29,9 +30,6 @@ import revproxy.worker.WorkerSpec;
  */
 public final class NodeGuardian {
 
-  public static final String PROXY_ROLE = "proxy";
-  public static final String WORKER_ROLE = "worker";
-
   public interface Command {}
 
   /** Answered with the proxy's bound client address once it listens (proxy nodes only). */
@@ -46,9 +44,12 @@ public final class NodeGuardian {
           if (config.getBoolean("revproxy.management.enabled")) {
             startManagement(context);
           }
+          StableLeave.register(
+              context.getSystem(),
+              config.getDuration("revproxy.cluster.leave-wait-while-unreachable"));
           Member self = Cluster.get(context.getSystem()).selfMember();
           ActorRef<ProxyNode.Command> proxy = null;
-          if (self.hasRole(PROXY_ROLE)) {
+          if (self.hasRole(Roles.PROXY)) {
             proxy =
                 context.spawn(
                     ProxyNode.create(
@@ -56,7 +57,7 @@ public final class NodeGuardian {
                     "proxy");
             context.watch(proxy);
           }
-          if (self.hasRole(WORKER_ROLE)) {
+          if (self.hasRole(Roles.WORKER)) {
             context.spawn(
                 WorkerNode.create(workers, WorkerSettings.fromConfig(config)), "workers");
           }

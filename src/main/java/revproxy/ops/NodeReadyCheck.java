@@ -6,6 +6,7 @@ import akka.cluster.Cluster;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import revproxy.cluster.Roles;
 import revproxy.node.NodeGuardian;
 
 /**
@@ -27,8 +28,8 @@ public final class NodeReadyCheck implements Supplier<CompletionStage<Boolean>> 
     NodeStatus status = NodeStatus.get(Adapter.toTyped(system));
     akka.cluster.Member self = Cluster.get(system).selfMember();
     boolean ready =
-        (!self.hasRole(NodeGuardian.PROXY_ROLE) || status.proxyListening())
-            && (!self.hasRole(NodeGuardian.WORKER_ROLE) || status.workersRegistered());
+        (!self.hasRole(Roles.PROXY) || status.proxyListening())
+            && (!self.hasRole(Roles.WORKER) || status.workersRegistered());
     return CompletableFuture.completedFuture(ready);
   }
 }

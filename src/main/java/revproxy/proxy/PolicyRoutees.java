@@ -353,13 +353,18 @@ final class PolicyRoutees {
         && eject(routee, now);
   }
 
-  /** The listed routees that are overdue now and not ejected yet: outliers to eject. */
+  /**
+   * The listed routees that are overdue now and not ejected yet: outliers to eject. A routee that
+   * never answered yet is not judged by this: its first reply may take a second (a worker on a
+   * node whose JVM is cold, its first remote message still being set up); the hold-back rule
+   * keeps its attempts few meanwhile, and its attempts time out like any other.
+   */
   List<ActorRef<Routee.Command>> overdue(long now) {
     long overdue = overdueNanos();
     List<ActorRef<Routee.Command>> found = new ArrayList<>();
     for (ActorRef<Routee.Command> routee : routees) {
       RouteeHealth h = health.get(routee);
-      if (h.overdue(now, overdue) && !h.ejected(now)) {
+      if (h.latencyNanos() >= 0 && h.overdue(now, overdue) && !h.ejected(now)) {
         found.add(routee);
       }
     }

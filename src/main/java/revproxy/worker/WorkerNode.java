@@ -1,9 +1,8 @@
 package revproxy.worker;
 
-import akka.Done;
-import akka.actor.CoordinatedShutdown;
+import akka.actor.Address;
+import akka.actor.AddressFromURIString;
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
@@ -13,38 +12,38 @@ import akka.cluster.Member;
 import akka.cluster.MemberStatus;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Down;
-import akka.cluster.typed.SelfUp;
 import akka.cluster.typed.Subscribe;
-import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Set;
-import revproxy.ops.NodeStatus;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.Set;
+import revproxy.cluster.Roles;
+import revproxy.ops.NodeStatus;
 import revproxy.routee.Routee;
 
 /**
  * The worker part of a node (a child of the node's guardian, on worker nodes and on a proxy with
- * local workers alike). Once this node is Up in the cluster, it starts one {@link HashWorker} per
- * {@link WorkerSpec}; each registers itself with the receptionist.
+ * local workers alike). As soon as this node is WeaklyUp or Up, it starts one {@link HashWorker}
+ * per {@link WorkerSpec}; each registers itself with the receptionist. WeaklyUp matters: a node
+ * that joins while another is unreachable (a crashed node not yet downed) cannot become Up, yet
+ * it is a full member of the receptionist's replicated registry and can serve at once.
  *
- * <p>On shutdown it first deregisters its workers and keeps serving for {@code
- * deregistration-grace}, so the proxy stops routing to them before the node leaves. While Up, it
- * watches for a proxy: a node that has seen no reachable proxy for {@code proxy-lost-timeout}
- * downs itself, and its command starts it again to join the seeds (a restarted proxy starts a new
- * cluster; the old one would otherwise keep its workers).
+ * <p>On shutdown it leaves gracefully ({@link GracefulLeave}). While running, it watches the
+ * seeds (or, without seeds, as with Cluster Bootstrap, the proxies): a node that has seen none of
+ * them reachable for {@code seeds-lost-timeout} downs itself, and its command starts it again to
+ * join the seeds (a proxy that restarted alone formed a new cluster; the old one would otherwise
+ * keep its workers). With several proxies as seeds, losing one of them is nothing to act on.
  */
 public final class WorkerNode {
 
   public interface Command {}
 
-  private record NodeUp(SelfUp up) implements Command {}
+  private record MemberChanged(ClusterEvent.MemberEvent event) implements Command {}
 
   private record WorkerRegistered(Receptionist.Registered ack) implements Command {}
 
-  private enum CheckProxy implements Command {
+  private enum CheckSeeds implements Command {
     INSTANCE
   }
 
@@ -55,39 +54,69 @@ public final class WorkerNode {
   public static Behavior<Command> create(List<WorkerSpec> workers, WorkerSettings settings) {
     return Behaviors.setup(
         context -> {
-          Cluster.get(context.getSystem())
+          Cluster cluster = Cluster.get(context.getSystem());
+          if (serving(cluster.selfMember().status())) {
+            return startWorkers(context, workers, settings);
+          }
+          cluster
               .subscriptions()
               .tell(
                   Subscribe.create(
-                      context.messageAdapter(SelfUp.class, NodeUp::new), SelfUp.class));
+                      context.messageAdapter(ClusterEvent.MemberEvent.class, MemberChanged::new),
+                      ClusterEvent.MemberEvent.class));
           return Behaviors.receive(Command.class)
-              .onMessage(NodeUp.class, up -> startWorkers(context, workers, settings))
+              .onMessage(
+                  MemberChanged.class,
+                  changed ->
+                      changed.event().member().uniqueAddress().equals(cluster.selfMember().uniqueAddress())
+                              && serving(changed.event().member().status())
+                          ? startWorkers(context, workers, settings)
+                          : Behaviors.same())
               .build();
         });
   }
 
+  private static boolean serving(MemberStatus status) {
+    return status == MemberStatus.weaklyUp() || status == MemberStatus.up();
+  }
+
   private static Behavior<Command> startWorkers(
       ActorContext<Command> context, List<WorkerSpec> workers, WorkerSettings settings) {
-    context.getLog().info("Node is Up; starting workers {}", workers);
+    context
+        .getLog()
+        .info(
+            "Node is {}; starting workers {}",
+            Cluster.get(context.getSystem()).selfMember().status(),
+            workers);
     ActorRef<Receptionist.Registered> acks =
         context.messageAdapter(Receptionist.Registered.class, WorkerRegistered::new);
-    List<Registered> registered = new ArrayList<>();
+    List<GracefulLeave.Worker> started = new ArrayList<>();
+    Set<ActorRef<?>> unacknowledged = new HashSet<>();
     for (WorkerSpec worker : workers) {
       ActorRef<Routee.Command> ref =
           context.spawn(
               HashWorker.create(worker.id(), worker.policyId(), acks), "worker-" + worker.id());
-      registered.add(new Registered(worker, ref));
+      started.add(new GracefulLeave.Worker(worker, ref));
+      unacknowledged.add(ref);
     }
-    deregisterOnShutdown(context.getSystem(), registered, settings.deregistrationGrace());
-    Set<ActorRef<?>> unacknowledged = new HashSet<>();
-    for (Registered worker : registered) {
-      unacknowledged.add(worker.ref());
-    }
+    GracefulLeave.register(context.getSystem(), started, settings);
+    Set<Address> seeds = seeds(context);
     return Behaviors.withTimers(
         timers -> {
-          timers.startTimerWithFixedDelay(CheckProxy.INSTANCE, CHECK_INTERVAL);
-          return watchingProxy(context, settings, System.nanoTime(), unacknowledged);
+          timers.startTimerWithFixedDelay(CheckSeeds.INSTANCE, CHECK_INTERVAL);
+          return watchingSeeds(context, settings, seeds, System.nanoTime(), unacknowledged);
         });
+  }
+
+  /** The configured seed nodes other than this one (none with Cluster Bootstrap). */
+  private static Set<Address> seeds(ActorContext<Command> context) {
+    Set<Address> seeds = new HashSet<>();
+    for (String seed :
+        context.getSystem().settings().config().getStringList("akka.cluster.seed-nodes")) {
+      seeds.add(AddressFromURIString.parse(seed));
+    }
+    seeds.remove(Cluster.get(context.getSystem()).selfMember().address());
+    return seeds;
   }
 
   /** The receptionist has a worker: once it has all of them, the node is ready. */
@@ -99,36 +128,10 @@ public final class WorkerNode {
     }
   }
 
-  private record Registered(WorkerSpec spec, ActorRef<Routee.Command> ref) {}
-
-  private static void deregisterOnShutdown(
-      ActorSystem<?> system, List<Registered> workers, Duration grace) {
-    CoordinatedShutdown.get(system)
-        .addTask(
-            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
-            "deregister-workers",
-            () -> {
-              NodeStatus.get(system).workersRegistered(false);
-              system.log().info("Deregistering workers; serving {} ms more before leaving", grace.toMillis());
-              for (Registered worker : workers) {
-                system
-                    .receptionist()
-                    .tell(
-                        Receptionist.deregister(
-                            Routee.serviceKey(worker.spec().policyId()), worker.ref()));
-              }
-              CompletableFuture<Done> graceOver = new CompletableFuture<>();
-              system
-                  .scheduler()
-                  .scheduleOnce(
-                      grace, () -> graceOver.complete(Done.getInstance()), system.executionContext());
-              return graceOver;
-            });
-  }
-
-  private static Behavior<Command> watchingProxy(
+  private static Behavior<Command> watchingSeeds(
       ActorContext<Command> context,
       WorkerSettings settings,
+      Set<Address> seeds,
       long lastSeenNanos,
       Set<ActorRef<?>> unacknowledged) {
     return Behaviors.receive(Command.class)
@@ -139,33 +142,42 @@ public final class WorkerNode {
               return Behaviors.same();
             })
         .onMessage(
-            CheckProxy.class,
+            CheckSeeds.class,
             check -> {
               long now = System.nanoTime();
-              if (reachableProxyIsUp(Cluster.get(context.getSystem()).state())) {
-                return watchingProxy(context, settings, now, unacknowledged);
+              Cluster cluster = Cluster.get(context.getSystem());
+              if (aSeedIsReachable(cluster, seeds)) {
+                return watchingSeeds(context, settings, seeds, now, unacknowledged);
               }
-              if (Duration.ofNanos(now - lastSeenNanos).compareTo(settings.proxyLostTimeout()) < 0) {
+              if (Duration.ofNanos(now - lastSeenNanos).compareTo(settings.seedsLostTimeout()) < 0) {
                 return Behaviors.same();
               }
               context
                   .getLog()
                   .warn(
-                      "No reachable proxy for {} s: restarting this node to join the seeds again",
-                      settings.proxyLostTimeout().toSeconds());
-              // Leaving gracefully cannot complete while the old proxy is unreachable: this node
+                      "No seed node reachable for {} s ({}): restarting this node to join the seeds"
+                          + " again",
+                      settings.seedsLostTimeout().toSeconds(),
+                      seeds.isEmpty() ? "no seeds configured, so the proxies" : seeds);
+              // Leaving gracefully cannot complete while the seeds are unreachable: this node
               // downs itself, which shuts it down at once (for the command to restart it).
-              Cluster cluster = Cluster.get(context.getSystem());
               cluster.manager().tell(new Down(cluster.selfMember().address()));
               return Behaviors.ignore();
             })
+        .onMessage(MemberChanged.class, changed -> Behaviors.same())
         .build();
   }
 
-  private static boolean reachableProxyIsUp(ClusterEvent.CurrentClusterState state) {
+  /** Whether a seed (or, without seeds, a proxy) is a reachable member, other than this node. */
+  private static boolean aSeedIsReachable(Cluster cluster, Set<Address> seeds) {
+    ClusterEvent.CurrentClusterState state = cluster.state();
     for (Member member : state.getMembers()) {
-      if (member.hasRole("proxy")
-          && member.status() == MemberStatus.up()
+      boolean candidate =
+          seeds.isEmpty() ? member.hasRole(Roles.PROXY) : seeds.contains(member.address());
+      if (candidate
+          && !member.equals(cluster.selfMember())
+          && member.status() != MemberStatus.down()
+          && member.status() != MemberStatus.removed()
           && !state.getUnreachable().contains(member)) {
         return true;
       }

@@ -63,7 +63,7 @@ class ClusterFaultToleranceTest {
     Address seed = Cluster.get(proxy.system()).selfMember().address();
     join(proxy, seed);
     WorkerSettings settings =
-        new WorkerSettings(Duration.ofSeconds(1), Duration.ofSeconds(60));
+        new WorkerSettings(Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(10));
     ActorTestKit a = node("worker", ConfigFactory.empty());
     a.spawn(WorkerNode.create(List.of(new WorkerSpec("a", "ft")), settings), "node");
     ActorTestKit b = node("worker", nodeBExtra);

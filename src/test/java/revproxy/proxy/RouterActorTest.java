@@ -208,10 +208,10 @@ class RouterActorTest {
             RouterActor.create(
                 TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(1), 65536, 10)));
 
-    // Whichever routee comes first, every request ends up served by the live worker; the silent
-    // one got one attempt, overdue after 25 ms: ejected, and the attempt retried at once.
+    // Whichever routee comes first, every request ends up served by the live worker. The silent
+    // one never answered, so only its timeouts count: two in a row eject it.
     assertEquals(List.of("alive", "alive", "alive", "alive"), servedBy(router, "retry-timeout", 4));
-    assertEquals(1, drain(silent), "attempts that reached the silent routee");
+    assertEquals(2, drain(silent), "attempts that reached the silent routee");
   }
 
   /** A routee whose backend is down: it answers every request with Unavailable. */
@@ -269,7 +269,7 @@ class RouterActorTest {
   }
 
   @Test
-  void aSilentRouteeIsEjectedOnceItsFirstAttemptIsOverdueAndGetsNoMoreTraffic() {
+  void aRouteeThatNeverAnswersIsEjectedAfterTwoTimeoutsAndGetsNoMoreTraffic() {
     TestProbe<Routee.Command> dead = testKit.createTestProbe();
     testKit
         .system()
@@ -282,10 +282,10 @@ class RouterActorTest {
             RouterActor.create(
                 TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofMillis(150), 65536, 10)));
 
-    // Every request is served whatever the dead routee does; it got one attempt, then no reply
-    // for overdue-after (25 ms) ejected it, long before its attempt would time out (150 ms).
+    // Every request is served whatever the dead routee does; it never answered, so two timeouts
+    // in a row (150 ms each) eject it.
     assertEquals(List.of("alive", "alive", "alive", "alive", "alive", "alive"), servedBy(router, "eject", 6));
-    assertEquals(1, drain(dead), "attempts before the ejection");
+    assertEquals(2, drain(dead), "attempts before the ejection");
 
     // Ejected (for 10 s in these settings): the next requests never reach it.
     assertEquals(List.of("alive", "alive", "alive", "alive", "alive", "alive", "alive", "alive"),
@@ -337,16 +337,29 @@ class RouterActorTest {
     assertEquals(1, afterSilence.get(), "attempts that went to the silent routee");
   }
 
-  /** A worker that answers correctly but only after {@code delay}; counts what it gets. */
-  private static Behavior<Routee.Command> slow(String id, Duration delay, AtomicInteger got) {
+  /** Tells a {@link #slowsDown} routee to answer only after {@code delay} from now on. */
+  private record GoSlow(Duration delay) implements Routee.Command {}
+
+  /**
+   * A worker that answers correctly at once until told to go slow; then after the delay, and
+   * counts what it gets from then on.
+   */
+  private static Behavior<Routee.Command> slowsDown(String id, AtomicInteger gotWhenSlow) {
     record Later(Routee.Hash hash) implements Routee.Command {}
+    Duration[] delay = {Duration.ZERO};
     return Behaviors.withTimers(
         timers ->
             Behaviors.receiveMessage(
                 command -> {
-                  if (command instanceof Routee.Hash hash) {
-                    got.incrementAndGet();
-                    timers.startSingleTimer(new Later(hash), delay);
+                  if (command instanceof GoSlow slow) {
+                    delay[0] = slow.delay();
+                  } else if (command instanceof Routee.Hash hash) {
+                    if (delay[0].isZero()) {
+                      hash.answer(id, PayloadHash.sha1Hex(hash.payload()));
+                    } else {
+                      gotWhenSlow.incrementAndGet();
+                      timers.startSingleTimer(new Later(hash), delay[0]);
+                    }
                   } else {
                     Routee.Hash hash = ((Later) command).hash();
                     hash.answer(id, PayloadHash.sha1Hex(hash.payload()));
@@ -357,8 +370,8 @@ class RouterActorTest {
 
   @Test
   void aRouteeThatAnswersButFarSlowerThanTheOthersIsEjectedByLatency() {
-    AtomicInteger got = new AtomicInteger();
-    ActorRef<Routee.Command> slowpoke = testKit.spawn(slow("slowpoke", Duration.ofMillis(400), got));
+    AtomicInteger gotWhenSlow = new AtomicInteger();
+    ActorRef<Routee.Command> slowpoke = testKit.spawn(slowsDown("slowpoke", gotWhenSlow));
     testKit.system().receptionist().tell(Receptionist.register(Routee.serviceKey("lagging"), slowpoke));
     testKit.spawn(HashWorker.create("quick-1", "lagging"));
     testKit.spawn(HashWorker.create("quick-2", "lagging"));
@@ -367,20 +380,20 @@ class RouterActorTest {
         testKit.spawn(
             RouterActor.create(
                 TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 10)));
+    assertTrue(servedBy(router, "lagging", 6).contains("slowpoke"), "it served while fast");
+    slowpoke.tell(new GoSlow(Duration.ofSeconds(1)));
     List<String> served = servedBy(router, "lagging", 20);
     assertTrue(served.stream().allMatch(id -> id.startsWith("quick-")), served.toString());
-    // Its one attempt had no reply after 25 ms while the others answer within a millisecond:
-    // ejected and retried, long before the 2 s attempt timeout.
-    assertEquals(1, got.get(), "attempts that reached the slow routee");
+    // Its first slow attempt (1 s, where the others take a millisecond) had no reply after
+    // 100 ms: ejected and retried, long before the 2 s attempt timeout.
+    assertEquals(1, gotWhenSlow.get(), "attempts that reached the slow routee");
   }
 
   @Test
   void anEjectedRouteeIsProbedWithOneRequestAtATimeAndEjectedLongerEachTime() throws Exception {
-    TestProbe<Routee.Command> silent = testKit.createTestProbe();
-    testKit
-        .system()
-        .receptionist()
-        .tell(Receptionist.register(Routee.serviceKey("probed"), silent.getRef()));
+    AtomicInteger afterSilence = new AtomicInteger();
+    ActorRef<Routee.Command> fading = testKit.spawn(goesSilent("fading", afterSilence));
+    testKit.system().receptionist().tell(Receptionist.register(Routee.serviceKey("probed"), fading));
     testKit.spawn(HashWorker.create("steady", "probed"));
     Routees.await(testKit, "probed", 2);
     OutlierSettings outliers =
@@ -394,23 +407,17 @@ class RouterActorTest {
             50);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(RouterActor.create(TestConfigs.withOutliers(outliers)));
-    // A new routee gets at most 3 attempts at once before its first answer (unless every
-    // routee is new and busy); no answer within 25 ms: ejected, its attempts retried.
+    assertTrue(servedBy(router, "probed", 6).contains("fading"), "it served before");
+    fading.tell(new GoSilent());
+
+    // Requests, 8 at a time, for 1.2 s. No reply for 25 ms: ejected at once (E), its attempts
+    // retried; probed at E + 300 ms (ejected again, for 600 ms), probed at about E + 925 ms
+    // (ejected for 1.2 s): two probes after the ejection.
     TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
-    for (int i = 0; i < 8; i++) {
-      router.tell(new RouterActor.Route("w" + i, "probed", "w" + i, client.getRef()));
-    }
-    for (int i = 0; i < 8; i++) {
-      assertEquals("steady", client.expectMessageClass(RouterActor.Served.class).workerId());
-    }
-    // (Eight at once to two routees that never answered yet: at most half each.)
-    int beforeEjection = drain(silent);
-    assertTrue(beforeEjection >= 1 && beforeEjection <= 4, beforeEjection + " before the ejection");
-    // Then requests, 8 at a time, for 1.2 s: probed 300 ms after the ejection (ejected again for
-    // 600 ms), probed again at about 0.95 s (ejected for 1.2 s): two probes.
-    long end = System.nanoTime() + Duration.ofMillis(1200).toNanos();
+    long start = System.nanoTime();
+    int beforeEjection = -1;
     int sent = 0;
-    while (System.nanoTime() < end) {
+    while (System.nanoTime() - start < Duration.ofMillis(1200).toNanos()) {
       for (int i = 0; i < 8; i++, sent++) {
         router.tell(new RouterActor.Route("c" + sent, "probed", "p" + sent, client.getRef()));
       }
@@ -419,9 +426,13 @@ class RouterActorTest {
             client.expectMessageClass(RouterActor.Served.class, Duration.ofSeconds(3));
         assertEquals("steady", served.workerId());
       }
+      if (beforeEjection < 0 && System.nanoTime() - start > Duration.ofMillis(100).toNanos()) {
+        beforeEjection = afterSilence.get();
+      }
       Thread.sleep(5);
     }
-    assertEquals(2, drain(silent), "probes that reached the silent routee");
+    assertTrue(beforeEjection >= 1 && beforeEjection <= 4, beforeEjection + " before the ejection");
+    assertEquals(2, afterSilence.get() - beforeEjection, "probes after the ejection");
   }
 
   /** Receives whatever the probe got so far, without waiting for more than a moment. */
