@@ -5,19 +5,22 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.SupervisorStrategy;
+import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.StashBuffer;
+import akka.cluster.ClusterEvent;
+import akka.cluster.MemberStatus;
 import akka.cluster.typed.Cluster;
-import akka.cluster.typed.SelfUp;
 import akka.cluster.typed.Subscribe;
 import java.net.InetSocketAddress;
+import java.util.HashSet;
 import java.util.Set;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.legacy.LegacySettings;
 import revproxy.ops.NodeStatus;
 
 /**
- * The proxy part of a node (a child of the node's guardian). Once the node is Up it starts the
+ * The proxy part of a node (a child of the node's guardian). Once the node is WeaklyUp or Up it starts the
  * {@link RouterActor} and the {@link LegacyRegistry}, then binds the {@link ProxyServer}; a
  * failure to bind stops it, and with it the node. {@link GetAddress} answers once bound.
  */
@@ -28,7 +31,26 @@ public final class ProxyNode {
   /** Answered with the bound TCP address once the proxy listens. */
   public record GetAddress(ActorRef<InetSocketAddress> replyTo) implements Command {}
 
-  private record NodeUp(SelfUp up) implements Command {}
+  private record MemberChanged(ClusterEvent.MemberEvent event) implements Command {}
+
+  /**
+   * A proxy serves from WeaklyUp as from Up: a proxy restarted while some member is unreachable
+   * (a crashed node not downed yet) cannot become Up, and need not wait to serve clients.
+   */
+  private static boolean serving(MemberStatus status) {
+    return status == MemberStatus.weaklyUp() || status == MemberStatus.up();
+  }
+
+  /** The ports no registration may name: the cluster port, and the management port if any. */
+  private static Set<Integer> ownPorts(ActorContext<Command> context) {
+    Set<Integer> ports = new HashSet<>();
+    Cluster.get(context.getSystem()).selfMember().address().getPort().ifPresent(ports::add);
+    com.typesafe.config.Config config = context.getSystem().settings().config();
+    if (config.getBoolean("revproxy.management.enabled")) {
+      ports.add(config.getInt("akka.management.http.port"));
+    }
+    return ports;
+  }
 
   private record Bound(ProxyServer.Running running) implements Command {}
 
@@ -40,15 +62,23 @@ public final class ProxyNode {
         stash ->
             Behaviors.setup(
                 context -> {
-                  Cluster.get(context.getSystem())
+                  Cluster cluster = Cluster.get(context.getSystem());
+                  cluster
                       .subscriptions()
                       .tell(
                           Subscribe.create(
-                              context.messageAdapter(SelfUp.class, NodeUp::new), SelfUp.class));
+                              context.messageAdapter(
+                                  ClusterEvent.MemberEvent.class, MemberChanged::new),
+                              ClusterEvent.MemberEvent.class));
                   return Behaviors.receive(Command.class)
                       .onMessage(
-                          NodeUp.class,
-                          up -> {
+                          MemberChanged.class,
+                          changed -> {
+                            if (!changed.event().member().uniqueAddress()
+                                    .equals(cluster.selfMember().uniqueAddress())
+                                || !serving(changed.event().member().status())) {
+                              return Behaviors.same();
+                            }
                             // A bug in routing must not take the proxy down: restart it.
                             ActorRef<RouterActor.Command> router =
                                 context.spawn(
@@ -56,12 +86,9 @@ public final class ProxyNode {
                                         .onFailure(SupervisorStrategy.restart()),
                                     "router");
                             NodeStatus.get(context.getSystem()).routerStarted(router);
-                            // No registration may point the proxy at its own cluster port.
-                            int clusterPort =
-                                Cluster.get(context.getSystem()).selfMember().address().getPort().orElse(-1);
                             ActorRef<LegacyRegistry.Command> legacyServers =
                                 context.spawn(
-                                    LegacyRegistry.create(legacySettings, Set.of(clusterPort)),
+                                    LegacyRegistry.create(legacySettings, ownPorts(context)),
                                     "legacy-servers");
                             context.pipeToSelf(
                                 ProxyServer.bind(
@@ -113,6 +140,7 @@ public final class ProxyNode {
                       return Behaviors.stopped();
                     }))
         .onMessage(GetAddress.class, get -> stashed(stash, get))
+        .onMessage(MemberChanged.class, changed -> Behaviors.same())
         .build();
   }
 
@@ -148,6 +176,7 @@ public final class ProxyNode {
               get.replyTo().tell(address);
               return Behaviors.same();
             })
+        .onMessage(MemberChanged.class, changed -> Behaviors.same())
         .build();
   }
 
