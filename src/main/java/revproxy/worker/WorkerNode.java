@@ -34,7 +34,8 @@ import revproxy.routee.Routee;
  * deregistration-grace}, so the proxy stops routing to them before the node leaves. While Up, it
  * watches for a proxy: a node that has seen no reachable proxy for {@code proxy-lost-timeout}
  * downs itself, and its command starts it again to join the seeds (a restarted proxy starts a new
- * cluster; the old one would otherwise keep its workers).
+ * cluster; the old one would otherwise keep its workers). A bootstrapping node does not: there a
+ * restarted proxy joins the workers' cluster.
  */
 public final class WorkerNode {
 
@@ -85,7 +86,9 @@ public final class WorkerNode {
     }
     return Behaviors.withTimers(
         timers -> {
-          timers.startTimerWithFixedDelay(CheckProxy.INSTANCE, CHECK_INTERVAL);
+          if (settings.proxyLostTimeout().isPresent()) {
+            timers.startTimerWithFixedDelay(CheckProxy.INSTANCE, CHECK_INTERVAL);
+          }
           return watchingProxy(context, settings, System.nanoTime(), unacknowledged);
         });
   }
@@ -145,14 +148,15 @@ public final class WorkerNode {
               if (reachableProxyIsUp(Cluster.get(context.getSystem()).state())) {
                 return watchingProxy(context, settings, now, unacknowledged);
               }
-              if (Duration.ofNanos(now - lastSeenNanos).compareTo(settings.proxyLostTimeout()) < 0) {
+              Duration timeout = settings.proxyLostTimeout().orElseThrow();
+              if (Duration.ofNanos(now - lastSeenNanos).compareTo(timeout) < 0) {
                 return Behaviors.same();
               }
               context
                   .getLog()
                   .warn(
                       "No reachable proxy for {} s: restarting this node to join the seeds again",
-                      settings.proxyLostTimeout().toSeconds());
+                      timeout.toSeconds());
               // Leaving gracefully cannot complete while the old proxy is unreachable: this node
               // downs itself, which shuts it down at once (for the command to restart it).
               Cluster cluster = Cluster.get(context.getSystem());
