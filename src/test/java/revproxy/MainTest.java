@@ -113,6 +113,27 @@ class MainTest {
   }
 
   @Test
+  void bootstrapWithASeedIsRefusedBeforeStarting() {
+    Result result = run("worker", "--worker", "100:111", "--bootstrap", "--seed", "10.0.0.1:2551");
+    assertEquals(2, result.exitCode());
+    assertTrue(result.err().startsWith("error: --seed and cluster bootstrap"), result.err());
+  }
+
+  @Test
+  void aBootstrappingWorkerWithoutManagementPortIsRefusedBeforeStarting() {
+    Result result = run("worker", "--worker", "100:111", "--bootstrap");
+    assertEquals(2, result.exitCode());
+    assertTrue(result.err().strip().endsWith("give --management-port"), result.err());
+  }
+
+  @Test
+  void aBootstrappingProxyWithoutDiscoveryMethodIsRefusedBeforeStarting() {
+    Result result = run("proxy", "--bootstrap");
+    assertEquals(2, result.exitCode());
+    assertTrue(result.err().contains("needs a service discovery method"), result.err());
+  }
+
+  @Test
   void proxyWithAMissingConfigFileIsRefusedBeforeStarting(@TempDir Path dir) {
     Path missing = dir.resolve("missing.conf");
     Result result = run("proxy", "--config", missing.toString());

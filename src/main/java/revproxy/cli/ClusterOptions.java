@@ -31,6 +31,16 @@ public final class ClusterOptions {
   List<String> seeds;
 
   @Option(
+      names = "--bootstrap",
+      description = {
+        "Find the cluster with Akka Cluster Bootstrap instead of seed nodes: look up the nodes'",
+        "management endpoints in service discovery (akka.discovery.method, e.g. config or",
+        "kubernetes-api, from --config) and join the cluster they report, or form one",
+        "(revproxy.cluster.bootstrap = on). Needs the management endpoint; no --seed."
+      })
+  boolean bootstrap;
+
+  @Option(
       names = "--management-port",
       paramLabel = "PORT",
       description = {
@@ -56,25 +66,32 @@ public final class ClusterOptions {
 
   @Mixin ConfigOption configOption;
 
+  private boolean seedItself;
+
   /**
    * The default seed is the proxy at its default cluster port. A proxy moved to another port with
-   * no seed list given joins itself there, instead of waiting for a seed that is not there.
+   * no seed list given (and not bootstrapping) joins itself there, instead of waiting for a seed
+   * that is not there.
    */
   ClusterOptions seedItselfIfOnlyThePortIsGiven() {
-    if (clusterPort != null && (seeds == null || seeds.isEmpty())) {
-      seeds = List.of((clusterHost != null ? clusterHost : "127.0.0.1") + ":" + clusterPort);
-    }
+    seedItself = true;
     return this;
   }
 
   /** {@code role}: whose cluster port default applies; {@code roles}: the node's cluster roles. */
   NodeConfig nodeConfig(String role, String... roles) {
+    String self =
+        seedItself && clusterPort != null
+            ? (clusterHost != null ? clusterHost : "127.0.0.1") + ":" + clusterPort
+            : null;
     return configOption.nodeConfig()
         .roles(roles)
         .set("akka.remote.artery.canonical.hostname", clusterHost)
         .clusterPort(clusterPort, "revproxy." + role + ".cluster-port")
         .management(managementPort, managementHost, "revproxy." + role + ".management-port")
         .seeds(seeds)
+        .fallbackSeed(self)
+        .set(NodeConfig.BOOTSTRAP, bootstrap ? true : null)
         .set(ClusterTlsEngineProvider.DIR_PATH, Objects.toString(clusterTls, null));
   }
 }

@@ -17,14 +17,22 @@ import revproxy.tls.ClusterTlsEngineProvider;
  * present), the defaults shipped in the jar (the repository's application.conf), reference.conf.
  * When {@code revproxy.cluster-tls} names a directory, the node talks to its peers over mutual TLS
  * ({@link ClusterTlsEngineProvider}).
+ * A node joins the seed nodes, or, with {@code revproxy.cluster.bootstrap = on}, finds its cluster
+ * with Akka Management's Cluster Bootstrap (then it has no seed nodes).
  */
 public final class NodeConfig {
 
   /** All nodes of one cluster must use the same actor system name. */
   public static final String SYSTEM_NAME = "akka-reverse-proxy";
 
+  public static final String BOOTSTRAP = "revproxy.cluster.bootstrap";
+
+  private static final String SEED_NODES = "akka.cluster.seed-nodes";
+
   private final Map<String, Object> overrides = new HashMap<>();
   private Path file;
+  private boolean seedsGiven;
+  private String fallbackSeed;
   private Integer clusterPort;
   private String rolePortPath;
   private Integer managementPort;
@@ -56,15 +64,28 @@ public final class NodeConfig {
     return this;
   }
 
-  /** Seed nodes as "host:port" (null or empty: keep the configured seeds). */
+  /**
+   * Seed nodes as "host:port" (null or empty: keep the configured seeds). Refused by {@link
+   * #build()} when the node bootstraps.
+   */
   public NodeConfig seeds(List<String> hostPorts) {
     if (hostPorts != null && !hostPorts.isEmpty()) {
       List<String> addresses = new ArrayList<>();
       for (String hostPort : hostPorts) {
         addresses.add(seedAddress(hostPort));
       }
-      overrides.put("akka.cluster.seed-nodes", addresses);
+      overrides.put(SEED_NODES, addresses);
+      seedsGiven = true;
     }
+    return this;
+  }
+
+  /**
+   * The seed node ("host:port") when no seeds are given and the node does not bootstrap; it wins
+   * over the configured seeds.
+   */
+  public NodeConfig fallbackSeed(String hostPort) {
+    this.fallbackSeed = hostPort == null ? null : seedAddress(hostPort);
     return this;
   }
 
@@ -102,6 +123,22 @@ public final class NodeConfig {
       management = resolved.getInt(roleManagementPortPath);
     }
     derived.put("revproxy.management.enabled", management != null);
+    if (resolved.getBoolean(BOOTSTRAP)) {
+      // Cluster Bootstrap refuses to run when seed nodes are configured, and finds the cluster
+      // through the management endpoints of the nodes it discovers, this one's included.
+      if (seedsGiven) {
+        throw new IllegalArgumentException(
+            "--seed and cluster bootstrap (--bootstrap, " + BOOTSTRAP + " = on) exclude each other:"
+                + " a bootstrapping node finds its cluster through service discovery");
+      }
+      // Nodes are built with management(...); a client reading the same file needs neither.
+      if (roleManagementPortPath != null) {
+        requireBootstrapPrerequisites(resolved, management != null);
+      }
+      derived.put(SEED_NODES, List.of());
+    } else if (!seedsGiven && fallbackSeed != null) {
+      derived.put(SEED_NODES, List.of(fallbackSeed));
+    }
     if (management != null) {
       String host =
           managementHost != null ? managementHost : resolved.getString("revproxy.management.host");
@@ -109,6 +146,22 @@ public final class NodeConfig {
       derived.put("akka.management.http.port", management);
     }
     return ClusterTlsEngineProvider.configure(ConfigFactory.parseMap(derived).withFallback(resolved));
+  }
+
+  /** Says what is missing, rather than letting Cluster Bootstrap fail once the node runs. */
+  private static void requireBootstrapPrerequisites(Config resolved, boolean management) {
+    String bootstrap = "cluster bootstrap (--bootstrap, " + BOOTSTRAP + " = on)";
+    if (!management) {
+      throw new IllegalArgumentException(
+          bootstrap + " needs this node's management endpoint: give --management-port");
+    }
+    String method =
+        resolved.getString("akka.management.cluster.bootstrap.contact-point-discovery.discovery-method");
+    if (method.equals("akka.discovery") && resolved.getString("akka.discovery.method").equals("<method>")) {
+      throw new IllegalArgumentException(
+          bootstrap + " needs a service discovery method: set akka.discovery.method (config,"
+              + " kubernetes-api, ...) in the --config file, see docs/DEPLOY.md");
+    }
   }
 
   /**

@@ -5,13 +5,15 @@ import akka.actor.typed.Behavior;
 import akka.actor.typed.Terminated;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
-import akka.management.javadsl.AkkaManagement;
 import akka.cluster.Member;
 import akka.cluster.typed.Cluster;
+import akka.management.cluster.bootstrap.ClusterBootstrap;
+import akka.management.javadsl.AkkaManagement;
 import com.typesafe.config.Config;
 import java.net.InetSocketAddress;
 import java.util.List;
 import revproxy.cluster.Roles;
+import revproxy.cluster.NodeConfig;
 import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxyNode;
 import revproxy.proxy.ProxySettings;
@@ -25,8 +27,9 @@ import revproxy.worker.WorkerSpec;
  * RootBehavior} does in Lightbend's cluster samples. A node with the {@code proxy} role runs a
  * {@link ProxyNode}; a node with the {@code worker} role runs a {@link WorkerNode} with its
  * workers. A proxy with local workers carries both roles and runs both, the same way. It starts
- * the node's management endpoint when the node has one. If the proxy stops (it could not bind its
- * port), or the management endpoint cannot bind its own, the node stops.
+ * the node's management endpoint when the node has one, and once it is up, Cluster Bootstrap when
+ * the node bootstraps ({@code revproxy.cluster.bootstrap}). If the proxy stops (it could not bind
+ * its port), or the management endpoint cannot bind its own, the node stops.
  */
 public final class NodeGuardian {
 
@@ -41,6 +44,7 @@ public final class NodeGuardian {
   public static Behavior<Command> create(Config config, List<WorkerSpec> workers) {
     return Behaviors.setup(
         context -> {
+          boolean bootstrap = config.getBoolean(NodeConfig.BOOTSTRAP);
           if (config.getBoolean("revproxy.management.enabled")) {
             startManagement(context);
           }
@@ -71,11 +75,21 @@ public final class NodeGuardian {
                     }
                     return Behaviors.same();
                   })
+              .onMessage(
+                  ManagementStarted.class,
+                  started -> {
+                    if (bootstrap) {
+                      startBootstrap(context);
+                    }
+                    return Behaviors.same();
+                  })
               .onMessage(ManagementFailed.class, failed -> Behaviors.stopped())
               .onSignal(Terminated.class, stopped -> Behaviors.stopped())
               .build();
         });
   }
+
+  private record ManagementStarted() implements Command {}
 
   private record ManagementFailed() implements Command {}
 
@@ -98,8 +112,23 @@ public final class NodeGuardian {
                     address,
                     Completions.rootMessage(failure));
                 self.tell(new ManagementFailed());
+              } else {
+                self.tell(new ManagementStarted());
               }
             },
             Completions.SAME_THREAD);
+  }
+
+  /**
+   * Bootstrap probes the other nodes' management endpoints, and they probe this one: it starts
+   * once this node's endpoint answers.
+   */
+  private static void startBootstrap(ActorContext<Command> context) {
+    context
+        .getLog()
+        .info(
+            "Starting Cluster Bootstrap: joining the cluster the discovered nodes report, or"
+                + " forming one with them");
+    ClusterBootstrap.get(context.getSystem().classicSystem()).start();
   }
 }

@@ -177,13 +177,21 @@ final class PolicyRoutees {
 
   /**
    * Where {@code attempt} goes: a first attempt through the group router when {@link
-   * #mayUseGroupRouter}, else directly to the next available routee; when none is available, to
-   * the one with the fewest attempts out that is not ejected; when every routee is ejected,
-   * through the group router (rather than to none). Returns the attempt as sent.
+   * #mayUseGroupRouter}, else directly to the next available routee. When none is available, a
+   * retry goes to a routee it has not tried even if that one is ejected (ejection is a guess,
+   * while the tried one did fail this request), else to the one with the fewest attempts out that
+   * is not ejected; when every routee is ejected, through the group router (rather than to none).
+   * Returns the attempt as sent.
    */
   Attempt choose(Attempt attempt, long now) {
     if (attempt.number() > 1 || !mayUseGroupRouter(now)) {
       ActorRef<Routee.Command> direct = nextDirect(attempt.tried(), now);
+      if (attempt.number() > 1 && (direct == null || attempt.tried().contains(direct))) {
+        ActorRef<Routee.Command> untried = untried(attempt.tried());
+        if (untried != null) {
+          direct = untried;
+        }
+      }
       if (direct == null) {
         direct = leastLoaded(now);
       }
@@ -193,6 +201,22 @@ final class PolicyRoutees {
     }
     GroupSend pick = viaGroupRouter();
     return attempt.sentTo(pick.routee(), pick, now);
+  }
+
+  /** A routee not in {@code tried}, on another node if there is one; null if all were tried. */
+  private ActorRef<Routee.Command> untried(List<ActorRef<Routee.Command>> tried) {
+    ActorRef<Routee.Command> sameNode = null;
+    for (ActorRef<Routee.Command> candidate : routees) {
+      if (!tried.contains(candidate)) {
+        if (!onTriedNode(candidate, tried)) {
+          return candidate;
+        }
+        if (sameNode == null) {
+          sameNode = candidate;
+        }
+      }
+    }
+    return sameNode;
   }
 
   /** The routee, not ejected, with the fewest attempts out (the first in round robin on a tie). */

@@ -30,10 +30,12 @@ import revproxy.routee.Routee;
  * it is a full member of the receptionist's replicated registry and can serve at once.
  *
  * <p>On shutdown it leaves gracefully ({@link GracefulLeave}). While running, it watches the
- * seeds (or, without seeds, as with Cluster Bootstrap, the proxies): a node that has seen none of
- * them reachable for {@code seeds-lost-timeout} downs itself, and its command starts it again to
- * join the seeds (a proxy that restarted alone formed a new cluster; the old one would otherwise
- * keep its workers). With several proxies as seeds, losing one of them is nothing to act on.
+ * seeds (or, without seeds, as when nodes are joined by hand, the proxies): a node that has seen
+ * none of them reachable for {@code seeds-lost-timeout} downs itself, and its command starts it
+ * again to join the seeds (a proxy that restarted alone formed a new cluster; the old one would
+ * otherwise keep its workers). With several proxies as seeds, losing one of them is nothing to
+ * act on. A bootstrapping node does not watch at all: there a restarted proxy joins the workers'
+ * cluster, and a worker node that left it to rejoin would find no cluster to join.
  */
 public final class WorkerNode {
 
@@ -103,7 +105,9 @@ public final class WorkerNode {
     Set<Address> seeds = seeds(context);
     return Behaviors.withTimers(
         timers -> {
-          timers.startTimerWithFixedDelay(CheckSeeds.INSTANCE, CHECK_INTERVAL);
+          if (settings.seedsLostTimeout().isPresent()) {
+            timers.startTimerWithFixedDelay(CheckSeeds.INSTANCE, CHECK_INTERVAL);
+          }
           return watchingSeeds(context, settings, seeds, System.nanoTime(), unacknowledged);
         });
   }
@@ -149,7 +153,8 @@ public final class WorkerNode {
               if (aSeedIsReachable(cluster, seeds)) {
                 return watchingSeeds(context, settings, seeds, now, unacknowledged);
               }
-              if (Duration.ofNanos(now - lastSeenNanos).compareTo(settings.seedsLostTimeout()) < 0) {
+              Duration timeout = settings.seedsLostTimeout().orElseThrow();
+              if (Duration.ofNanos(now - lastSeenNanos).compareTo(timeout) < 0) {
                 return Behaviors.same();
               }
               context
@@ -157,7 +162,7 @@ public final class WorkerNode {
                   .warn(
                       "No seed node reachable for {} s ({}): restarting this node to join the seeds"
                           + " again",
-                      settings.seedsLostTimeout().toSeconds(),
+                      timeout.toSeconds(),
                       seeds.isEmpty() ? "no seeds configured, so the proxies" : seeds);
               // Leaving gracefully cannot complete while the seeds are unreachable: this node
               // downs itself, which shuts it down at once (for the command to restart it).

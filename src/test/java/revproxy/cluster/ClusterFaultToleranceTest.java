@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,8 @@ class ClusterFaultToleranceTest {
     Address seed = Cluster.get(proxy.system()).selfMember().address();
     join(proxy, seed);
     WorkerSettings settings =
-        new WorkerSettings(Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofSeconds(10));
+        new WorkerSettings(
+            Duration.ofSeconds(1), Optional.of(Duration.ofSeconds(60)), Duration.ofSeconds(10));
     ActorTestKit a = node("worker", ConfigFactory.empty());
     a.spawn(WorkerNode.create(List.of(new WorkerSpec("a", "ft")), settings), "node");
     ActorTestKit b = node("worker", nodeBExtra);

@@ -3,6 +3,7 @@ package revproxy.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -144,6 +145,97 @@ class NodeConfigTest {
         assertThrows(
             IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of("h:port")));
     assertEquals("seed node port must be a number, got \"h:port\"", e.getMessage());
+  }
+
+  @Test
+  void aFallbackSeedReplacesTheConfiguredSeeds() {
+    Config config = NodeConfig.create().fallbackSeed("127.0.0.1:2951").build();
+    assertEquals(
+        List.of("akka://akka-reverse-proxy@127.0.0.1:2951"),
+        config.getStringList("akka.cluster.seed-nodes"));
+  }
+
+  @Test
+  void givenSeedsWinOverTheFallbackSeed() {
+    Config config =
+        NodeConfig.create().seeds(List.of("10.0.0.5:2551")).fallbackSeed("127.0.0.1:2951").build();
+    assertEquals(
+        List.of("akka://akka-reverse-proxy@10.0.0.5:2551"),
+        config.getStringList("akka.cluster.seed-nodes"));
+  }
+
+  // ---------------------------------------------------------------- bootstrap
+
+  /** A worker node with a management port and config discovery. */
+  private static NodeConfig worker() {
+    return NodeConfig.create()
+        .clusterPort(null, "revproxy.worker.cluster-port")
+        .management(8958, null, "revproxy.worker.management-port")
+        .set("akka.discovery.method", "config");
+  }
+
+  @Test
+  void bootstrapIsOffByDefault() {
+    assertFalse(NodeConfig.create().build().getBoolean(NodeConfig.BOOTSTRAP));
+  }
+
+  @Test
+  void aBootstrappingNodeHasNoSeedNodes() {
+    Config config =
+        worker().set(NodeConfig.BOOTSTRAP, true).fallbackSeed("127.0.0.1:2951").build();
+    assertEquals(List.of(), config.getStringList("akka.cluster.seed-nodes"));
+    assertTrue(config.getBoolean("revproxy.management.enabled"));
+    assertEquals(8958, config.getInt("akka.management.http.port"));
+  }
+
+  @Test
+  void bootstrapCanBeTurnedOnInTheConfigFile(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("bootstrap.conf");
+    Files.writeString(file, NodeConfig.BOOTSTRAP + " = on\n");
+    Config config = worker().file(file).build();
+    assertTrue(config.getBoolean(NodeConfig.BOOTSTRAP));
+    assertEquals(List.of(), config.getStringList("akka.cluster.seed-nodes"));
+  }
+
+  @Test
+  void seedsAndBootstrapAreRefusedTogether() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> worker().seeds(List.of("10.0.0.5:2551")).set(NodeConfig.BOOTSTRAP, true).build());
+    assertTrue(e.getMessage().startsWith("--seed and cluster bootstrap"), e.getMessage());
+  }
+
+  @Test
+  void aBootstrappingWorkerNodeNeedsAManagementPort() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                NodeConfig.create()
+                    .management(null, null, "revproxy.worker.management-port")
+                    .set(NodeConfig.BOOTSTRAP, true)
+                    .build());
+    assertTrue(e.getMessage().endsWith("give --management-port"), e.getMessage());
+  }
+
+  @Test
+  void aBootstrappingNodeNeedsADiscoveryMethod() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                NodeConfig.create()
+                    .management(8958, null, "revproxy.worker.management-port")
+                    .set(NodeConfig.BOOTSTRAP, true)
+                    .build());
+    assertTrue(e.getMessage().contains("needs a service discovery method"), e.getMessage());
+  }
+
+  @Test
+  void aClientReadingABootstrapConfigNeedsNoManagementPort() {
+    Config config = NodeConfig.create().set(NodeConfig.BOOTSTRAP, true).build();
+    assertFalse(config.getBoolean("revproxy.management.enabled"));
   }
 
   // ---------------------------------------------------------------- cluster port

@@ -206,6 +206,22 @@ class PolicyRouteesTest {
   }
 
   @Test
+  void aRetryPrefersAnEjectedRouteeItHasNotTriedToOneThatFailedIt() {
+    ActorRef<Routee.Command> healthy = routee(nodeA, "panic-a");
+    ActorRef<Routee.Command> dying = routee(nodeB, "panic-b");
+    PolicyRoutees routees = routees(2, 10 * SECOND);
+    routees.update(List.of(healthy, dying));
+    routees.replied(healthy, null, "a", true, 0, 0);
+    routees.replied(dying, null, "b", true, 0, 0);
+    // A pause ejected the healthy one; then the other one stops answering.
+    assertTrue(routees.eject(healthy, 0));
+    Attempt first = Attempt.first(null, new RouterActor.Route("c", "p", "x", null), 0, SECOND);
+    Attempt sent = routees.choose(first, 0);
+    assertEquals(dying, sent.target(), "first attempts skip the ejected one");
+    assertEquals(healthy, routees.choose(sent.next(), 0).target(), "the retry does not repeat it");
+  }
+
+  @Test
   void atMostMaxEjectedPercentOfTheRouteesAreEjectedAtOnce() {
     ActorRef<Routee.Command> a = routee(nodeA, "cap-a");
     ActorRef<Routee.Command> b = routee(nodeA, "cap-b");
