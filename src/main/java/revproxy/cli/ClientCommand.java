@@ -39,6 +39,15 @@ public final class ClientCommand implements Callable<Integer> {
   Integer port;
 
   @Option(
+      names = "--proxy",
+      paramLabel = "HOST:PORT",
+      description = {
+        "A proxy to use instead of --host/--port (repeatable, in order of preference): when a",
+        "connection fails or breaks, the requests without a reply go to the next one."
+      })
+  List<String> proxies;
+
+  @Option(
       names = {"--pkt", "-pkt"},
       paramLabel = "FILE",
       description = "A packet file (repeatable); the original tutorial's way to name one.")
@@ -106,6 +115,7 @@ public final class ClientCommand implements Callable<Integer> {
             .set("akka.loglevel", "WARNING")
             .set("revproxy.client.host", host)
             .set("revproxy.client.port", port)
+            .set("revproxy.client.proxies", proxies)
             .set("revproxy.client.timeout", timeout)
             .set("revproxy.client.readiness-wait", readinessWait)
             .set("revproxy.client.tls", Objects.toString(tls, null))

@@ -1,35 +1,79 @@
 package revproxy.client;
 
 import com.typesafe.config.Config;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import revproxy.tls.TlsDir;
 
 /**
  * The client's settings, read once from {@code revproxy.client} (see application.conf).
  *
+ * @param proxies the proxies to use, in order of preference: the client fails over to the next
+ *     one when a connection fails or breaks
  * @param tls when present, connect with TLS and accept only a proxy certificate of this
  *     directory's CA (showing its node.p12, if any, as the client's certificate)
  */
 public record ClientSettings(
-    String host,
-    int port,
+    List<InetSocketAddress> proxies,
     Duration timeout,
     Duration readinessWait,
     int maxReplyBytes,
     Optional<TlsDir> tls) {
 
+  public ClientSettings {
+    if (proxies.isEmpty()) {
+      throw new IllegalArgumentException("the client needs at least one proxy");
+    }
+    proxies = List.copyOf(proxies);
+  }
+
+  /** One proxy at {@code host:port}. */
+  public ClientSettings(
+      String host,
+      int port,
+      Duration timeout,
+      Duration readinessWait,
+      int maxReplyBytes,
+      Optional<TlsDir> tls) {
+    this(
+        List.of(InetSocketAddress.createUnresolved(host, port)),
+        timeout,
+        readinessWait,
+        maxReplyBytes,
+        tls);
+  }
+
   public static ClientSettings fromConfig(Config config) {
     Config client = config.getConfig("revproxy.client");
     String tls = client.getString("tls");
+    List<InetSocketAddress> proxies = new ArrayList<>();
+    for (String proxy : client.getStringList("proxies")) {
+      proxies.add(hostPort(proxy));
+    }
+    if (proxies.isEmpty()) {
+      proxies.add(InetSocketAddress.createUnresolved(client.getString("host"), client.getInt("port")));
+    }
     return new ClientSettings(
-        client.getString("host"),
-        client.getInt("port"),
+        proxies,
         client.getDuration("timeout"),
         client.getDuration("readiness-wait"),
         client.getInt("max-reply-bytes"),
         tls.isEmpty() ? Optional.empty() : Optional.of(TlsDir.load(Path.of(tls))));
+  }
+
+  private static InetSocketAddress hostPort(String value) {
+    int colon = value.lastIndexOf(':');
+    String port = colon < 0 ? "" : value.substring(colon + 1);
+    if (colon <= 0 || !port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1
+        || Integer.parseInt(port) > 65535) {
+      throw new IllegalArgumentException(
+          "revproxy.client.proxies: expected HOST:PORT, e.g. 127.0.0.1:2100, got \"" + value + "\"");
+    }
+    return InetSocketAddress.createUnresolved(value.substring(0, colon), Integer.parseInt(port));
   }
 
   public ClientSettings withAddress(String newHost, int newPort) {
@@ -37,6 +81,6 @@ public record ClientSettings(
   }
 
   public ClientSettings withTls(Optional<TlsDir> newTls) {
-    return new ClientSettings(host, port, timeout, readinessWait, maxReplyBytes, newTls);
+    return new ClientSettings(proxies, timeout, readinessWait, maxReplyBytes, newTls);
   }
 }

@@ -60,15 +60,45 @@ public final class ProxyClient {
   }
 
   /**
-   * Sends the requests on one connection and returns the replies in order, as decoded (a reply that
-   * does not decode is {@link Decoded.Refused}): all of them, or fewer if the proxy closed the
-   * connection or {@code timeout} passed first.
+   * Sends the requests, pipelined, and returns the replies in order, as decoded (a reply that does
+   * not decode is {@link Decoded.Refused}): all of them, or fewer if {@code timeout} passed first.
+   * With several proxies, a connection that fails or breaks before every reply is in fails over to
+   * the next proxy, which gets the requests that had no reply yet (hashing is idempotent); each
+   * proxy is tried at most twice. Fails only if no proxy could be reached at all.
    */
   public List<Decoded> exchange(List<ByteString> requests, Duration timeout)
       throws ConnectionFailedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<InetSocketAddress> proxies = settings.proxies();
+    List<Decoded> replies = new ArrayList<>(requests.size());
+    ConnectionFailedException last = null;
+    for (int round = 0; round < 2 * proxies.size() && replies.size() < requests.size(); round++) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      InetSocketAddress proxy = proxies.get(round % proxies.size());
+      try {
+        List<ByteString> unanswered = requests.subList(replies.size(), requests.size());
+        replies.addAll(exchangeOnce(proxy, unanswered, Duration.ofNanos(left)));
+        last = null;
+      } catch (ConnectionFailedException e) {
+        last = e;
+      }
+    }
+    if (last != null && replies.isEmpty()) {
+      throw last;
+    }
+    return replies;
+  }
+
+  /** One connection to {@code proxy}: the replies it gave before it closed or the time was up. */
+  private List<Decoded> exchangeOnce(
+      InetSocketAddress proxy, List<ByteString> requests, Duration timeout)
+      throws ConnectionFailedException {
     CompletionStage<List<Decoded>> replies =
         Source.from(requests)
-            .via(connection())
+            .via(connection(proxy))
             .via(PacketFraming.flow(settings.maxReplyBytes()))
             .map(PacketCodec::decode)
             .take(requests.size())
@@ -77,12 +107,12 @@ public final class ProxyClient {
     try {
       return replies.toCompletableFuture().get(timeout.toMillis() + 5_000, TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
-      throw new ConnectionFailedException(settings.host(), settings.port(), e.getCause());
+      throw new ConnectionFailedException(proxy, e.getCause());
     } catch (TimeoutException e) {
-      throw new ConnectionFailedException(settings.host(), settings.port(), e);
+      throw new ConnectionFailedException(proxy, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new ConnectionFailedException(settings.host(), settings.port(), e);
+      throw new ConnectionFailedException(proxy, e);
     }
   }
 
@@ -91,15 +121,17 @@ public final class ProxyClient {
    * request is sent ({@code ignoreComplete}) and closes once every reply is in or the time is up,
    * which cancels the stream: closing the sending side of a TLS 1.2 session closes both.
    */
-  private Flow<ByteString, ByteString, ?> connection() {
+  private Flow<ByteString, ByteString, ?> connection(InetSocketAddress proxy) {
+    String host = proxy.getHostString();
+    int port = proxy.getPort();
     if (settings.tls().isEmpty()) {
-      return Tcp.get(system).outgoingConnection(settings.host(), settings.port());
+      return Tcp.get(system).outgoingConnection(host, port);
     }
     TlsDir tls = settings.tls().get();
     return Tcp.get(system)
         .outgoingConnectionWithTls(
-            InetSocketAddress.createUnresolved(settings.host(), settings.port()),
-            () -> tls.clientEngine(settings.host(), settings.port()),
+            InetSocketAddress.createUnresolved(host, port),
+            () -> tls.clientEngine(host, port),
             Optional.empty(),
             List.of(),
             Optional.empty(),
@@ -166,16 +198,15 @@ public final class ProxyClient {
 
   /** The proxy could not be reached, or the connection broke. */
   public static final class ConnectionFailedException extends Exception {
-    ConnectionFailedException(String host, int port, Throwable cause) {
+    ConnectionFailedException(InetSocketAddress proxy, Throwable cause) {
       super(
           "cannot exchange packets with the proxy at "
-              + host
+              + proxy.getHostString()
               + ":"
-              + port
+              + proxy.getPort()
               + ": "
               + rootMessage(cause),
           cause);
     }
-
   }
 }
