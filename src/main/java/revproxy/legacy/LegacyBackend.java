@@ -13,7 +13,10 @@ import akka.actor.typed.receptionist.ServiceKey;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -28,7 +31,14 @@ import revproxy.routee.Routee;
  * <p>The original server registers before it listens, serves one connection at a time and breaks
  * when two messages arrive in one read. So this actor keeps up to {@code connections} persistent
  * connections (one {@link LegacyConnection} child each) with exactly one request in flight on
- * each, and is in the receptionist only while at least one is up. While none is up, a single
+ * each, and is in the receptionist only while at least one is up. For a server that did not say
+ * how many connections it serves ({@code adaptive}), the pool learns it: it starts with one, and
+ * while requests wait for a free connection it opens one more and sends it a single request
+ * (a probe): answered within {@code probe-timeout}, the connection stays and the pool may grow
+ * again; not answered (the original server serves one connection at a time, the others wait in
+ * its backlog), the request goes back to the router, the connection closes, and the pool keeps
+ * its size for {@code probe-backoff}. Connections idle for {@code idle-close-after} close again,
+ * down to one. While none is up, a single
  * connection probes the server, with one exponential backoff (and jitter) for the whole backend;
  * only once the server answers are the others opened, so a server that is down, or a registration
  * that names a closed port, costs one connection attempt at a time. A request it cannot serve
@@ -51,6 +61,11 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     INSTANCE
   }
 
+  /** Closes connections idle for {@code idle-close-after}, down to one. */
+  private enum CloseIdle implements Internal {
+    INSTANCE
+  }
+
   /** The server has been unreachable for {@code forget-unreachable-after}. */
   private enum Forget implements Internal {
     INSTANCE
@@ -67,6 +82,7 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
       Packet.Registration registration,
       String host,
       int connections,
+      boolean adaptive,
       LegacySettings settings,
       ActorRef<LegacyRegistry.Command> registry) {
     return Behaviors.setup(
@@ -74,14 +90,30 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
             Behaviors.withTimers(
                 timers ->
                     new LegacyBackend(
-                        context, timers, registration, host, connections, settings, registry)));
+                        context,
+                        timers,
+                        registration,
+                        host,
+                        connections,
+                        adaptive,
+                        settings,
+                        registry)));
   }
 
   private final TimerScheduler<Routee.Command> timers;
   private final String serverId;
   private final String policyId;
   private final InetSocketAddress address;
+  /** The most connections: announced, configured, or (adaptive) what the pool may grow to. */
   private final int connections;
+  private final boolean adaptive;
+  /** How many connections to keep now: {@code connections}, or (adaptive) what was learnt. */
+  private int pool;
+  /** The connection whose first request tests whether the server serves one more, or null. */
+  private ActorRef<LegacyConnection.Command> probe;
+  private long noGrowthUntilNanos;
+  /** When each idle connection became idle. */
+  private final Map<ActorRef<LegacyConnection.Command>, Long> idleSince = new HashMap<>();
   private final LegacySettings settings;
   private final ActorRef<LegacyRegistry.Command> registry;
   private final ServiceKey<Routee.Command> key;
@@ -93,6 +125,10 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   private Duration backoff;
   private boolean registered;
   private long opened;
+  /** The connection spawned last (a probe, when the pool grows). */
+  private ActorRef<LegacyConnection.Command> newest;
+  /** Whether the probe connection has yet to get its one request. */
+  private boolean probePending;
 
   private LegacyBackend(
       ActorContext<Routee.Command> context,
@@ -100,9 +136,12 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
       Packet.Registration registration,
       String host,
       int connections,
+      boolean adaptive,
       LegacySettings settings,
       ActorRef<LegacyRegistry.Command> registry) {
     super(context);
+    this.adaptive = adaptive;
+    this.pool = adaptive ? 1 : connections;
     this.timers = timers;
     this.serverId = registration.serverId();
     this.policyId = registration.policyId();
@@ -113,6 +152,9 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     this.key = Routee.serviceKey(policyId);
     this.backoff = settings.reconnectMinBackoff();
     startForgetTimer();
+    if (adaptive) {
+      timers.startTimerWithFixedDelay(CloseIdle.INSTANCE, settings.idleCloseAfter().dividedBy(2));
+    }
     open();
   }
 
@@ -123,6 +165,7 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
         .onMessage(Ready.class, this::onReady)
         .onMessage(ConnectionDown.class, this::onConnectionDown)
         .onMessageEquals(Reconnect.INSTANCE, this::open)
+        .onMessageEquals(CloseIdle.INSTANCE, this::onCloseIdle)
         .onMessageEquals(Forget.INSTANCE, this::onForget)
         .onSignal(
             PreRestart.class,
@@ -135,14 +178,14 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   }
 
   /**
-   * Opens connections up to {@code connections}: all of them while the server is reachable, one
-   * probe while it is not. Nothing while a backoff runs.
+   * Opens connections up to the pool's size: all of them while the server is reachable, one
+   * while it is not. Nothing while a backoff runs.
    */
   private Behavior<Routee.Command> open() {
     if (timers.isTimerActive(Reconnect.INSTANCE)) {
       return this;
     }
-    int wanted = up.isEmpty() ? 1 : connections;
+    int wanted = up.isEmpty() ? 1 : pool;
     while (up.size() + connecting.size() < wanted) {
       ActorRef<LegacyConnection.Command> connection =
           getContext()
@@ -151,6 +194,7 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
                       serverId, policyId, address, settings, getContext().getSelf().narrow()),
                   "connection-" + ++opened);
       connecting.add(connection);
+      newest = connection;
     }
     return this;
   }
@@ -158,13 +202,54 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   private Behavior<Routee.Command> onHash(Routee.Hash hash) {
     ActorRef<LegacyConnection.Command> free = idle.poll();
     if (free != null) {
-      free.tell(new LegacyConnection.Send(hash));
+      idleSince.remove(free);
+      boolean probing = free.equals(probe) && probePending;
+      probePending &= !probing;
+      free.tell(
+          new LegacyConnection.Send(
+              hash, probing ? settings.probeTimeout() : settings.replyTimeout()));
     } else if (!registered) {
       hash.refuse(serverId, "not connected to " + address);
     } else if (waiting.size() >= settings.maxQueuedPerBackend()) {
       hash.refuse(serverId, "busy: too many queued requests");
     } else {
       waiting.add(new Queued(hash, System.nanoTime()));
+      maybeGrow();
+    }
+    return this;
+  }
+
+  /** Requests wait for a free connection: try one more connection, if the pool may grow. */
+  private void maybeGrow() {
+    if (!adaptive
+        || probe != null
+        || pool >= connections
+        || up.isEmpty()
+        || System.nanoTime() - noGrowthUntilNanos < 0) {
+      return;
+    }
+    pool++;
+    int before = connecting.size();
+    open();
+    if (connecting.size() > before) {
+      probe = newest;
+      probePending = true;
+    } else {
+      pool--;
+    }
+  }
+
+  private Behavior<Routee.Command> onCloseIdle() {
+    long now = System.nanoTime();
+    for (ActorRef<LegacyConnection.Command> connection : List.copyOf(idle)) {
+      Long since = idleSince.get(connection);
+      if (pool > 1 && since != null && now - since > settings.idleCloseAfter().toNanos()) {
+        pool--;
+        idle.remove(connection);
+        idleSince.remove(connection);
+        up.remove(connection);
+        getContext().stop(connection);
+      }
     }
     return this;
   }
@@ -181,11 +266,26 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     if (!up.contains(connection)) {
       return this; // a connection of an instance before a restart
     }
+    boolean probing = connection.equals(probe) && probePending;
     Queued next = nextFresh();
     if (next != null) {
-      connection.tell(new LegacyConnection.Send(next.hash()));
+      connection.tell(
+          new LegacyConnection.Send(
+              next.hash(), probing ? settings.probeTimeout() : settings.replyTimeout()));
+      if (probing) {
+        probePending = false;
+      } else if (connection.equals(probe)) {
+        // Its probe was answered in time: the server serves this many connections at once.
+        probe = null;
+        getContext().getLog().debug("Legacy server {} serves {} connection(s)", serverId, pool);
+        maybeGrow();
+      }
     } else {
+      if (connection.equals(probe) && !probePending) {
+        probe = null;
+      }
       idle.add(connection);
+      idleSince.put(connection, System.nanoTime());
     }
     return this;
   }
@@ -213,6 +313,25 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
       return this; // a connection of an instance before a restart
     }
     idle.remove(connection);
+    idleSince.remove(connection);
+    if (connection.equals(probe)) {
+      probe = null;
+      probePending = false;
+      if (wasUp) {
+        // Connected but not served in time: the server serves fewer connections at once.
+        pool = Math.max(1, pool - 1);
+        noGrowthUntilNanos = System.nanoTime() + settings.probeBackoff().toNanos();
+        getContext()
+            .getLog()
+            .info(
+                "Legacy server {} at {} serves {} connection(s) at once ({})",
+                serverId,
+                address,
+                pool,
+                down.reason());
+        return this;
+      }
+    }
     updateRegistration();
     if (!registered) {
       while (!waiting.isEmpty()) {

@@ -21,6 +21,7 @@ import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -46,8 +47,11 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
 
   interface Command {}
 
-  /** Write this request; the parent sends one only after {@link Ready}. */
-  record Send(Routee.Hash hash) implements Command {}
+  /**
+   * Write this request, and end the connection if no reply comes within {@code replyTimeout};
+   * the parent sends one only after {@link LegacyBackend.Ready}.
+   */
+  record Send(Routee.Hash hash, Duration replyTimeout) implements Command {}
 
   private enum Connected implements Command {
     INSTANCE
@@ -87,6 +91,7 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
   private boolean connectSettled;
   private boolean streamEnded;
   private Routee.Hash inFlight;
+  private Duration replyTimeout;
   /** Why the connection ends, once it is ending; the stream's own end then stops the actor. */
   private String ending;
 
@@ -154,7 +159,7 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
         .onMessage(Replied.class, this::onReplied)
         .onMessageEquals(
             ReplyTimedOut.INSTANCE,
-            () -> end("no reply within " + settings.replyTimeout().toMillis() + " ms"))
+            () -> end("no reply within " + replyTimeout.toMillis() + " ms"))
         .onMessage(StreamEnded.class, this::onStreamEnded)
         .onSignal(PostStop.class, stop -> onPostStop())
         .build();
@@ -187,7 +192,8 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
     if (outbox.offer(request) != QueueOfferResult.enqueued()) {
       return end("could not write the request");
     }
-    timers.startSingleTimer(ReplyTimedOut.INSTANCE, settings.replyTimeout());
+    timers.startSingleTimer(ReplyTimedOut.INSTANCE, send.replyTimeout());
+    replyTimeout = send.replyTimeout();
     return this;
   }
 

@@ -207,10 +207,17 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
     return Accepted.INSTANCE;
   }
 
+  /** The connections a server may have: what it announced, else the configured number or, for
+   * {@code auto}, the most its pool may grow to. */
   private int wantedConnections(Packet.Registration registration) {
     return registration.connections() > 1
         ? Math.min(registration.connections(), settings.maxConnectionsPerBackend())
-        : settings.connectionsPerBackend();
+        : settings.connectionsPerBackend().orElse(settings.maxConnectionsPerBackend());
+  }
+
+  /** Whether the server's pool learns its size: it announced none and the setting is auto. */
+  private boolean adaptive(Packet.Registration registration) {
+    return registration.connections() <= 1 && settings.connectionsPerBackend().isEmpty();
   }
 
   private int connectionsInUse() {
@@ -235,6 +242,7 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
                     registration,
                     source.getHostAddress(),
                     connections,
+                    adaptive(registration),
                     settings,
                     getContext().getSelf()))
             .onFailure(SupervisorStrategy.restart().withLimit(10, Duration.ofMinutes(1)));

@@ -24,20 +24,21 @@ class LegacyBackendTest {
 
   static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.local());
 
-  static final LegacySettings SETTINGS =
-      LegacySettings.fromConfig(
-          ConfigFactory.parseString(
-                  "revproxy.legacy {\n"
-                      + "  connections-per-backend = 1\n"
-                      + "  max-connections-per-backend = 3\n"
-                      + "  connect-timeout = 500ms\n"
-                      + "  reply-timeout = 300ms\n"
-                      + "  reconnect-min-backoff = 50ms\n"
-                      + "  reconnect-max-backoff = 200ms\n"
-                      + "  max-queued-per-backend = 16\n"
-                      + "  registration.takeover-after = 300ms\n"
-                      + "}")
-              .withFallback(ConfigFactory.load()));
+  static final com.typesafe.config.Config SETTINGS_CONFIG =
+      ConfigFactory.parseString(
+              "revproxy.legacy {\n"
+                  + "  connections-per-backend = 1\n"
+                  + "  max-connections-per-backend = 3\n"
+                  + "  connect-timeout = 500ms\n"
+                  + "  reply-timeout = 300ms\n"
+                  + "  reconnect-min-backoff = 50ms\n"
+                  + "  reconnect-max-backoff = 200ms\n"
+                  + "  max-queued-per-backend = 16\n"
+                  + "  registration.takeover-after = 300ms\n"
+                  + "}")
+          .withFallback(ConfigFactory.load());
+
+  static final LegacySettings SETTINGS = LegacySettings.fromConfig(SETTINGS_CONFIG);
 
   @AfterAll
   static void shutdown() {
@@ -50,8 +51,83 @@ class LegacyBackendTest {
             new Packet.Registration(id, policy, port),
             "127.0.0.1",
             1,
+            false,
             SETTINGS,
             testKit.system().ignoreRef()));
+  }
+
+  /** Settings whose servers that announce nothing get a pool that learns, up to 4. */
+  static final LegacySettings AUTO =
+      LegacySettings.fromConfig(
+          ConfigFactory.parseString(
+                  "revproxy.legacy {\n"
+                      + "  connections-per-backend = auto\n"
+                      + "  max-connections-per-backend = 4\n"
+                      + "  max-queued-per-backend = 64\n"
+                      + "  probe-timeout = 200ms\n"
+                      + "  reply-timeout = 2s\n"
+                      + "}")
+              .withFallback(SETTINGS_CONFIG));
+
+  private static ActorRef<Routee.Command> adaptiveBackend(String id, String policy, int port) {
+    return testKit.spawn(
+        LegacyBackend.create(
+            new Packet.Registration(id, policy, port),
+            "127.0.0.1",
+            4,
+            true,
+            AUTO,
+            testKit.system().ignoreRef()));
+  }
+
+  /** Sends {@code count} requests at once; returns the replies, by request id. */
+  private static java.util.Map<Long, Routee.Reply> burst(ActorRef<Routee.Command> backend, int count) {
+    TestProbe<Routee.Reply> probe = testKit.createTestProbe();
+    for (int i = 0; i < count; i++) {
+      backend.tell(new Routee.Hash(i, "c" + i, "p" + i, probe.getRef()));
+    }
+    java.util.Map<Long, Routee.Reply> replies = new java.util.TreeMap<>();
+    for (Routee.Reply reply : probe.receiveSeveralMessages(count, Duration.ofSeconds(10))) {
+      replies.put(reply.requestId(), reply);
+    }
+    return replies;
+  }
+
+  @Test
+  void aPoolForAServerThatServesManyConnectionsGrowsWhileRequestsQueue() throws Exception {
+    try (FakeLegacyServer server =
+        new FakeLegacyServer("810", 0, FakeLegacyServer.Mode.ANSWER, true)) {
+      ActorRef<Routee.Command> backend = adaptiveBackend("810", "lb-grow", server.port);
+      Routees.await(testKit, "lb-grow", 1);
+      assertEquals(1, server.connections.get(), "one connection to start with");
+      for (int round = 0; round < 10 && server.connections.get() < 4; round++) {
+        for (Routee.Reply reply : burst(backend, 40).values()) {
+          assertEquals(Routee.Hashed.class, reply.getClass(), reply.toString());
+        }
+      }
+      assertEquals(4, server.connections.get(), "grown to max-connections-per-backend");
+    }
+  }
+
+  @Test
+  void aPoolForAServerThatServesOneConnectionAtATimeStaysAtOneAfterOneProbe() throws Exception {
+    // Like server.py: a second connection waits in the backlog until the first closes.
+    try (FakeLegacyServer server = new FakeLegacyServer("820", 0, FakeLegacyServer.Mode.ANSWER)) {
+      ActorRef<Routee.Command> backend = adaptiveBackend("820", "lb-one-at-a-time", server.port);
+      Routees.await(testKit, "lb-one-at-a-time", 1);
+      java.util.Map<Long, Routee.Reply> first = burst(backend, 20);
+      long refused =
+          first.values().stream().filter(reply -> reply instanceof Routee.Unavailable).count();
+      assertEquals(1, refused, "the probe's request goes back to the router: " + first);
+      Routee.Unavailable probe =
+          (Routee.Unavailable)
+              first.values().stream().filter(r -> r instanceof Routee.Unavailable).findFirst().get();
+      assertEquals("no reply within 200 ms", probe.reason());
+      // The pool keeps its size for probe-backoff: no second probe, every request served.
+      for (Routee.Reply reply : burst(backend, 20).values()) {
+        assertEquals(Routee.Hashed.class, reply.getClass(), reply.toString());
+      }
+    }
   }
 
 

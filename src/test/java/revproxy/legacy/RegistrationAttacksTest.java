@@ -243,7 +243,9 @@ class RegistrationAttacksTest {
   @Test
   void aRegistrationFloodIsBoundedAndOtherClientsAreServedMeanwhile() throws Exception {
     Proxy proxy =
-        proxy(settings("revproxy.legacy { max-backends = 50, max-connections-total = 200 }"));
+        proxy(settings(
+                "revproxy.legacy { max-backends = 50, max-connections-total = 200,"
+                    + " connections-per-backend = 1 }"));
     // 5,000 registrations on one connection, each asking for 32 connections to a closed port.
     StringBuilder flood = new StringBuilder();
     for (int i = 0; i < 5000; i++) {
