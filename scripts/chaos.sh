@@ -12,6 +12,8 @@
 # PID on exit, also on Ctrl-C. `--short` is the CI form (about 40 s in all).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 JAR=target/akka-reverse-proxy.jar
 LOG_DIR=target/chaos-logs
@@ -29,52 +31,32 @@ elif [[ -n ${1:-} ]]; then
 fi
 JAVA=(java -Xms64m -Xmx256m -XX:+UseSerialGC)
 
-die() { echo "chaos.sh: $*" >&2; exit 1; }
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-[[ -f $JAR ]] || mvn -B -q -Dmaven.test.skip=true package || die "the build failed"
+lib_build_jar "$JAR"
 for port in "$PORT" "$CLUSTER_PORT"; do
-  port_in_use "$port" && die "port $port on 127.0.0.1 is in use (set CHAOS_PORT / CHAOS_CLUSTER_PORT)"
+  lib_port_in_use "$port" && die "port $port on 127.0.0.1 is in use (set CHAOS_PORT / CHAOS_CLUSTER_PORT)"
 done
 rm -rf "$LOG_DIR" && mkdir -p "$LOG_DIR"
-
-PIDS=()
-cleanup() {
-  trap '' INT TERM
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for _ in $(seq 100); do
-    local alive=0
-    for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    ((alive)) || break
-    sleep 0.1
-  done
-  for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+lib_stop_on_exit 10
 
 SEED=(--seed "127.0.0.1:$CLUSTER_PORT")
 start_proxy() {
-  "${JAVA[@]}" -Drevproxy.proxy.stats-interval=1s -jar "$JAR" proxy --port "$PORT" \
-    --cluster-port "$CLUSTER_PORT" "${SEED[@]}" >>"$LOG_DIR/proxy.log" 2>&1 &
-  PIDS+=($!)
+  lib_start "$LOG_DIR/proxy.log" "${JAVA[@]}" -Drevproxy.proxy.stats-interval=1s -jar "$JAR" proxy \
+    --port "$PORT" --cluster-port "$CLUSTER_PORT" "${SEED[@]}"
 }
-start_node() { # name workers...
-  local name=$1; shift
-  local args=()
+start_node() { # log workers... -> LIB_PID
+  local log=$1 worker args=()
+  shift
   for worker in "$@"; do args+=(--worker "$worker"); done
-  "${JAVA[@]}" -jar "$JAR" worker "${args[@]}" "${SEED[@]}" >>"$LOG_DIR/node-$name.log" 2>&1 &
-  PIDS+=($!)
-  eval "PID_$name=$!"
+  lib_start "$log" "${JAVA[@]}" -jar "$JAR" worker "${args[@]}" "${SEED[@]}"
 }
 
 echo "Starting the proxy and worker nodes A, B, C (logs in $LOG_DIR/)"
 start_proxy
-start_node A 100:111 200:222
-start_node B 300:111 400:222
-start_node C 500:111 600:222
+start_node "$LOG_DIR/node-A.log" 100:111 200:222
+start_node "$LOG_DIR/node-B.log" 300:111 400:222
+PID_B=$LIB_PID
+start_node "$LOG_DIR/node-C.log" 500:111 600:222
+PID_C=$LIB_PID
 java -jar "$JAR" client --port "$PORT" --expect-workers 111=3,222=3 --wait 90s packets/ \
   >"$LOG_DIR/ready.log" 2>&1 || { tail -5 "$LOG_DIR/ready.log"; die "the cluster did not get ready"; }
 echo "Ready: 3 worker nodes serve each policy"
@@ -83,16 +65,20 @@ echo "Load: $RATE requests/s, ${WARMUP}s warmup then ${DURATION}s measured; kill
 java -jar "$JAR" bench --port "$PORT" --rate "$RATE" --duration "${DURATION}s" --warmup "${WARMUP}s" \
   --connections 32 --pipeline 4 --timeout 10s --json >"$LOG_DIR/bench.json" 2>"$LOG_DIR/bench.log" &
 BENCH=$!
-PIDS+=("$BENCH")
+lib_track "$BENCH"
 START=$(date +%s.%N)
 at() { # wait until second $1 of the load
   local wait
   wait=$(python3 -c "import time; print(max(0.0, $START + $1 - time.time()))")
   sleep "$wait"
 }
-at "$T_KILL"; kill -KILL "$PID_B"; KILL_AT=$(date +%T.%N | cut -c1-12); echo "  ${T_KILL}s: kill -9 node B ($KILL_AT)"
-at "$T_RESTART"; start_node B 300:111 400:222; echo "  ${T_RESTART}s: node B started again"
-at "$T_TERM"; kill -TERM "$PID_C"; echo "  ${T_TERM}s: SIGTERM to node C"
+at "$T_KILL"
+lib_ours "$PID_B" || die "node B exited before the kill (see $LOG_DIR/node-B.log)"
+kill -KILL "$PID_B"; KILL_AT=$(date +%T.%N | cut -c1-12); echo "  ${T_KILL}s: kill -9 node B ($KILL_AT)"
+at "$T_RESTART"; start_node "$LOG_DIR/node-B-restarted.log" 300:111 400:222; echo "  ${T_RESTART}s: node B started again"
+at "$T_TERM"
+lib_ours "$PID_C" || die "node C exited before the SIGTERM (see $LOG_DIR/node-C.log)"
+kill -TERM "$PID_C"; echo "  ${T_TERM}s: SIGTERM to node C"
 wait "$BENCH" || true
 
 python3 - "$LOG_DIR/bench.json" "$LOG_DIR/proxy.log" "$KILL_AT" <<'PY'
