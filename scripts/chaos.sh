@@ -8,8 +8,10 @@
 #   at T3: SIGTERM node C   a graceful leave: deregister, serve the grace period, leave
 #
 # Prints sent / ok / wrong / lost, latency, and the proxy's retries and ejections, and exits 0
-# only if every request got a correct reply. Only loopback; every process it starts is stopped by
-# PID on exit, also on Ctrl-C. `--short` is the CI form (about 40 s in all).
+# only if every request got a correct reply. The proxy's figures come from its management
+# endpoint: retries and ejections from /metrics, and when the crashed node left the rotation from
+# /routing, polled every 200 ms. Only loopback; every process it starts is stopped by PID on exit,
+# also on Ctrl-C. `--short` is the CI form (about 40 s in all).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
@@ -35,32 +37,82 @@ lib_build_jar "$JAR"
 for port in "$PORT" "$CLUSTER_PORT"; do
   lib_port_in_use "$port" && die "port $port on 127.0.0.1 is in use (set CHAOS_PORT / CHAOS_CLUSTER_PORT)"
 done
+# Management endpoints of the proxy and of node B (to learn its address), above both ports.
+PORTS=$(lib_free_ports $((PORT > CLUSTER_PORT ? PORT + 1 : CLUSTER_PORT + 1)) 2)
+read -r MANAGEMENT_PORT NODE_B_MANAGEMENT_PORT <<<"$PORTS"
+PROXY_MANAGEMENT=http://127.0.0.1:$MANAGEMENT_PORT
 rm -rf "$LOG_DIR" && mkdir -p "$LOG_DIR"
 lib_stop_on_exit 10
 
+# Reads a management endpoint (base URL first):
+#   node URL        the node's own cluster address (/cluster/members)
+#   totals URL      the proxy's retries and ejections, each summed over the policies (/metrics)
+#   poll URL NODE   every 200 ms a line: time, routees of NODE serving in any policy (/routing),
+#                   retries, ejections; a poll the proxy does not answer in 2 s is left out
+read -r -d '' MANAGEMENT_PY <<'PY' || true
+import json, sys, time, urllib.request
+
+def get(path):
+    with urllib.request.urlopen(sys.argv[2] + path, timeout=2) as response:
+        return response.read().decode()
+
+def total(metrics, name):
+    # Prometheus text format: name{labels} value [timestamp]
+    sum_ = 0.0
+    for line in metrics.splitlines():
+        if line.startswith(name + "{"):
+            sum_ += float(line[line.index("} ") + 2:].split()[0])
+        elif line.startswith(name + " "):
+            sum_ += float(line.split()[1])
+    return sum_
+
+def totals():
+    metrics = get("/metrics")
+    return "%.0f %.0f" % (total(metrics, "revproxy_retries_total"), total(metrics, "revproxy_ejections_total"))
+
+mode = sys.argv[1]
+if mode == "node":
+    print(json.loads(get("/cluster/members"))["selfNode"])
+elif mode == "totals":
+    print(totals())
+else:
+    node = sys.argv[3]
+    while True:
+        start = time.time()
+        try:
+            policies = json.loads(get("/routing"))["policies"]
+            serving = sum(1 for policy in policies for routee in policy["routees"]
+                          if routee["node"] == node and routee["state"] == "serving")
+            print("%.3f %d %s" % (start, serving, totals()), flush=True)
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(max(0.0, start + 0.2 - time.time()))
+PY
+management() { python3 -c "$MANAGEMENT_PY" "$@"; }
+
 SEED=(--seed "127.0.0.1:$CLUSTER_PORT")
-start_proxy() {
-  lib_start "$LOG_DIR/proxy.log" "${JAVA[@]}" -Drevproxy.proxy.stats-interval=1s -jar "$JAR" proxy \
-    --port "$PORT" --cluster-port "$CLUSTER_PORT" "${SEED[@]}"
-}
-start_node() { # log workers... -> LIB_PID
-  local log=$1 worker args=()
-  shift
-  for worker in "$@"; do args+=(--worker "$worker"); done
-  lib_start "$log" "${JAVA[@]}" -jar "$JAR" worker "${args[@]}" "${SEED[@]}"
+start_node() { # log workers [options...] -> LIB_PID
+  local log=$1 workers=$2
+  shift 2
+  lib_start "$log" "${JAVA[@]}" -jar "$JAR" worker --worker "$workers" "${SEED[@]}" "$@"
 }
 
 echo "Starting the proxy and worker nodes A, B, C (logs in $LOG_DIR/)"
-start_proxy
-start_node "$LOG_DIR/node-A.log" 100:111 200:222
-start_node "$LOG_DIR/node-B.log" 300:111 400:222
+lib_start "$LOG_DIR/proxy.log" "${JAVA[@]}" -jar "$JAR" proxy --port "$PORT" \
+  --cluster-port "$CLUSTER_PORT" "${SEED[@]}" --management-port "$MANAGEMENT_PORT"
+start_node "$LOG_DIR/node-A.log" 100:111,200:222
+start_node "$LOG_DIR/node-B.log" 300:111,400:222 --management-port "$NODE_B_MANAGEMENT_PORT"
 PID_B=$LIB_PID
-start_node "$LOG_DIR/node-C.log" 500:111 600:222
+start_node "$LOG_DIR/node-C.log" 500:111,600:222
 PID_C=$LIB_PID
 java -jar "$JAR" client --port "$PORT" --expect-workers 111=3,222=3 --wait 90s packets/ \
   >"$LOG_DIR/ready.log" 2>&1 || { tail -5 "$LOG_DIR/ready.log"; die "the cluster did not get ready"; }
-echo "Ready: 3 worker nodes serve each policy"
+NODE_B=$(management node "http://127.0.0.1:$NODE_B_MANAGEMENT_PORT") || die "node B's management endpoint did not answer"
+echo "Ready: 3 worker nodes serve each policy (node B is $NODE_B)"
 
+TOTALS_BEFORE=$(management totals "$PROXY_MANAGEMENT") || die "the proxy's /metrics did not answer"
+lib_start "$LOG_DIR/routing.txt" python3 -c "$MANAGEMENT_PY" poll "$PROXY_MANAGEMENT" "$NODE_B"
+POLLER=$LIB_PID
 echo "Load: $RATE requests/s, ${WARMUP}s warmup then ${DURATION}s measured; kill -9 of node B at ${T_KILL}s, restart at ${T_RESTART}s, SIGTERM of node C at ${T_TERM}s"
 java -jar "$JAR" bench --port "$PORT" --rate "$RATE" --duration "${DURATION}s" --warmup "${WARMUP}s" \
   --connections 32 --pipeline 4 --timeout 10s --json >"$LOG_DIR/bench.json" 2>"$LOG_DIR/bench.log" &
@@ -74,43 +126,41 @@ at() { # wait until second $1 of the load
 }
 at "$T_KILL"
 lib_ours "$PID_B" || die "node B exited before the kill (see $LOG_DIR/node-B.log)"
-kill -KILL "$PID_B"; KILL_AT=$(date +%T.%N | cut -c1-12); echo "  ${T_KILL}s: kill -9 node B ($KILL_AT)"
-at "$T_RESTART"; start_node "$LOG_DIR/node-B-restarted.log" 300:111 400:222; echo "  ${T_RESTART}s: node B started again"
+kill -KILL "$PID_B"; KILL_AT=$(date +%s.%N); echo "  ${T_KILL}s: kill -9 node B ($(date -d "@$KILL_AT" +%T.%3N))"
+at "$T_RESTART"; start_node "$LOG_DIR/node-B-restarted.log" 300:111,400:222; echo "  ${T_RESTART}s: node B started again"
 at "$T_TERM"
 lib_ours "$PID_C" || die "node C exited before the SIGTERM (see $LOG_DIR/node-C.log)"
 kill -TERM "$PID_C"; echo "  ${T_TERM}s: SIGTERM to node C"
 wait "$BENCH" || true
+TOTALS_AFTER=$(management totals "$PROXY_MANAGEMENT") || die "the proxy's /metrics did not answer"
+lib_stop 10 "$POLLER"
 
-python3 - "$LOG_DIR/bench.json" "$LOG_DIR/proxy.log" "$KILL_AT" <<'PY'
-import json, re, sys
+python3 - "$LOG_DIR/bench.json" "$LOG_DIR/routing.txt" "$KILL_AT" "$TOTALS_BEFORE" "$TOTALS_AFTER" <<'PY'
+import json, sys
 bench = json.load(open(sys.argv[1]))
-kill_at = sys.argv[3]
-def secs(t):
-    h, m, s = t.split(":")
-    return int(h) * 3600 + int(m) * 60 + float(s)
-retries = ejections = 0
+kill_at = float(sys.argv[3])
+before, after = [list(map(int, s.split())) for s in sys.argv[4:6]]
+retries, ejections = after[0] - before[0], after[1] - before[1]
+# Samples of /routing and /metrics: time, routees of node B serving, retries, ejections.
+samples = [tuple(float(x) for x in line.split()) for line in open(sys.argv[2]) if len(line.split()) == 4]
 last_retry = None
-out_of_rotation = None
-for line in open(sys.argv[2]):
-    t = re.match(r"^(\d\d:\d\d:\d\d\.\d+)", line)
-    if (out_of_rotation is None and t and secs(t.group(1)) >= secs(kill_at)
-            and re.search(r"Marking node as UNREACHABLE|Ejecting ", line)):
-        out_of_rotation = secs(t.group(1))
-    m = re.search(r"^(\d\d:\d\d:\d\d\.\d+).*Routing, last \d+ s: (\d+) requests, (\d+) retries, (\d+) ejections", line)
-    if m:
-        retries += int(m.group(3)); ejections += int(m.group(4))
-        if int(m.group(3)) > 0 and secs(m.group(1)) >= secs(kill_at):
-            last_retry = secs(m.group(1))
+for previous, sample in zip(samples, samples[1:]):
+    if sample[0] >= kill_at and sample[2] > previous[2]:
+        last_retry = sample[0]
+seen_serving = any(t < kill_at and serving > 0 for t, serving, _, _ in samples)
+out_of_rotation = next((t for t, serving, _, _ in samples if t >= kill_at and serving == 0), None)
 lat = bench["latency_us"] if "latency_us" in bench else bench.get("latency", {})
 sent, ok = bench["requests"], bench["ok"]
 lost = bench.get("lost", 0) + bench.get("timeouts", 0)
 print()
 print(f"sent {sent}   ok {ok}   wrong {bench['wrong']}   errors {bench['error_count']}   lost {lost}   connection errors {bench['connection_errors']}")
 print(f"latency p50 {lat.get('p50')} us   p99 {lat.get('p99')} us   max {lat.get('max')} us")
-shift = f"{last_retry - secs(kill_at):.1f} s" if last_retry is not None else "no retries after the kill"
+shift = f"{last_retry - kill_at:.1f} s" if last_retry is not None else "no retries after the kill"
 print(f"proxy: {retries} retries, {ejections} ejections; last retry after the kill at +{shift}")
-if out_of_rotation is not None:
-    print(f"crashed node out of rotation (unreachable or ejected) {out_of_rotation - secs(kill_at):.1f} s after the kill")
+if not seen_serving:
+    print("crashed node out of rotation: not measured (/routing never showed it serving before the kill)")
+elif out_of_rotation is not None:
+    print(f"crashed node out of rotation (unreachable or ejected) {out_of_rotation - kill_at:.1f} s after the kill")
 good = sent > 0 and ok == sent and bench["wrong"] == 0 and bench["error_count"] == 0 and lost == 0 and bench["connection_errors"] == 0
 print("CHAOS: OK (nothing lost, nothing wrong)" if good else "CHAOS: FAILED")
 sys.exit(0 if good else 1)
