@@ -44,51 +44,8 @@ PROXY_MANAGEMENT=http://127.0.0.1:$MANAGEMENT_PORT
 rm -rf "$LOG_DIR" && mkdir -p "$LOG_DIR"
 lib_stop_on_exit 10
 
-# Reads a management endpoint (base URL first):
-#   node URL        the node's own cluster address (/cluster/members)
-#   totals URL      the proxy's retries and ejections, each summed over the policies (/metrics)
-#   poll URL NODE   every 200 ms a line: time, routees of NODE serving in any policy (/routing),
-#                   retries, ejections; a poll the proxy does not answer in 2 s is left out
-read -r -d '' MANAGEMENT_PY <<'PY' || true
-import json, sys, time, urllib.request
-
-def get(path):
-    with urllib.request.urlopen(sys.argv[2] + path, timeout=2) as response:
-        return response.read().decode()
-
-def total(metrics, name):
-    # Prometheus text format: name{labels} value [timestamp]
-    sum_ = 0.0
-    for line in metrics.splitlines():
-        if line.startswith(name + "{"):
-            sum_ += float(line[line.index("} ") + 2:].split()[0])
-        elif line.startswith(name + " "):
-            sum_ += float(line.split()[1])
-    return sum_
-
-def totals():
-    metrics = get("/metrics")
-    return "%.0f %.0f" % (total(metrics, "revproxy_retries_total"), total(metrics, "revproxy_ejections_total"))
-
-mode = sys.argv[1]
-if mode == "node":
-    print(json.loads(get("/cluster/members"))["selfNode"])
-elif mode == "totals":
-    print(totals())
-else:
-    node = sys.argv[3]
-    while True:
-        start = time.time()
-        try:
-            policies = json.loads(get("/routing"))["policies"]
-            serving = sum(1 for policy in policies for routee in policy["routees"]
-                          if routee["node"] == node and routee["state"] == "serving")
-            print("%.3f %d %s" % (start, serving, totals()), flush=True)
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(max(0.0, start + 0.2 - time.time()))
-PY
-management() { python3 -c "$MANAGEMENT_PY" "$@"; }
+management() { python3 scripts/management.py "$@"; }
+COUNTERS=(revproxy_retries_total revproxy_ejections_total) # summed over policies
 
 SEED=(--seed "127.0.0.1:$CLUSTER_PORT")
 start_node() { # log workers [options...] -> LIB_PID
@@ -110,8 +67,9 @@ java -jar "$JAR" client --port "$PORT" --expect-workers 111=3,222=3 --wait 90s p
 NODE_B=$(management node "http://127.0.0.1:$NODE_B_MANAGEMENT_PORT") || die "node B's management endpoint did not answer"
 echo "Ready: 3 worker nodes serve each policy (node B is $NODE_B)"
 
-TOTALS_BEFORE=$(management totals "$PROXY_MANAGEMENT") || die "the proxy's /metrics did not answer"
-lib_start "$LOG_DIR/routing.txt" python3 -c "$MANAGEMENT_PY" poll "$PROXY_MANAGEMENT" "$NODE_B"
+TOTALS_BEFORE=$(management sum "$PROXY_MANAGEMENT" "${COUNTERS[@]}") || die "the proxy's /metrics did not answer"
+# Every 200 ms: time, routees of node B serving, retries, ejections.
+lib_start "$LOG_DIR/routing.txt" python3 scripts/management.py poll "$PROXY_MANAGEMENT" "$NODE_B" "${COUNTERS[@]}"
 POLLER=$LIB_PID
 echo "Load: $RATE requests/s, ${WARMUP}s warmup then ${DURATION}s measured; kill -9 of node B at ${T_KILL}s, restart at ${T_RESTART}s, SIGTERM of node C at ${T_TERM}s"
 java -jar "$JAR" bench --port "$PORT" --rate "$RATE" --duration "${DURATION}s" --warmup "${WARMUP}s" \
@@ -132,7 +90,7 @@ at "$T_TERM"
 lib_ours "$PID_C" || die "node C exited before the SIGTERM (see $LOG_DIR/node-C.log)"
 kill -TERM "$PID_C"; echo "  ${T_TERM}s: SIGTERM to node C"
 wait "$BENCH" || true
-TOTALS_AFTER=$(management totals "$PROXY_MANAGEMENT") || die "the proxy's /metrics did not answer"
+TOTALS_AFTER=$(management sum "$PROXY_MANAGEMENT" "${COUNTERS[@]}") || die "the proxy's /metrics did not answer"
 lib_stop 10 "$POLLER"
 
 python3 - "$LOG_DIR/bench.json" "$LOG_DIR/routing.txt" "$KILL_AT" "$TOTALS_BEFORE" "$TOTALS_AFTER" <<'PY'

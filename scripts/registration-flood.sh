@@ -22,13 +22,14 @@ lib_build_jar "$JAR"
 for port in "$PORT" "$CLUSTER_PORT"; do
   lib_port_in_use "$port" && die "port $port on 127.0.0.1 is in use (set FLOOD_PORT / FLOOD_CLUSTER_PORT)"
 done
+MANAGEMENT_PORT=$(lib_free_ports $((PORT > CLUSTER_PORT ? PORT + 1 : CLUSTER_PORT + 1)) 1)
 rm -rf "$LOG_DIR" && mkdir -p "$LOG_DIR"
 lib_stop_on_exit 10
 
 rss_mb() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 
 lib_start "$LOG_DIR/proxy.log" java -Xms64m -Xmx256m -jar "$JAR" proxy --port "$PORT" \
-  --cluster-port "$CLUSTER_PORT" --local-worker 100:111,200:222
+  --cluster-port "$CLUSTER_PORT" --management-port "$MANAGEMENT_PORT" --local-worker 100:111,200:222
 PROXY=$LIB_PID
 java -jar "$JAR" client --port "$PORT" --expect-workers 111=1,222=1 --wait 60s packets/0.json \
   >"$LOG_DIR/ready.log" 2>&1 || die "the proxy did not get ready (see $LOG_DIR/)"
@@ -87,7 +88,8 @@ PY
 
 wait "$BENCH" || true
 after=$(rss_mb "$PROXY")
-registered=$(grep -c "registered at" "$LOG_DIR/proxy.log" || true)
+registered=$(python3 scripts/management.py sum "http://127.0.0.1:$MANAGEMENT_PORT" \
+  'revproxy_registrations_total{result="accepted"}') || die "the proxy's /metrics did not answer"
 python3 - "$LOG_DIR/bench.json" "$before" "$after" "$registered" <<'PY'
 import json, sys
 bench = json.load(open(sys.argv[1]))
