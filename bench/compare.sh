@@ -140,8 +140,8 @@ NCPU=$(nproc)
 
 # --- Ports ------------------------------------------------------------------------------------
 
-PORTS=$(lib_free_ports "$BASE_PORT" 5)
-read -r PROXY_PORT CLUSTER_PORT SERVER1_PORT SERVER2_PORT HAPROXY_PORT <<<"$PORTS"
+PORTS=$(lib_free_ports "$BASE_PORT" 6)
+read -r PROXY_PORT CLUSTER_PORT SERVER1_PORT SERVER2_PORT HAPROXY_PORT MANAGEMENT_PORT <<<"$PORTS"
 
 # --- Processes and cleanup --------------------------------------------------------------------
 
@@ -382,7 +382,8 @@ profile_row() { # key label port pid -> a 64x1 row with JFR recording the proxy
 start_proxy() { # name [proxy options...] -> PROXY_PID, listening and Up
   local name=$1
   shift
-  start_bg "$name" java "${PROXY_JAVA_OPTS[@]}" -jar "$JAR" proxy --port "$PROXY_PORT" --cluster-port "$CLUSTER_PORT" "$@"
+  start_bg "$name" java "${PROXY_JAVA_OPTS[@]}" -jar "$JAR" proxy --port "$PROXY_PORT" --cluster-port "$CLUSTER_PORT" \
+    --management-port "$MANAGEMENT_PORT" "$@"
   PROXY_PID=$LAST_PID
 }
 
@@ -394,7 +395,7 @@ start_servers() { # two legacy backends registered with the proxy on PROXY_PORT 
   SERVER_PIDS+=("$LAST_PID")
 }
 
-echo "Ports: proxy $PROXY_PORT, cluster $CLUSTER_PORT, servers $SERVER1_PORT $SERVER2_PORT, haproxy $HAPROXY_PORT"
+echo "Ports: proxy $PROXY_PORT, cluster $CLUSTER_PORT, management $MANAGEMENT_PORT, servers $SERVER1_PORT $SERVER2_PORT, haproxy $HAPROXY_PORT"
 echo "Rows: ${DURATION}s measured after ${WARMUP}s warmup each; logs in $LOG_DIR/"
 STARTED_AT=$(date +%s)
 
