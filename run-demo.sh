@@ -15,9 +15,12 @@
 # Every JVM started here is stopped on exit, including on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 PORT=2100
 CLUSTER_PORT=2551
+MANAGEMENT_PORT=8558
 TLS=0
 JAR=target/akka-reverse-proxy.jar
 LOG_DIR=target/demo-logs
@@ -28,13 +31,15 @@ JAVA_OPTS=(${DEMO_JAVA_OPTS:--Xms64m -Xmx256m -XX:+UseSerialGC})
 
 usage() {
   cat <<EOF
-Usage: ./run-demo.sh [--port N] [--cluster-port N] [--tls]
+Usage: ./run-demo.sh [--port N] [--cluster-port N] [--management-port N] [--tls]
 
 Starts the proxy and two worker nodes as separate JVMs on 127.0.0.1, then runs the client
 over packets/ and reports each reply. Builds $JAR first if it is missing or out of date.
 
   --port N          TCP port of the proxy for clients (default 2100)
   --cluster-port N  Akka cluster (Artery) port of the proxy, the seed node (default 2551)
+  --management-port N
+                    management HTTP endpoint of the proxy (/ready, /metrics; default 8558)
   --tls             TLS on every hop: mutual TLS between the nodes, TLS with client
                     certificates for the client; certificates in $CERTS/ (made if missing)
   -h, --help        show this help
@@ -42,11 +47,6 @@ over packets/ and reports each reply. Builds $JAR first if it is missing or out 
 Logs: $LOG_DIR/{proxy,worker-a,worker-b,client}.log
 Environment: DEMO_JAVA_OPTS overrides the JVM options (default: ${JAVA_OPTS[*]}).
 EOF
-}
-
-die() {
-  echo "run-demo.sh: $*" >&2
-  exit 1
 }
 
 port_number() { # option value -> the value as a port number, or die
@@ -62,12 +62,16 @@ while (($# > 0)); do
     --port=*) PORT=$(port_number --port "${1#*=}"); shift ;;
     --cluster-port) (($# >= 2)) || die "--cluster-port needs a value"; CLUSTER_PORT=$(port_number --cluster-port "$2"); shift 2 ;;
     --cluster-port=*) CLUSTER_PORT=$(port_number --cluster-port "${1#*=}"); shift ;;
+    --management-port) (($# >= 2)) || die "--management-port needs a value"; MANAGEMENT_PORT=$(port_number --management-port "$2"); shift 2 ;;
+    --management-port=*) MANAGEMENT_PORT=$(port_number --management-port "${1#*=}"); shift ;;
     --tls) TLS=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; echo >&2; die "unknown argument '$1'" ;;
   esac
 done
 ((PORT != CLUSTER_PORT)) || die "--port and --cluster-port must differ (both are $PORT)"
+((MANAGEMENT_PORT != PORT && MANAGEMENT_PORT != CLUSTER_PORT)) ||
+  die "--management-port must differ from --port and --cluster-port (it is $MANAGEMENT_PORT)"
 
 # --- Prerequisites and build ------------------------------------------------------------------
 
@@ -77,19 +81,7 @@ if [[ -n $java_version ]] && ((java_version < 17)); then
   die "Java 17 or newer is needed, but 'java' is version $java_version ($(command -v java))"
 fi
 
-jar_is_stale() {
-  [[ ! -f $JAR ]] && return 0
-  # Anything the jar is made of newer than the jar: main sources and resources, the build file,
-  # the configuration and the sample packets (both ship in the jar). Tests are not in the jar.
-  [[ -n $(find src/main pom.xml application.conf packets -newer "$JAR" -print -quit 2>/dev/null) ]]
-}
-
-if jar_is_stale; then
-  command -v mvn >/dev/null || die "mvn not found: install Maven 3.8+ (e.g. apt-get install maven) to build $JAR"
-  echo "Building $JAR (mvn -B -q -Dmaven.test.skip=true package) ..."
-  mvn -B -q -Dmaven.test.skip=true package || die "the build failed or was interrupted (see the Maven output above)"
-  [[ -f $JAR ]] || die "the build did not produce $JAR"
-fi
+lib_build_jar "$JAR"
 
 # --- TLS --------------------------------------------------------------------------------------
 
@@ -108,24 +100,19 @@ fi
 
 # --- Ports ------------------------------------------------------------------------------------
 
-port_in_use() { # port -> status 0 if something listens on it (any address, so 127.0.0.1 too)
-  if command -v ss >/dev/null && [[ -n $(ss -Htln "sport = :$1" 2>/dev/null) ]]; then
-    return 0
-  fi
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-if port_in_use "$PORT"; then
+if lib_port_in_use "$PORT"; then
   die "port $PORT on 127.0.0.1 is already in use (a proxy or demo still running?): stop that program or choose another port with --port N"
 fi
-if port_in_use "$CLUSTER_PORT"; then
+if lib_port_in_use "$CLUSTER_PORT"; then
   die "cluster port $CLUSTER_PORT on 127.0.0.1 is already in use (a proxy or demo still running?): stop that program or choose another port with --cluster-port N"
+fi
+if lib_port_in_use "$MANAGEMENT_PORT"; then
+  die "management port $MANAGEMENT_PORT on 127.0.0.1 is already in use (a proxy or demo still running?): stop that program or choose another port with --management-port N"
 fi
 
 # --- Processes and cleanup --------------------------------------------------------------------
 
-STARTED_PIDS=() # every process started below, stopped by stop_all
-NAMES=()        # the cluster nodes: name, PID and log, same index
+NAMES=() # the cluster nodes: name, PID and log, same index
 NODE_PIDS=()
 LOGS=()
 CLIENT_LOG=$LOG_DIR/client.log
@@ -133,31 +120,14 @@ FIFO=$LOG_DIR/.client-output
 
 stop_all() {
   trap '' INT TERM # a second Ctrl-C must not cut the cleanup short
-  local pid alive=() i
-  for pid in ${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}; do
-    kill -0 "$pid" 2>/dev/null && alive+=("$pid")
-  done
-  if ((${#alive[@]} > 0)); then
-    echo "Stopping ${#alive[@]} process(es): ${alive[*]}"
-    kill -TERM "${alive[@]}" 2>/dev/null || true
+  local alive
+  alive=$(lib_running ${LIB_PIDS[@]+"${LIB_PIDS[@]}"})
+  if [[ -n $alive ]]; then
+    echo "Stopping $(wc -w <<<"$alive") process(es): $alive"
     # Up to 10 s for a graceful shutdown; 20 s with --tls, where a node whose peers are still
     # up needs about 10 s more (see "Known limits" in README.md).
-    local wait_s=$((TLS ? 20 : 10))
-    for ((i = 0; i < wait_s * 5; i++)); do
-      local still=()
-      for pid in "${alive[@]}"; do
-        kill -0 "$pid" 2>/dev/null && still+=("$pid")
-      done
-      ((${#still[@]} == 0)) && break
-      sleep 0.2
-    done
-    for pid in "${alive[@]}"; do
-      if kill -0 "$pid" 2>/dev/null; then
-        echo "Process $pid did not stop within $wait_s s: killing it"
-        kill -KILL "$pid" 2>/dev/null || true
-      fi
-    done
-    wait "${alive[@]}" 2>/dev/null || true
+    # shellcheck disable=SC2086 # a list of PIDs
+    lib_stop $((TLS ? 20 : 10)) $alive
   fi
   rm -f "$FIFO"
 }
@@ -192,12 +162,11 @@ fail() {
 start_node() { # name log args... (background JVM, stdout and stderr to its log)
   local name=$1 log=$2
   shift 2
-  java "${JAVA_OPTS[@]}" -jar "$JAR" "$@" </dev/null >"$log" 2>&1 &
-  STARTED_PIDS+=("$!")
+  lib_start "$log" java "${JAVA_OPTS[@]}" -jar "$JAR" "$@"
   NAMES+=("$name")
-  NODE_PIDS+=("$!")
+  NODE_PIDS+=("$LIB_PID")
   LOGS+=("$log")
-  printf '  %-9s pid %-7s log %s\n' "$name" "$!" "$log"
+  printf '  %-9s pid %-7s log %s\n' "$name" "$LIB_PID" "$log"
 }
 
 # --- Demo -------------------------------------------------------------------------------------
@@ -215,6 +184,7 @@ fi
 echo "Starting JVMs (${JAVA_OPTS[*]}):"
 start_node proxy "$LOG_DIR/proxy.log" \
   proxy --host 127.0.0.1 --port "$PORT" --cluster-port "$CLUSTER_PORT" --seed "$SEED" \
+  --management-port "$MANAGEMENT_PORT" \
   ${NODE_TLS[@]+"${NODE_TLS[@]}"} ${PROXY_TLS[@]+"${PROXY_TLS[@]}"}
 start_node worker-a "$LOG_DIR/worker-a.log" \
   worker --worker 100:111 --worker 200:222 --seed "$SEED" --cluster-port 0 \
@@ -230,13 +200,11 @@ echo "Running the client over packets/ (output also in $CLIENT_LOG):"
 echo
 mkfifo "$FIFO"
 tee "$CLIENT_LOG" <"$FIFO" &
-STARTED_PIDS+=("$!")
 TEE_PID=$!
-java "${JAVA_OPTS[@]}" -jar "$JAR" client --host 127.0.0.1 --port "$PORT" \
-  ${CLIENT_TLS[@]+"${CLIENT_TLS[@]}"} --expect-workers 111=2,222=2 --wait 60s packets/ \
-  </dev/null >"$FIFO" 2>&1 &
-STARTED_PIDS+=("$!")
-CLIENT_PID=$!
+lib_track "$TEE_PID"
+lib_start "$FIFO" java "${JAVA_OPTS[@]}" -jar "$JAR" client --host 127.0.0.1 --port "$PORT" \
+  ${CLIENT_TLS[@]+"${CLIENT_TLS[@]}"} --expect-workers 111=2,222=2 --wait 60s packets/
+CLIENT_PID=$LIB_PID
 
 # The client ends by itself (60 s readiness wait + 30 s reply timeout); the deadline is a backstop.
 deadline=$((SECONDS + 150))

@@ -19,6 +19,9 @@
 #                         [--profile] [--no-docs] [--base-port N] [--wait-quiet S]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+LIB_DIE_STATUS=2
 
 JAR=target/akka-reverse-proxy.jar
 LOG_DIR=target/bench-logs
@@ -65,11 +68,6 @@ server backends, d1/d2 = HAProxy (nbthread 1/2, TCP round robin) to the same two
 e = bench straight to one server. HAProxy is installed with apt-get if missing (as root).
 Logs and raw JSON: $LOG_DIR/
 EOF
-}
-
-die() {
-  echo "compare.sh: $*" >&2
-  exit 2
 }
 
 seconds_value() { # option value -> whole seconds, or die
@@ -121,15 +119,7 @@ if ((PROFILE)); then
   command -v jcmd >/dev/null && command -v jfr >/dev/null || die "--profile needs the JDK's jcmd and jfr tools"
 fi
 
-jar_is_stale() {
-  [[ ! -f $JAR ]] && return 0
-  [[ -n $(find src/main pom.xml application.conf -newer "$JAR" -print -quit 2>/dev/null) ]]
-}
-if jar_is_stale; then
-  command -v mvn >/dev/null || die "mvn not found: it is needed to build $JAR"
-  echo "Building $JAR (mvn -B -q -Dmaven.test.skip=true package) ..."
-  mvn -B -q -Dmaven.test.skip=true package || die "the build failed"
-fi
+lib_build_jar "$JAR"
 
 # Every process runs a copy of the jar: a rebuild during the run must not pull classes from under it.
 mkdir -p "$LOG_DIR"
@@ -150,79 +140,19 @@ NCPU=$(nproc)
 
 # --- Ports ------------------------------------------------------------------------------------
 
-port_in_use() { # port -> 0 if any socket uses it
-  if command -v ss >/dev/null; then
-    [[ -n $(ss -Htan "sport = :$1" 2>/dev/null) ]]
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
-port_listening() { # port -> 0 if something listens on it
-  if command -v ss >/dev/null; then
-    [[ -n $(ss -Htln "sport = :$1" 2>/dev/null) ]]
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-  fi
-}
-NEXT_PORT=$BASE_PORT
-free_port() { # -> the next free port from NEXT_PORT on, in FREE_PORT
-  while port_in_use "$NEXT_PORT"; do NEXT_PORT=$((NEXT_PORT + 1)); done
-  FREE_PORT=$NEXT_PORT
-  NEXT_PORT=$((NEXT_PORT + 1))
-}
-free_port; PROXY_PORT=$FREE_PORT
-free_port; CLUSTER_PORT=$FREE_PORT
-free_port; SERVER1_PORT=$FREE_PORT
-free_port; SERVER2_PORT=$FREE_PORT
-free_port; HAPROXY_PORT=$FREE_PORT
+PORTS=$(lib_free_ports "$BASE_PORT" 6)
+read -r PROXY_PORT CLUSTER_PORT SERVER1_PORT SERVER2_PORT HAPROXY_PORT MANAGEMENT_PORT <<<"$PORTS"
 
 # --- Processes and cleanup --------------------------------------------------------------------
 
-STARTED_PIDS=()
-
-ours() { # pid -> 0 if it is a live child of this script (never signal a recycled PID)
-  local line fields
-  [[ -r /proc/$1/stat ]] && read -r line <"/proc/$1/stat" 2>/dev/null || return 1
-  read -r -a fields <<<"${line##*) }"
-  [[ ${fields[1]} == "$$" && ${fields[0]} != Z ]]
-}
-
-stop_pids() { # pid... -> TERM, up to 15 s to exit, then KILL
-  local pid alive=() i still
-  for pid in "$@"; do ours "$pid" && alive+=("$pid"); done
-  ((${#alive[@]} > 0)) || return 0
-  kill -TERM "${alive[@]}" 2>/dev/null || true
-  for ((i = 0; i < 75; i++)); do
-    still=()
-    for pid in "${alive[@]}"; do ours "$pid" && still+=("$pid"); done
-    ((${#still[@]} == 0)) && break
-    sleep 0.2
-  done
-  for pid in "${alive[@]}"; do
-    if ours "$pid"; then
-      echo "compare.sh: process $pid did not stop within 15 s: killing it" >&2
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  wait "${alive[@]}" 2>/dev/null || true
-}
-
-on_exit() {
-  local status=$?
-  trap '' INT TERM
-  stop_pids ${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}
-  exit "$status"
-}
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# Every process started is stopped on exit: TERM, up to 15 s, then KILL.
+lib_stop_on_exit 15
 
 start_bg() { # name command... -> runs it in the background, logging to LOG_DIR/name.log; LAST_PID
   local name=$1
   shift
-  "$@" >"$LOG_DIR/$name.log" 2>&1 &
-  LAST_PID=$!
-  STARTED_PIDS+=("$LAST_PID")
+  lib_start "$LOG_DIR/$name.log" "$@"
+  LAST_PID=$LIB_PID
   echo "  started $name (pid $LAST_PID): $*" >>"$LOG_DIR/commands.txt"
 }
 
@@ -318,10 +248,10 @@ start_rss_sampler() { # file pid... -> writes the peak summed RSS (kB) into file
     done
   ) &
   SAMPLER_PID=$!
-  STARTED_PIDS+=("$SAMPLER_PID")
+  lib_track "$SAMPLER_PID"
 }
 stop_rss_sampler() {
-  [[ -n $SAMPLER_PID ]] && stop_pids "$SAMPLER_PID"
+  [[ -n $SAMPLER_PID ]] && lib_stop 15 "$SAMPLER_PID"
   SAMPLER_PID=
 }
 
@@ -331,10 +261,10 @@ wait_quiet() { # -> waits (at most WAIT_QUIET s) until other processes use < 15%
   local deadline=$((SECONDS + WAIT_QUIET)) busy0 ours0 busy ours other
   while ((SECONDS < deadline)); do
     busy0=$(machine_busy_ticks)
-    ours0=$(ticks ${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"})
+    ours0=$(ticks ${LIB_PIDS[@]+"${LIB_PIDS[@]}"})
     sleep 1
     busy=$(($(machine_busy_ticks) - busy0))
-    ours=$(($(ticks ${STARTED_PIDS[@]+"${STARTED_PIDS[@]}"}) - ours0))
+    ours=$(($(ticks ${LIB_PIDS[@]+"${LIB_PIDS[@]}"}) - ours0))
     other=$((100 * (busy - ours) / CLK_TCK / NCPU))
     ((other < 15)) && return 0
     echo "    waiting for a quieter machine: other processes use ${other}% of the CPUs" >&2
@@ -452,7 +382,8 @@ profile_row() { # key label port pid -> a 64x1 row with JFR recording the proxy
 start_proxy() { # name [proxy options...] -> PROXY_PID, listening and Up
   local name=$1
   shift
-  start_bg "$name" java "${PROXY_JAVA_OPTS[@]}" -jar "$JAR" proxy --port "$PROXY_PORT" --cluster-port "$CLUSTER_PORT" "$@"
+  start_bg "$name" java "${PROXY_JAVA_OPTS[@]}" -jar "$JAR" proxy --port "$PROXY_PORT" --cluster-port "$CLUSTER_PORT" \
+    --management-port "$MANAGEMENT_PORT" "$@"
   PROXY_PID=$LAST_PID
 }
 
@@ -464,7 +395,7 @@ start_servers() { # two legacy backends registered with the proxy on PROXY_PORT 
   SERVER_PIDS+=("$LAST_PID")
 }
 
-echo "Ports: proxy $PROXY_PORT, cluster $CLUSTER_PORT, servers $SERVER1_PORT $SERVER2_PORT, haproxy $HAPROXY_PORT"
+echo "Ports: proxy $PROXY_PORT, cluster $CLUSTER_PORT, management $MANAGEMENT_PORT, servers $SERVER1_PORT $SERVER2_PORT, haproxy $HAPROXY_PORT"
 echo "Rows: ${DURATION}s measured after ${WARMUP}s warmup each; logs in $LOG_DIR/"
 STARTED_AT=$(date +%s)
 
@@ -485,7 +416,7 @@ if wanted a; then
     half_rate_row a "a: proxy, in-JVM workers" "$PROXY_PORT"
     ((PROFILE)) && profile_row a "a: proxy, in-JVM workers" "$PROXY_PORT" "$PROXY_PID"
   fi
-  stop_pids "$PROXY_PID"
+  lib_stop 15 "$PROXY_PID"
 
   if ((!QUICK)); then
     # 10,000 idle connections (and 16 busy ones) on a fresh proxy: its memory per connection.
@@ -497,7 +428,7 @@ if wanted a; then
       TIER_PIDS=("$PROXY_PID")
       echo "a-idle-$heap|$(rss_kb "$PROXY_PID")" >>"$LOG_DIR/idle-baseline.txt"
       run_row "a-idle" "a: 10k idle, heap $heap" "$PROXY_PORT" 16 1 0 --idle-connections 10000
-      stop_pids "$PROXY_PID"
+      lib_stop 15 "$PROXY_PID"
       PROXY_JAVA_OPTS=("${saved_opts[@]}")
     done
   fi
@@ -517,7 +448,7 @@ if wanted b; then
     read -r c p <<<"$shape"
     run_row b "b: proxy + worker JVM" "$PROXY_PORT" "$c" "$p" 0
   done
-  stop_pids "$PROXY_PID" "$WORKER_PID"
+  lib_stop 15 "$PROXY_PID" "$WORKER_PID"
 fi
 
 start_legacy_proxy() { # name [java options...] -> PROXY_PID, listening, with two servers registered
@@ -528,12 +459,12 @@ start_legacy_proxy() { # name [java options...] -> PROXY_PID, listening, with tw
   start_proxy "$name"
   PROXY_JAVA_OPTS=("${saved_opts[@]}")
   for ((i = 0; i < 60; i++)); do # listening (without workers it answers no_worker_for_policy)
-    port_listening "$PROXY_PORT" && break
+    lib_port_in_use "$PROXY_PORT" && break
     kill -0 "$PROXY_PID" 2>/dev/null || die "$name exited early; see $LOG_DIR/$name.log"
     sleep 0.5
   done
   # A server registers once, with the proxy running when it starts: new proxy, new servers.
-  if ((${#SERVER_PIDS[@]} > 0)); then stop_pids "${SERVER_PIDS[@]}"; fi
+  if ((${#SERVER_PIDS[@]} > 0)); then lib_stop 15 "${SERVER_PIDS[@]}"; fi
   SERVER_PIDS=()
   start_servers
   wait_verified "$PROXY_PORT" "$name" "$PROXY_PID"
@@ -555,7 +486,7 @@ if wanted c; then
     half_rate_row c "c: proxy, 2 legacy servers" "$PROXY_PORT"
     ((PROFILE)) && profile_row c "c: proxy, 2 legacy servers" "$PROXY_PORT" "$PROXY_PID"
   fi
-  stop_pids "$PROXY_PID"
+  lib_stop 15 "$PROXY_PID"
   if ((!QUICK)); then
     # Not the default configuration, so not held against the goals: how much of c's gap is the
     # one-request-in-flight-per-backend-connection setting rather than the code.
@@ -567,12 +498,12 @@ if wanted c; then
       read -r c p <<<"$shape"
       run_row c16 "c16: as c, 16 conns/backend" "$PROXY_PORT" "$c" "$p" 0
     done
-    stop_pids "$PROXY_PID"
+    lib_stop 15 "$PROXY_PID"
   fi
 elif needs_servers; then
   # HAProxy and the direct runs only need the servers; they register with a proxy once.
   start_legacy_proxy proxy-registration
-  stop_pids "$PROXY_PID"
+  lib_stop 15 "$PROXY_PID"
 fi
 
 run_haproxy() { # key threads
@@ -613,7 +544,7 @@ EOF
     run_row "$key" "$key: HAProxy nbthread $threads" "$HAPROXY_PORT" "$c" "$p" 0
   done
   [[ $key == d1 ]] && half_rate_row d1 "d1: HAProxy nbthread 1" "$HAPROXY_PORT"
-  stop_pids "$pid"
+  lib_stop 15 "$pid"
 }
 wanted d1 && run_haproxy d1 1
 wanted d2 && run_haproxy d2 2
@@ -627,7 +558,7 @@ if wanted e; then
     run_row e "e: one server, no proxy" "$SERVER1_PORT" "$c" "$p" 0
   done
 fi
-if ((${#SERVER_PIDS[@]} > 0)); then stop_pids "${SERVER_PIDS[@]}"; fi
+if ((${#SERVER_PIDS[@]} > 0)); then lib_stop 15 "${SERVER_PIDS[@]}"; fi
 ELAPSED=$(($(date +%s) - STARTED_AT))
 
 # --- Report -----------------------------------------------------------------------------------

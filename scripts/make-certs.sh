@@ -26,6 +26,8 @@
 # and nodes with the old ones no longer join). Exit status 0 on success, 1 if keytool failed or
 # DIR already holds a CA, 2 for a bad command line.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
   echo "usage: scripts/make-certs.sh DIR [--san IP:ADDRESS|DNS:NAME]... [--force]"
@@ -34,11 +36,6 @@ usage() {
 bad_usage() {
   echo "make-certs.sh: $*; $(usage)" >&2
   exit 2
-}
-
-die() {
-  echo "make-certs.sh: $*" >&2
-  exit 1
 }
 
 DIR=

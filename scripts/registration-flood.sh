@@ -8,6 +8,8 @@
 # Loopback only; every process it starts is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
 
 JAR=target/akka-reverse-proxy.jar
 LOG_DIR=target/flood-logs
@@ -16,24 +18,19 @@ CLUSTER_PORT=${FLOOD_CLUSTER_PORT:-2651}
 COUNT=${1:-5000}
 [[ $COUNT =~ ^[0-9]+$ ]] || { echo "usage: scripts/registration-flood.sh [COUNT]" >&2; exit 2; }
 
-die() { echo "registration-flood.sh: $*" >&2; exit 1; }
-[[ -f $JAR ]] || mvn -B -q -Dmaven.test.skip=true package || die "the build failed"
+lib_build_jar "$JAR"
+for port in "$PORT" "$CLUSTER_PORT"; do
+  lib_port_in_use "$port" && die "port $port on 127.0.0.1 is in use (set FLOOD_PORT / FLOOD_CLUSTER_PORT)"
+done
+MANAGEMENT_PORT=$(lib_free_ports $((PORT > CLUSTER_PORT ? PORT + 1 : CLUSTER_PORT + 1)) 1)
 rm -rf "$LOG_DIR" && mkdir -p "$LOG_DIR"
-
-PIDS=()
-cleanup() {
-  local pid
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
+lib_stop_on_exit 10
 
 rss_mb() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 
-java -Xms64m -Xmx256m -jar "$JAR" proxy --port "$PORT" --cluster-port "$CLUSTER_PORT" \
-  --local-worker 100:111,200:222 >"$LOG_DIR/proxy.log" 2>&1 &
-PROXY=$!
-PIDS+=("$PROXY")
+lib_start "$LOG_DIR/proxy.log" java -Xms64m -Xmx256m -jar "$JAR" proxy --port "$PORT" \
+  --cluster-port "$CLUSTER_PORT" --management-port "$MANAGEMENT_PORT" --local-worker 100:111,200:222
+PROXY=$LIB_PID
 java -jar "$JAR" client --port "$PORT" --expect-workers 111=1,222=1 --wait 60s packets/0.json \
   >"$LOG_DIR/ready.log" 2>&1 || die "the proxy did not get ready (see $LOG_DIR/)"
 sleep 2
@@ -43,7 +40,7 @@ echo "proxy pid $PROXY ready; RSS ${before} MB"
 java -jar "$JAR" bench --port "$PORT" --rate 200 --connections 8 --duration 25s --warmup 1s \
   --json >"$LOG_DIR/bench.json" 2>"$LOG_DIR/bench.log" &
 BENCH=$!
-PIDS+=("$BENCH")
+lib_track "$BENCH"
 
 python3 - "$PORT" "$COUNT" <<'PY' | tee "$LOG_DIR/attacker.log"
 import json, socket, sys, collections
@@ -91,7 +88,8 @@ PY
 
 wait "$BENCH" || true
 after=$(rss_mb "$PROXY")
-registered=$(grep -c "registered at" "$LOG_DIR/proxy.log" || true)
+registered=$(python3 scripts/management.py sum "http://127.0.0.1:$MANAGEMENT_PORT" \
+  'revproxy_registrations_total{result="accepted"}') || die "the proxy's /metrics did not answer"
 python3 - "$LOG_DIR/bench.json" "$before" "$after" "$registered" <<'PY'
 import json, sys
 bench = json.load(open(sys.argv[1]))
