@@ -5,10 +5,10 @@
  *   {"type": "1", "id": "<id>", "privPolyId": "<policy>", "listenport": "<port>"}
  * (no "connections" field, so the proxy learns how many connections it serves), and only then
  * listens, as server.py does. It answers every type "0" request on every connection with
- *   {"type": "2", "srcid": "<id>", "destid": <request srcid>, "payloadsize": 40, "payload": "<sha1>"}
- * in request order. Unlike server.py it serves any number of connections at once on one epoll
- * thread and frames back-to-back JSON objects, so pipelined requests and several requests in one
- * read are answered one by one; anything that is not a request gets a type "3" error.
+ *   {"type": "2", "srcid": "<id>", "destid": <request srcid>, "payloadsize": 40, "payload":
+ * "<sha1>"} in request order. Unlike server.py it serves any number of connections at once on one
+ * epoll thread and frames back-to-back JSON objects, so pipelined requests and several requests in
+ * one read are answered one by one; anything that is not a request gets a type "3" error.
  *
  * --no-register skips the registration (behind HAProxy, which just connects to it). Run
  * `backend --help` for the options. Exit status: 1 if it cannot listen or register, 2 for bad
@@ -55,31 +55,32 @@ struct conn {
   struct wire_scanner scanner;
   uint8_t *wbuf;
   size_t wcap, wlen, woff;
-  int reading;   /* EPOLLIN wanted */
-  int writing;   /* EPOLLOUT wanted */
-  int closing;   /* close once the output is written */
+  int reading; /* EPOLLIN wanted */
+  int writing; /* EPOLLOUT wanted */
+  int closing; /* close once the output is written */
 };
 
 static int epfd;
 static uint8_t scratch[WIRE_MAX_OBJECT];
 
 static void usage(FILE *out) {
-  fprintf(out,
-          "Usage: backend -id ID -pp POLICY -listen PORT [-revproc PROXY_PORT] [options]\n"
-          "       backend --id ID --policy POLICY --listen PORT [--proxy-port PORT] [options]\n"
-          "\n"
-          "A legacy-mode backend like server.py: registers with the proxy (type \"1\", no\n"
-          "\"connections\" field), then listens and answers every type \"0\" request with the\n"
-          "SHA-1 of its payload, on any number of connections at once.\n"
-          "\n"
-          "  --id ID, -id              server id, the srcid of its replies\n"
-          "  --policy POLICY, -pp      the policy it registers for\n"
-          "  --listen PORT, -listen    port to listen on; 0 = any free port (that one is registered)\n"
-          "  --listen-host HOST        address to listen on (default 127.0.0.1)\n"
-          "  --proxy-port PORT, -revproc  the proxy to register with (default 2100)\n"
-          "  --proxy-host HOST         the proxy's address (default 127.0.0.1)\n"
-          "  --no-register             do not register (behind HAProxy); --policy not needed\n"
-          "  -h, --help                this help\n");
+  fprintf(
+      out,
+      "Usage: backend -id ID -pp POLICY -listen PORT [-revproc PROXY_PORT] [options]\n"
+      "       backend --id ID --policy POLICY --listen PORT [--proxy-port PORT] [options]\n"
+      "\n"
+      "A legacy-mode backend like server.py: registers with the proxy (type \"1\", no\n"
+      "\"connections\" field), then listens and answers every type \"0\" request with the\n"
+      "SHA-1 of its payload, on any number of connections at once.\n"
+      "\n"
+      "  --id ID, -id              server id, the srcid of its replies\n"
+      "  --policy POLICY, -pp      the policy it registers for\n"
+      "  --listen PORT, -listen    port to listen on; 0 = any free port (that one is registered)\n"
+      "  --listen-host HOST        address to listen on (default 127.0.0.1)\n"
+      "  --proxy-port PORT, -revproc  the proxy to register with (default 2100)\n"
+      "  --proxy-host HOST         the proxy's address (default 127.0.0.1)\n"
+      "  --no-register             do not register (behind HAProxy); --policy not needed\n"
+      "  -h, --help                this help\n");
 }
 
 static void bad(const char *what, const char *arg) {
@@ -93,8 +94,8 @@ static int plain_name(const char *s) { /* 1-64 characters of A-Z a-z 0-9 . _ - *
     return 0;
   }
   for (; *s; s++) {
-    if (!(*s == '.' || *s == '_' || *s == '-' || (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-          (*s >= 'A' && *s <= 'Z'))) {
+    if (!(*s == '.' || *s == '_' || *s == '-' || (*s >= '0' && *s <= '9') ||
+          (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))) {
       return 0;
     }
   }
@@ -112,18 +113,17 @@ static int parse_port(const char *s, int zero_ok) {
 
 static void parse_options(int argc, char **argv) {
   enum { O_ID = 256, O_POLICY, O_LISTEN, O_LISTEN_HOST, O_PROXY_PORT, O_PROXY_HOST, O_NO_REGISTER };
-  static const struct option longs[] = {
-      {"id", required_argument, 0, O_ID},
-      {"policy", required_argument, 0, O_POLICY},
-      {"pp", required_argument, 0, O_POLICY},
-      {"listen", required_argument, 0, O_LISTEN},
-      {"listen-host", required_argument, 0, O_LISTEN_HOST},
-      {"proxy-port", required_argument, 0, O_PROXY_PORT},
-      {"revproc", required_argument, 0, O_PROXY_PORT},
-      {"proxy-host", required_argument, 0, O_PROXY_HOST},
-      {"no-register", no_argument, 0, O_NO_REGISTER},
-      {"help", no_argument, 0, 'h'},
-      {0, 0, 0, 0}};
+  static const struct option longs[] = {{"id", required_argument, 0, O_ID},
+                                        {"policy", required_argument, 0, O_POLICY},
+                                        {"pp", required_argument, 0, O_POLICY},
+                                        {"listen", required_argument, 0, O_LISTEN},
+                                        {"listen-host", required_argument, 0, O_LISTEN_HOST},
+                                        {"proxy-port", required_argument, 0, O_PROXY_PORT},
+                                        {"revproc", required_argument, 0, O_PROXY_PORT},
+                                        {"proxy-host", required_argument, 0, O_PROXY_HOST},
+                                        {"no-register", no_argument, 0, O_NO_REGISTER},
+                                        {"help", no_argument, 0, 'h'},
+                                        {0, 0, 0, 0}};
   int opt;
   /* getopt_long_only: server.py's single-dash options (-id, -pp, -listen, -revproc) work too. */
   while ((opt = getopt_long_only(argc, argv, "h", longs, NULL)) != -1) {
@@ -189,9 +189,10 @@ static int register_and_listen(int listener, int bound_port) {
     return -1;
   }
   char message[256];
-  int message_len = snprintf(message, sizeof(message),
-                             "{\"type\": \"1\", \"id\": \"%s\", \"privPolyId\": \"%s\", \"listenport\": \"%d\"}",
-                             server_id, policy, bound_port);
+  int message_len =
+      snprintf(message, sizeof(message),
+               "{\"type\": \"1\", \"id\": \"%s\", \"privPolyId\": \"%s\", \"listenport\": \"%d\"}",
+               server_id, policy, bound_port);
   int listening = 0;
   long backoff_ms = 200;
   for (int attempt = 1; attempt <= REGISTRATION_ATTEMPTS; attempt++) {
@@ -201,9 +202,10 @@ static int register_and_listen(int listener, int bound_port) {
     }
     int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&addr, addr_len) != 0) {
-      fprintf(stderr, "backend %s: the proxy at %s:%d is not reachable (%s), attempt %d of %d\n", server_id,
-              proxy_host, proxy_port, strerror(errno), attempt, REGISTRATION_ATTEMPTS);
-      if (fd >= 0) close(fd);
+      fprintf(stderr, "backend %s: the proxy at %s:%d is not reachable (%s), attempt %d of %d\n",
+              server_id, proxy_host, proxy_port, strerror(errno), attempt, REGISTRATION_ATTEMPTS);
+      if (fd >= 0)
+        close(fd);
       continue;
     }
     ssize_t sent = write(fd, message, (size_t)message_len);
@@ -217,7 +219,8 @@ static int register_and_listen(int listener, int bound_port) {
       listening = 1;
     }
     if (sent != message_len) {
-      fprintf(stderr, "backend %s: could not send the registration: %s\n", server_id, strerror(errno));
+      fprintf(stderr, "backend %s: could not send the registration: %s\n", server_id,
+              strerror(errno));
       close(fd);
       continue;
     }
@@ -238,25 +241,27 @@ static int register_and_listen(int listener, int bound_port) {
     }
     struct wire_fields f;
     char code[64] = "?";
-    if (wire_parse_fields((const uint8_t *)reply, got, &f) == 0 && wire_type(&f.v[WF_TYPE]) == '3' &&
-        f.v[WF_CODE].kind == WIRE_STRING) {
-      long n = wire_json_decode(f.v[WF_CODE].start, f.v[WF_CODE].len, (uint8_t *)code, sizeof(code) - 1);
+    if (wire_parse_fields((const uint8_t *)reply, got, &f) == 0 &&
+        wire_type(&f.v[WF_TYPE]) == '3' && f.v[WF_CODE].kind == WIRE_STRING) {
+      long n =
+          wire_json_decode(f.v[WF_CODE].start, f.v[WF_CODE].len, (uint8_t *)code, sizeof(code) - 1);
       code[n > 0 ? n : 0] = 0;
     }
     if (strcmp(code, "registration_conflict") == 0) {
-      fprintf(stderr, "backend %s: registration conflict, attempt %d of %d: %s\n", server_id, attempt,
-              REGISTRATION_ATTEMPTS, reply);
+      fprintf(stderr, "backend %s: registration conflict, attempt %d of %d: %s\n", server_id,
+              attempt, REGISTRATION_ATTEMPTS, reply);
       continue;
     }
     fprintf(stderr, "backend %s: the proxy refused the registration: %s\n", server_id, reply);
     return -1;
   }
-  fprintf(stderr, "backend %s: could not register with the proxy at %s:%d after %d attempts\n", server_id,
-          proxy_host, proxy_port, REGISTRATION_ATTEMPTS);
+  fprintf(stderr, "backend %s: could not register with the proxy at %s:%d after %d attempts\n",
+          server_id, proxy_host, proxy_port, REGISTRATION_ATTEMPTS);
   return -1;
 }
 
-/* --- Serving ------------------------------------------------------------------------------------ */
+/* --- Serving ------------------------------------------------------------------------------------
+ */
 
 static void set_events(struct conn *c, int reading, int writing) {
   if (reading == c->reading && writing == c->writing) {
@@ -264,7 +269,8 @@ static void set_events(struct conn *c, int reading, int writing) {
   }
   c->reading = reading;
   c->writing = writing;
-  struct epoll_event ev = {.events = (reading ? EPOLLIN : 0) | (writing ? EPOLLOUT : 0), .data.ptr = c};
+  struct epoll_event ev = {.events = (reading ? EPOLLIN : 0) | (writing ? EPOLLOUT : 0),
+                           .data.ptr = c};
   epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -299,7 +305,7 @@ static int flush(struct conn *c) {
     c->wlen -= c->woff;
     c->woff = 0;
   }
-  set_events(c, !c->closing && c->wlen < PAUSE_READING_AT, c->wlen > 0);
+  set_events(c, !c->closing && c->wlen<PAUSE_READING_AT, c->wlen> 0);
   return 0;
 }
 
@@ -392,7 +398,9 @@ static void accept_all(int listener) {
   }
 }
 
-static void on_signal(int sig) { stop_signal = sig; }
+static void on_signal(int sig) {
+  stop_signal = sig;
+}
 
 int main(int argc, char **argv) {
   parse_options(argc, argv);
@@ -427,14 +435,16 @@ int main(int argc, char **argv) {
     if (register_and_listen(listener, port) != 0) {
       return 1;
     }
-    fprintf(stderr, "backend %s (policy %s) listening on %s:%d, registered with the proxy at %s:%d\n",
+    fprintf(stderr,
+            "backend %s (policy %s) listening on %s:%d, registered with the proxy at %s:%d\n",
             server_id, policy, listen_host, port, proxy_host, proxy_port);
   } else {
     if (listen(listener, 1024) != 0) {
       fprintf(stderr, "backend %s: cannot listen: %s\n", server_id, strerror(errno));
       return 1;
     }
-    fprintf(stderr, "backend %s listening on %s:%d (not registered)\n", server_id, listen_host, port);
+    fprintf(stderr, "backend %s listening on %s:%d (not registered)\n", server_id, listen_host,
+            port);
   }
 
   epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -458,7 +468,8 @@ int main(int argc, char **argv) {
       }
     }
   }
-  fprintf(stderr, "backend %s: stopped by signal %d after %lld connections, %lld answers (%lld errors)\n",
+  fprintf(stderr,
+          "backend %s: stopped by signal %d after %lld connections, %lld answers (%lld errors)\n",
           server_id, (int)stop_signal, connections_accepted, answers, error_answers);
   return 128 + stop_signal;
 }

@@ -4,11 +4,11 @@
  *
  * Each of -c connections keeps up to -p type "0" requests in flight and sends the next one when a
  * reply comes. Request seq of connection conn is
- *   {"type": "0", "srcid": "<prefix><conn>-<seq>", "privPoliId": "<policy>", "payload": "<payload>"}
- * with a payload made for that request alone (a global counter, then pseudo-random characters),
- * whose SHA-1 is computed when it is sent. Replies come in request order on a connection; each one
- * must be a type "2" whose destid is the srcid sent and whose payload is that SHA-1 hex, else it
- * counts as wrong (a type "3" counts as an error, by code).
+ *   {"type": "0", "srcid": "<prefix><conn>-<seq>", "privPoliId": "<policy>", "payload":
+ * "<payload>"} with a payload made for that request alone (a global counter, then pseudo-random
+ * characters), whose SHA-1 is computed when it is sent. Replies come in request order on a
+ * connection; each one must be a type "2" whose destid is the srcid sent and whose payload is that
+ * SHA-1 hex, else it counts as wrong (a type "3" counts as an error, by code).
  *
  * Run `loadgen --help` for the options. Exit status: 0 if every request got its verified reply and
  * nothing else went wrong, 1 otherwise, 2 for bad options.
@@ -41,7 +41,8 @@
 #define RECONNECT_DELAY_NS 200000000LL
 #define READ_CHUNK 16384
 
-/* --- Settings ----------------------------------------------------------------------------------- */
+/* --- Settings -----------------------------------------------------------------------------------
+ */
 
 struct settings {
   const char *host;
@@ -76,14 +77,16 @@ static struct settings cfg = {
     .seed = 1,
 };
 
-/* --- Outcomes and latency ----------------------------------------------------------------------- */
+/* --- Outcomes and latency -----------------------------------------------------------------------
+ */
 
 struct outcomes {
   long long requests; /* sent in this phase */
   long long ok, wrong, errors, timeouts, lost;
 };
 
-/* Log-linear histogram of microseconds: exact below 64, then 64 buckets per power of two (<1.6%). */
+/* Log-linear histogram of microseconds: exact below 64, then 64 buckets per power of two (<1.6%).
+ */
 #define SUB_BITS 6
 #define SUB_COUNT (1 << SUB_BITS)
 #define HIST_MAX_EXP 40
@@ -146,7 +149,8 @@ static uint64_t hist_percentile(const struct histogram *h, double pct) {
   return h->max;
 }
 
-/* --- Connections -------------------------------------------------------------------------------- */
+/* --- Connections --------------------------------------------------------------------------------
+ */
 
 enum conn_state { C_CONNECTING, C_OPEN, C_WAITING, C_DONE };
 
@@ -181,7 +185,8 @@ static int epfd;
 static struct sockaddr_storage target;
 static socklen_t target_len;
 
-/* --- Run state ---------------------------------------------------------------------------------- */
+/* --- Run state ----------------------------------------------------------------------------------
+ */
 
 static struct outcomes warm, meas;
 static struct histogram latency;
@@ -251,16 +256,18 @@ static uint64_t next_random(void) { /* xorshift64* */
   return rng * 2685821657736338717ULL;
 }
 
-/* --- Requests ----------------------------------------------------------------------------------- */
+/* --- Requests -----------------------------------------------------------------------------------
+ */
 
 /* Printable ASCII that JSON writes as is (no '"', no '\\'), braces and spaces included. */
 static const char ASCII_CHARS[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 {}[]:,.-_+*/=!?#$%&()<>@^|~";
 /* --unicode also mixes in characters JSON escapes and 2-, 3- and 4-byte UTF-8 characters. */
-static const char *const UNICODE_TOKENS[] = {"\"", "\\", "\n", "\t", "\xc3\xa9", "\xe2\x82\xac",
-                                             "\xf0\x9f\x98\x80", "\xe6\x97\xa5"};
+static const char *const UNICODE_TOKENS[] = {
+    "\"", "\\", "\n", "\t", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xe6\x97\xa5"};
 
-/* Makes the payload of the next request at p[0, payload_bytes) (UTF-8 bytes); returns its length. */
+/* Makes the payload of the next request at p[0, payload_bytes) (UTF-8 bytes); returns its length.
+ */
 static size_t make_payload(uint8_t *p) {
   size_t n = (size_t)cfg.payload_bytes;
   char counter[24];
@@ -272,7 +279,8 @@ static size_t make_payload(uint8_t *p) {
   while (o < n) {
     uint64_t r = next_random();
     if (cfg.unicode && (r & 3) == 0) {
-      const char *t = UNICODE_TOKENS[(r >> 8) % (sizeof(UNICODE_TOKENS) / sizeof(UNICODE_TOKENS[0]))];
+      const char *t =
+          UNICODE_TOKENS[(r >> 8) % (sizeof(UNICODE_TOKENS) / sizeof(UNICODE_TOKENS[0]))];
       size_t len = strlen(t);
       if (o + len <= n) {
         memcpy(p + o, t, len);
@@ -345,7 +353,8 @@ static void send_more(struct conn *c, long long now) {
   flush(c);
 }
 
-/* --- Connection life ---------------------------------------------------------------------------- */
+/* --- Connection life ----------------------------------------------------------------------------
+ */
 
 static void connect_conn(struct conn *c, long long now);
 
@@ -435,13 +444,14 @@ static void opened(struct conn *c, long long now) {
   send_more(c, now);
 }
 
-/* --- Replies ------------------------------------------------------------------------------------ */
+/* --- Replies ------------------------------------------------------------------------------------
+ */
 
 static void on_reply(struct conn *c, const uint8_t *obj, size_t len, long long now) {
   if (c->in_flight == 0) {
     malformed++;
-    problem("connection %d: a reply with no request in flight: %.*s", c->id, (int)(len < 60 ? len : 60),
-            (const char *)obj);
+    problem("connection %d: a reply with no request in flight: %.*s", c->id,
+            (int)(len < 60 ? len : 60), (const char *)obj);
     return;
   }
   long long seq = c->next_seq - c->in_flight;
@@ -577,7 +587,8 @@ static void housekeeping(long long now) {
   }
 }
 
-/* --- Report ------------------------------------------------------------------------------------- */
+/* --- Report -------------------------------------------------------------------------------------
+ */
 
 static long long failed(const struct outcomes *o) {
   return o->wrong + o->errors + o->timeouts + o->lost;
@@ -585,8 +596,8 @@ static long long failed(const struct outcomes *o) {
 
 static int passed(void) {
   return failed(&meas) == 0 && failed(&warm) == 0 && meas.ok > 0 &&
-         (cfg.requests == 0 || meas.ok == cfg.requests) && connection_errors == 0 && malformed == 0 &&
-         !interrupted && !stalled;
+         (cfg.requests == 0 || meas.ok == cfg.requests) && connection_errors == 0 &&
+         malformed == 0 && !interrupted && !stalled;
 }
 
 static double window_seconds(void) {
@@ -614,8 +625,9 @@ static void report_json(void) {
   char target_text[300];
   snprintf(target_text, sizeof(target_text), "%s:%d", cfg.host, cfg.port);
   print_json_string(target_text);
-  printf(", \"tls\": false, \"connections\": %d, \"pipeline\": %d, \"mode\": \"closed\", \"rate\": 0",
-         cfg.connections, cfg.pipeline);
+  printf(
+      ", \"tls\": false, \"connections\": %d, \"pipeline\": %d, \"mode\": \"closed\", \"rate\": 0",
+      cfg.connections, cfg.pipeline);
   printf(", \"payload_bytes\": %d, \"unicode\": %s, \"policies\": [", cfg.payload_bytes,
          cfg.unicode ? "true" : "false");
   for (int i = 0; i < cfg.policy_count; i++) {
@@ -631,8 +643,8 @@ static void report_json(void) {
   long long replies = meas.ok + meas.wrong + meas.errors;
   printf(", \"window_s\": %.3f, \"requests\": %lld, \"replies\": %lld, \"req_per_s\": %.1f", window,
          meas.requests, replies, window > 0 ? (double)replies / window : 0.0);
-  printf(", \"ok\": %lld, \"wrong\": %lld, \"error_count\": %lld, \"errors\": {", meas.ok, meas.wrong,
-         meas.errors);
+  printf(", \"ok\": %lld, \"wrong\": %lld, \"error_count\": %lld, \"errors\": {", meas.ok,
+         meas.wrong, meas.errors);
   int first = 1;
   for (int i = 0; i <= MAX_ERROR_CODES; i++) {
     if (error_codes[i].count > 0) {
@@ -644,15 +656,16 @@ static void report_json(void) {
   }
   printf("}, \"timeouts\": %lld, \"lost\": %lld, \"connection_errors\": %lld, \"malformed\": %lld",
          meas.timeouts, meas.lost, connection_errors, malformed);
-  printf(", \"latency_us\": {\"count\": %lld, \"p50\": %llu, \"p90\": %llu, \"p99\": %llu, "
-         "\"p99_9\": %llu, \"max\": %llu, \"mean\": %.1f}",
-         latency.total, (unsigned long long)hist_percentile(&latency, 50),
-         (unsigned long long)hist_percentile(&latency, 90),
-         (unsigned long long)hist_percentile(&latency, 99),
-         (unsigned long long)hist_percentile(&latency, 99.9), (unsigned long long)latency.max,
-         latency.total ? latency.sum / (double)latency.total : 0.0);
-  printf(", \"warmup\": {\"requests\": %lld, \"ok\": %lld, \"failed\": %lld}", warm.requests, warm.ok,
-         failed(&warm));
+  printf(
+      ", \"latency_us\": {\"count\": %lld, \"p50\": %llu, \"p90\": %llu, \"p99\": %llu, "
+      "\"p99_9\": %llu, \"max\": %llu, \"mean\": %.1f}",
+      latency.total, (unsigned long long)hist_percentile(&latency, 50),
+      (unsigned long long)hist_percentile(&latency, 90),
+      (unsigned long long)hist_percentile(&latency, 99),
+      (unsigned long long)hist_percentile(&latency, 99.9), (unsigned long long)latency.max,
+      latency.total ? latency.sum / (double)latency.total : 0.0);
+  printf(", \"warmup\": {\"requests\": %lld, \"ok\": %lld, \"failed\": %lld}", warm.requests,
+         warm.ok, failed(&warm));
   printf(", \"total_requests\": %lld, \"generator_cpu_s\": %.4f, \"cpu_s_total\": %.4f",
          meas.requests + warm.requests, cpu_measure_end - cpu_measure_start, cpu_seconds());
   printf(", \"problems\": [");
@@ -660,7 +673,8 @@ static void report_json(void) {
     printf(i ? ", " : "");
     print_json_string(first_problems[i]);
   }
-  printf("], \"stalled\": %s, \"passed\": %s}\n", stalled ? "true" : "false", passed() ? "true" : "false");
+  printf("], \"stalled\": %s, \"passed\": %s}\n", stalled ? "true" : "false",
+         passed() ? "true" : "false");
 }
 
 static void ms_text(char *out, size_t cap, uint64_t us) {
@@ -696,9 +710,10 @@ static void report_text(void) {
     printf("  latency    p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  mean %s\n", p50, p90, p99, p999,
            max, mean);
   }
-  printf("  verified   %lld ok, %lld wrong, %lld errors, %lld timeouts, %lld lost, %lld connection "
-         "errors\n",
-         meas.ok, meas.wrong, meas.errors, meas.timeouts, meas.lost, connection_errors);
+  printf(
+      "  verified   %lld ok, %lld wrong, %lld errors, %lld timeouts, %lld lost, %lld connection "
+      "errors\n",
+      meas.ok, meas.wrong, meas.errors, meas.timeouts, meas.lost, connection_errors);
   if (meas.errors + warm.errors > 0) {
     printf("  errors    ");
     for (int i = 0; i <= MAX_ERROR_CODES; i++) {
@@ -709,7 +724,8 @@ static void report_text(void) {
     printf("\n");
   }
   if (warm.requests > 0) {
-    printf("  warmup     %lld requests, %lld ok, %lld failed\n", warm.requests, warm.ok, failed(&warm));
+    printf("  warmup     %lld requests, %lld ok, %lld failed\n", warm.requests, warm.ok,
+           failed(&warm));
   }
   if (malformed > 0) {
     printf("  malformed  %lld replies that answer no request\n", malformed);
@@ -731,33 +747,35 @@ static void report_text(void) {
   printf(passed() ? "RESULT: OK\n" : "RESULT: FAILED\n");
 }
 
-/* --- Options ------------------------------------------------------------------------------------ */
+/* --- Options ------------------------------------------------------------------------------------
+ */
 
 static void usage(FILE *out) {
-  fprintf(out,
-          "Usage: loadgen [options]\n"
-          "\n"
-          "A closed-loop load generator for the proxy's protocol that verifies every reply\n"
-          "(type \"2\", destid = the srcid sent, payload = SHA-1 hex of the payload sent).\n"
-          "\n"
-          "  --host HOST            server under load (default 127.0.0.1)\n"
-          "  --port PORT            its port (default 2100)\n"
-          "  -c, --connections N    connections (default 64)\n"
-          "  -p, --pipeline N       requests in flight per connection at most (default 1)\n"
-          "  -d, --duration D       measure for D after the warmup (default 10s; 500ms, 3s, 1m)\n"
-          "  --warmup D             load before measuring, checked but not counted (default 3s)\n"
-          "  -n, --requests N       send exactly N requests instead, no warmup\n"
-          "  --timeout D            a reply later than this fails its connection; also the\n"
-          "                         drain time at the end (default 10s)\n"
-          "  --policy IDS           privPoliId(s), comma-separated, round robin (default 111)\n"
-          "  --payload-bytes N      payload length in UTF-8 bytes (default 16)\n"
-          "  --unicode              payloads with '\"', '\\\\', control and non-ASCII characters\n"
-          "  --srcid PREFIX         srcid of request seq of connection conn: PREFIXconn-seq\n"
-          "  --seed N               seed of the payload characters (default 1)\n"
-          "  --json                 one JSON object instead of the report\n"
-          "  -h, --help             this help\n"
-          "\n"
-          "Exit status: 0 if every request got its verified reply, 1 otherwise, 2 for bad options.\n");
+  fprintf(
+      out,
+      "Usage: loadgen [options]\n"
+      "\n"
+      "A closed-loop load generator for the proxy's protocol that verifies every reply\n"
+      "(type \"2\", destid = the srcid sent, payload = SHA-1 hex of the payload sent).\n"
+      "\n"
+      "  --host HOST            server under load (default 127.0.0.1)\n"
+      "  --port PORT            its port (default 2100)\n"
+      "  -c, --connections N    connections (default 64)\n"
+      "  -p, --pipeline N       requests in flight per connection at most (default 1)\n"
+      "  -d, --duration D       measure for D after the warmup (default 10s; 500ms, 3s, 1m)\n"
+      "  --warmup D             load before measuring, checked but not counted (default 3s)\n"
+      "  -n, --requests N       send exactly N requests instead, no warmup\n"
+      "  --timeout D            a reply later than this fails its connection; also the\n"
+      "                         drain time at the end (default 10s)\n"
+      "  --policy IDS           privPoliId(s), comma-separated, round robin (default 111)\n"
+      "  --payload-bytes N      payload length in UTF-8 bytes (default 16)\n"
+      "  --unicode              payloads with '\"', '\\\\', control and non-ASCII characters\n"
+      "  --srcid PREFIX         srcid of request seq of connection conn: PREFIXconn-seq\n"
+      "  --seed N               seed of the payload characters (default 1)\n"
+      "  --json                 one JSON object instead of the report\n"
+      "  -h, --help             this help\n"
+      "\n"
+      "Exit status: 0 if every request got its verified reply, 1 otherwise, 2 for bad options.\n");
 }
 
 static void bad(const char *fmt, const char *arg) {
@@ -773,7 +791,8 @@ static long long parse_int(const char *name, const char *s, long long min, long 
   long long v = strtoll(s, &end, 10);
   if (errno || end == s || *end || v < min || v > max) {
     char msg[160];
-    snprintf(msg, sizeof(msg), "%s needs a whole number from %lld to %lld, got '%%s'", name, min, max);
+    snprintf(msg, sizeof(msg), "%s needs a whole number from %lld to %lld, got '%%s'", name, min,
+             max);
     bad(msg, s);
   }
   return v;
@@ -808,8 +827,8 @@ static int plain_name(const char *s, size_t max) { /* 1-max chars of A-Z a-z 0-9
     return 0;
   }
   for (; *s; s++) {
-    if (!(*s == '.' || *s == '_' || *s == '-' || (*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
-          (*s >= 'A' && *s <= 'Z'))) {
+    if (!(*s == '.' || *s == '_' || *s == '-' || (*s >= '0' && *s <= '9') ||
+          (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))) {
       return 0;
     }
   }
@@ -817,18 +836,35 @@ static int plain_name(const char *s, size_t max) { /* 1-max chars of A-Z a-z 0-9
 }
 
 static void parse_options(int argc, char **argv) {
-  enum { O_HOST = 256, O_PORT, O_WARMUP, O_TIMEOUT, O_POLICY, O_PAYLOAD, O_UNICODE, O_SRCID, O_SEED,
-         O_JSON };
-  static const struct option longs[] = {
-      {"host", required_argument, 0, O_HOST},       {"port", required_argument, 0, O_PORT},
-      {"connections", required_argument, 0, 'c'},   {"pipeline", required_argument, 0, 'p'},
-      {"duration", required_argument, 0, 'd'},      {"warmup", required_argument, 0, O_WARMUP},
-      {"requests", required_argument, 0, 'n'},      {"timeout", required_argument, 0, O_TIMEOUT},
-      {"policy", required_argument, 0, O_POLICY},   {"policies", required_argument, 0, O_POLICY},
-      {"payload-bytes", required_argument, 0, O_PAYLOAD},
-      {"unicode", no_argument, 0, O_UNICODE},       {"srcid", required_argument, 0, O_SRCID},
-      {"seed", required_argument, 0, O_SEED},       {"json", no_argument, 0, O_JSON},
-      {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
+  enum {
+    O_HOST = 256,
+    O_PORT,
+    O_WARMUP,
+    O_TIMEOUT,
+    O_POLICY,
+    O_PAYLOAD,
+    O_UNICODE,
+    O_SRCID,
+    O_SEED,
+    O_JSON
+  };
+  static const struct option longs[] = {{"host", required_argument, 0, O_HOST},
+                                        {"port", required_argument, 0, O_PORT},
+                                        {"connections", required_argument, 0, 'c'},
+                                        {"pipeline", required_argument, 0, 'p'},
+                                        {"duration", required_argument, 0, 'd'},
+                                        {"warmup", required_argument, 0, O_WARMUP},
+                                        {"requests", required_argument, 0, 'n'},
+                                        {"timeout", required_argument, 0, O_TIMEOUT},
+                                        {"policy", required_argument, 0, O_POLICY},
+                                        {"policies", required_argument, 0, O_POLICY},
+                                        {"payload-bytes", required_argument, 0, O_PAYLOAD},
+                                        {"unicode", no_argument, 0, O_UNICODE},
+                                        {"srcid", required_argument, 0, O_SRCID},
+                                        {"seed", required_argument, 0, O_SEED},
+                                        {"json", no_argument, 0, O_JSON},
+                                        {"help", no_argument, 0, 'h'},
+                                        {0, 0, 0, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "c:p:d:n:h", longs, NULL)) != -1) {
     switch (opt) {
@@ -841,7 +877,9 @@ static void parse_options(int argc, char **argv) {
       case 'n': cfg.requests = parse_int("--requests", optarg, 1, 1000000000000LL); break;
       case O_TIMEOUT: cfg.timeout_s = parse_duration("--timeout", optarg, 0); break;
       case O_POLICY: cfg.policies_arg = optarg; break;
-      case O_PAYLOAD: cfg.payload_bytes = (int)parse_int("--payload-bytes", optarg, 1, 16000); break;
+      case O_PAYLOAD:
+        cfg.payload_bytes = (int)parse_int("--payload-bytes", optarg, 1, 16000);
+        break;
       case O_UNICODE: cfg.unicode = 1; break;
       case O_SRCID:
         if (strlen(optarg) > 24 || (*optarg && !plain_name(optarg, 24))) {
@@ -871,10 +909,12 @@ static void parse_options(int argc, char **argv) {
   if (cfg.policy_count == 0) {
     bad("--policy needs at least one id, got '%s'", cfg.policies_arg);
   }
-  /* Payload characters JSON escapes take up to 6 bytes each; the request must fit the proxy's limit. */
+  /* Payload characters JSON escapes take up to 6 bytes each; the request must fit the proxy's
+   * limit. */
   max_request_bytes = 200 + 24 + 11 + 20 + 64 + (size_t)cfg.payload_bytes * (cfg.unicode ? 6 : 1);
   if (max_request_bytes > WIRE_MAX_OBJECT) {
-    bad("--payload-bytes is too large for a 65536-byte packet%s", cfg.unicode ? " with --unicode" : "");
+    bad("--payload-bytes is too large for a 65536-byte packet%s",
+        cfg.unicode ? " with --unicode" : "");
   }
   rng = cfg.seed * 0x9E3779B97F4A7C15ULL | 1;
 }
@@ -909,7 +949,8 @@ int main(int argc, char **argv) {
   signal(SIGTERM, on_signal);
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)cfg.connections + 64) {
-    rl.rlim_cur = rl.rlim_max < (rlim_t)cfg.connections + 64 ? rl.rlim_max : (rlim_t)cfg.connections + 64;
+    rl.rlim_cur =
+        rl.rlim_max < (rlim_t)cfg.connections + 64 ? rl.rlim_max : (rlim_t)cfg.connections + 64;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
   epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -938,8 +979,8 @@ int main(int argc, char **argv) {
     c->wcap = wcap;
     c->wbuf = malloc(wcap);
     c->ring = calloc((size_t)cfg.pipeline, sizeof(struct slot));
-    c->srcid_head_len = (size_t)snprintf(c->srcid_head, sizeof(c->srcid_head), "%s%d-",
-                                         cfg.srcid_prefix, i);
+    c->srcid_head_len =
+        (size_t)snprintf(c->srcid_head, sizeof(c->srcid_head), "%s%d-", cfg.srcid_prefix, i);
     connect_conn(c, t_start);
   }
   struct epoll_event events[256];
@@ -966,8 +1007,10 @@ int main(int argc, char **argv) {
       next_housekeeping = now + 100000000LL;
     }
     long long wake = next_housekeeping;
-    if (!measuring && t_measure < wake) wake = t_measure;
-    if (sending && t_end < wake) wake = t_end;
+    if (!measuring && t_measure < wake)
+      wake = t_measure;
+    if (sending && t_end < wake)
+      wake = t_end;
     int wait_ms = (int)((wake - now + 999999) / 1000000);
     int n = epoll_wait(epfd, events, 256, wait_ms < 0 ? 0 : wait_ms);
     if (n < 0 && errno != EINTR) {

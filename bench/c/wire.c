@@ -28,7 +28,8 @@ void wire_sha1_hex(const void *data, size_t len, char hex[WIRE_SHA1_HEX]) {
   static const char digits[] = "0123456789abcdef";
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
-  if (EVP_DigestInit_ex(sha1_ctx, sha1_md, NULL) != 1 || EVP_DigestUpdate(sha1_ctx, data, len) != 1 ||
+  if (EVP_DigestInit_ex(sha1_ctx, sha1_md, NULL) != 1 ||
+      EVP_DigestUpdate(sha1_ctx, data, len) != 1 ||
       EVP_DigestFinal_ex(sha1_ctx, md, &md_len) != 1 || md_len != 20) {
     /* Cannot happen with a working libcrypto; a hash of all 'x' can never verify. */
     memset(hex, 'x', WIRE_SHA1_HEX);
@@ -42,7 +43,9 @@ void wire_sha1_hex(const void *data, size_t len, char hex[WIRE_SHA1_HEX]) {
 
 /* --- Framing ---------------------------------------------------------------------------------- */
 
-static int is_ws(uint8_t b) { return b == ' ' || b == '\t' || b == '\r' || b == '\n'; }
+static int is_ws(uint8_t b) {
+  return b == ' ' || b == '\t' || b == '\r' || b == '\n';
+}
 
 void wire_scanner_init(struct wire_scanner *s, size_t max_object) {
   memset(s, 0, sizeof(*s));
@@ -109,12 +112,14 @@ int wire_end_of_chunk(struct wire_scanner *s) {
   return 1;
 }
 
-int wire_in_object(const struct wire_scanner *s) { return s->depth > 0 && !s->too_large; }
+int wire_in_object(const struct wire_scanner *s) {
+  return s->depth > 0 && !s->too_large;
+}
 
 /* --- Fields of one object --------------------------------------------------------------------- */
 
-static const char *const FIELD_NAMES[WF_COUNT] = {"type", "srcid", "destid", "payload", "code",
-                                                  "privPoliId"};
+static const char *const FIELD_NAMES[WF_COUNT] = {"type",    "srcid", "destid",
+                                                  "payload", "code",  "privPoliId"};
 
 static size_t skip_ws(const uint8_t *b, size_t i, size_t to) {
   while (i < to && is_ws(b[i])) {
@@ -258,9 +263,12 @@ int wire_parse_fields(const uint8_t *b, size_t to, struct wire_fields *f) {
 }
 
 static int hex_value(uint8_t c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 

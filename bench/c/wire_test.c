@@ -2,11 +2,10 @@
  * Tests of wire.c (SHA-1 vectors, framing, reply checks, backend answers), and two scripted peers
  * that bench/c/test.sh runs against the real binaries:
  *
- *   wire_test                              the unit tests; "N passed, N failed", exit 1 on a failure
- *   wire_test --fake-server PORT good|bad  accepts one connection, reads two requests, answers
- *                                          both in ONE write (the second with a wrong hash if bad)
- *   wire_test --two-requests PORT          writes two requests in ONE write to a backend and checks
- *                                          both replies, in order
+ *   wire_test                              the unit tests; "N passed, N failed", exit 1 on a
+ * failure wire_test --fake-server PORT good|bad  accepts one connection, reads two requests,
+ * answers both in ONE write (the second with a wrong hash if bad) wire_test --two-requests PORT
+ * writes two requests in ONE write to a backend and checks both replies, in order
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -22,19 +21,21 @@
 
 static int passed_count, failed_count;
 
-#define CHECK(cond, ...)                           \
-  do {                                             \
-    if (cond) {                                    \
-      passed_count++;                              \
-    } else {                                       \
-      failed_count++;                              \
+#define CHECK(cond, ...)                          \
+  do {                                            \
+    if (cond) {                                   \
+      passed_count++;                             \
+    } else {                                      \
+      failed_count++;                             \
       printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                         \
-      printf("\n");                                \
-    }                                              \
+      printf(__VA_ARGS__);                        \
+      printf("\n");                               \
+    }                                             \
   } while (0)
 
-static const uint8_t *u8(const char *s) { return (const uint8_t *)s; }
+static const uint8_t *u8(const char *s) {
+  return (const uint8_t *)s;
+}
 
 static void hex_of(const char *s, size_t len, char out[WIRE_SHA1_HEX + 1]) {
   wire_sha1_hex(s, len, out);
@@ -48,7 +49,8 @@ static void test_sha1_vectors(void) {
   } vectors[] = {
       {"", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
       {"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"},
-      {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
+      {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+       "84983e441c3bd26ebaae4aa1f95129e5e54670f1"},
       {"The quick brown fox jumps over the lazy dog", "2fd4e1c67a2d28fced849ee1bb76e7391b93eb12"},
       {"xyz3", "02507026f1cd2e04059c1ee524381f1aa785661c"}, /* the original's packets/3.json */
   };
@@ -82,7 +84,8 @@ static int frame_all(const char *text, size_t step, char objects[][256], int max
     enum wire_event e;
     while ((e = wire_scan(&s, buf, len, &pos)) != WIRE_NEED_INPUT) {
       if (e == WIRE_OBJECT && count < max) {
-        snprintf(objects[count++], 256, "%.*s", (int)s.object_len, (const char *)buf + pos - s.object_len);
+        snprintf(objects[count++], 256, "%.*s", (int)s.object_len,
+                 (const char *)buf + pos - s.object_len);
       } else if (e == WIRE_GARBAGE) {
         (*garbage)++;
       } else if (e == WIRE_TOO_LARGE) {
@@ -108,15 +111,19 @@ static void test_framing(void) {
         "two replies in one read: '%s' '%s'", objects[0], objects[1]);
   for (size_t step = 1; step <= 7; step++) {
     n = frame_all(two, step, objects, 8, &garbage);
-    CHECK(n == 2 && garbage == 0 && strcmp(objects[1], "{\"type\": \"2\", \"destid\": \"0-1\"}") == 0,
-          "two replies in reads of %zu bytes: %d objects", step, n);
+    CHECK(
+        n == 2 && garbage == 0 && strcmp(objects[1], "{\"type\": \"2\", \"destid\": \"0-1\"}") == 0,
+        "two replies in reads of %zu bytes: %d objects", step, n);
   }
   const char *tricky = " {\"a\": \"}{\\\"\", \"b\": {\"c\": \"\\\\\"}}\n\t{\"d\": 1} ";
   n = frame_all(tricky, 0, objects, 8, &garbage);
-  CHECK(n == 2 && garbage == 0 && strcmp(objects[0], "{\"a\": \"}{\\\"\", \"b\": {\"c\": \"\\\\\"}}") == 0,
-        "braces, quotes and backslashes in strings: %d objects, first '%s'", n, n > 0 ? objects[0] : "");
+  CHECK(n == 2 && garbage == 0 &&
+            strcmp(objects[0], "{\"a\": \"}{\\\"\", \"b\": {\"c\": \"\\\\\"}}") == 0,
+        "braces, quotes and backslashes in strings: %d objects, first '%s'", n,
+        n > 0 ? objects[0] : "");
   n = frame_all("xx {\"a\": 1} yy", 0, objects, 8, &garbage);
-  CHECK(n == 1 && garbage == 2, "garbage around an object: %d objects, %d garbage runs", n, garbage);
+  CHECK(n == 1 && garbage == 2, "garbage around an object: %d objects, %d garbage runs", n,
+        garbage);
   char big[300];
   memset(big, 'x', sizeof(big));
   memcpy(big, "{\"a\": \"", 7);
@@ -128,7 +135,8 @@ static void test_decode(void) {
   uint8_t out[64];
   const char *escaped = "a\\u00e9\\ud83d\\ude00\\n\\\"\\\\\\/";
   long n = wire_json_decode(u8(escaped), strlen(escaped), out, sizeof(out));
-  CHECK(n == 11 && memcmp(out, "a\xc3\xa9\xf0\x9f\x98\x80\n\"\\/", 11) == 0, "escapes decode to UTF-8 (%ld)", n);
+  CHECK(n == 11 && memcmp(out, "a\xc3\xa9\xf0\x9f\x98\x80\n\"\\/", 11) == 0,
+        "escapes decode to UTF-8 (%ld)", n);
   n = wire_json_decode(u8("x\\ud800"), 7, out, sizeof(out));
   CHECK(n == 2 && memcmp(out, "x?", 2) == 0, "a lone surrogate becomes '?' (%ld)", n);
   CHECK(wire_json_decode(u8("\\x"), 2, out, sizeof(out)) == -1, "an invalid escape is refused");
@@ -140,22 +148,29 @@ static void test_verify(void) {
   hex_of("xyz3", 4, hex);
   char reply[256];
   snprintf(reply, sizeof(reply),
-           "{\"type\": \"2\", \"srcid\": \"100\", \"destid\": \"7-3\", \"payloadsize\": 40, \"payload\": \"%s\"}", hex);
-#define VERIFY(text, srcid) wire_verify_reply(u8(text), strlen(text), srcid, strlen(srcid), hex, code, sizeof(code))
+           "{\"type\": \"2\", \"srcid\": \"100\", \"destid\": \"7-3\", \"payloadsize\": 40, "
+           "\"payload\": \"%s\"}",
+           hex);
+#define VERIFY(text, srcid) \
+  wire_verify_reply(u8(text), strlen(text), srcid, strlen(srcid), hex, code, sizeof(code))
   CHECK(VERIFY(reply, "7-3") == WIRE_OK, "a right reply verifies");
   CHECK(VERIFY(reply, "7-4") == WIRE_WRONG, "another request's reply is wrong");
   char bad[256];
-  snprintf(bad, sizeof(bad), "{\"type\": \"2\", \"destid\": \"7-3\", \"payload\": \"%.39s0\"}", hex);
+  snprintf(bad, sizeof(bad), "{\"type\": \"2\", \"destid\": \"7-3\", \"payload\": \"%.39s0\"}",
+           hex);
   CHECK(VERIFY(bad, "7-3") == WIRE_WRONG, "a wrong hash is wrong");
   snprintf(bad, sizeof(bad), "{\"type\": 2, \"destid\": \"7\\u002d3\", \"payload\": \"%s\"}", hex);
   CHECK(VERIFY(bad, "7-3") == WIRE_OK, "numeric type and an escaped but equal destid verify");
-  snprintf(bad, sizeof(bad), "{\"type\": \"2\", \"destid\": \"7-3\", \"payload\": \"%s\", \"payload\": \"x\"}", hex);
+  snprintf(bad, sizeof(bad),
+           "{\"type\": \"2\", \"destid\": \"7-3\", \"payload\": \"%s\", \"payload\": \"x\"}", hex);
   CHECK(VERIFY(bad, "7-3") == WIRE_WRONG, "a duplicate key is wrong");
   snprintf(bad, sizeof(bad), "{\"type\": \"2\", \"destid\": \"7-3\"}");
   CHECK(VERIFY(bad, "7-3") == WIRE_WRONG, "a reply without payload is wrong");
   snprintf(bad, sizeof(bad), "{\"type\": \"2\", \"destid\": \"7-3\", \"payload\": \"%s\"", hex);
   CHECK(VERIFY(bad, "7-3") == WIRE_WRONG, "an unfinished object is wrong");
-  const char *error = "{\"type\": \"3\", \"destid\": \"7-3\", \"code\": \"no_worker_for_policy\", \"message\": \"m\"}";
+  const char *error =
+      "{\"type\": \"3\", \"destid\": \"7-3\", \"code\": \"no_worker_for_policy\", \"message\": "
+      "\"m\"}";
   CHECK(VERIFY(error, "7-3") == WIRE_ERROR && strcmp(code, "no_worker_for_policy") == 0,
         "a type 3 is an error with its code (%s)", code);
 #undef VERIFY
@@ -173,25 +188,38 @@ static size_t answer(const char *frame, char *out) {
 static void test_answers(void) {
   char out[1024], expected[512], hex[WIRE_SHA1_HEX + 1];
   hex_of("xyz3", 4, hex);
-  answer("{\"type\": \"0\", \"srcid\": \"3\", \"privPoliId\": \"222\", \"payload\": \"xyz3\"}", out);
+  answer("{\"type\": \"0\", \"srcid\": \"3\", \"privPoliId\": \"222\", \"payload\": \"xyz3\"}",
+         out);
   snprintf(expected, sizeof(expected),
-           "{\"type\": \"2\", \"srcid\": \"100\", \"destid\": \"3\", \"payloadsize\": 40, \"payload\": \"%s\"}", hex);
+           "{\"type\": \"2\", \"srcid\": \"100\", \"destid\": \"3\", \"payloadsize\": 40, "
+           "\"payload\": \"%s\"}",
+           hex);
   CHECK(strcmp(out, expected) == 0, "the reply server.py writes: %s", out);
-  answer("{\"type\": 0, \"srcid\": 15, \"privPoliId\": 999, \"payloadsize\": 4, \"payload\": \"xyz3\"}", out);
+  answer(
+      "{\"type\": 0, \"srcid\": 15, \"privPoliId\": 999, \"payloadsize\": 4, \"payload\": "
+      "\"xyz3\"}",
+      out);
   CHECK(strstr(out, "\"destid\": 15, ") != NULL && strstr(out, hex) != NULL,
         "numeric type and srcid (the tutorial's form): %s", out);
-  answer("{\"type\": \"0\", \"srcid\": \"u\", \"privPoliId\": \"1\", \"payload\": \"x\\u00e9\\u20ac\\ud83d\\ude00\\\"\\\\\\n\"}",
-         out);
-  CHECK(strstr(out, "21e39edd01a082a72191ea4d7fe284d20b1b941c") != NULL, "the hash is of the decoded UTF-8: %s", out);
+  answer(
+      "{\"type\": \"0\", \"srcid\": \"u\", \"privPoliId\": \"1\", \"payload\": "
+      "\"x\\u00e9\\u20ac\\ud83d\\ude00\\\"\\\\\\n\"}",
+      out);
+  CHECK(strstr(out, "21e39edd01a082a72191ea4d7fe284d20b1b941c") != NULL,
+        "the hash is of the decoded UTF-8: %s", out);
   answer("{\"type\": \"1\", \"id\": \"5\", \"privPolyId\": \"1\", \"listenport\": \"9\"}", out);
-  CHECK(strstr(out, "\"code\": \"unsupported_type\"") != NULL, "a registration is refused: %s", out);
+  CHECK(strstr(out, "\"code\": \"unsupported_type\"") != NULL, "a registration is refused: %s",
+        out);
   answer("{\"type\": \"0\", \"srcid\": \"4\", \"privPoliId\": \"1\"}", out);
-  CHECK(strstr(out, "\"destid\": \"4\", \"code\": \"missing_field\"") != NULL, "no payload: %s", out);
+  CHECK(strstr(out, "\"destid\": \"4\", \"code\": \"missing_field\"") != NULL, "no payload: %s",
+        out);
   answer("{\"type\": \"0\" \"srcid\": 1}", out);
-  CHECK(strstr(out, "\"destid\": null, \"code\": \"malformed_json\"") != NULL, "malformed: %s", out);
+  CHECK(strstr(out, "\"destid\": null, \"code\": \"malformed_json\"") != NULL, "malformed: %s",
+        out);
 }
 
-/* --- Scripted peers ------------------------------------------------------------------------------ */
+/* --- Scripted peers ------------------------------------------------------------------------------
+ */
 
 static int listen_on(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
@@ -205,7 +233,8 @@ static int listen_on(int port) {
   return fd;
 }
 
-/* Reads from fd until `want` objects are framed (or 5 s pass); returns how many, bounds in bounds. */
+/* Reads from fd until `want` objects are framed (or 5 s pass); returns how many, bounds in bounds.
+ */
 static int read_objects(int fd, uint8_t *buf, size_t cap, int want, size_t bounds[][2]) {
   struct wire_scanner s;
   wire_scanner_init(&s, WIRE_MAX_OBJECT);
@@ -255,10 +284,11 @@ static int fake_server(int port, int bad_second) {
     perror("wire_test: write");
     return 2;
   }
-  fprintf(stderr, "wire_test: answered two requests in one write of %zu bytes (%zu + %zu)\n", n, second,
-          n - second);
+  fprintf(stderr, "wire_test: answered two requests in one write of %zu bytes (%zu + %zu)\n", n,
+          second, n - second);
   char rest[256];
-  while (poll(&(struct pollfd){.fd = fd, .events = POLLIN}, 1, 5000) > 0 && read(fd, rest, sizeof(rest)) > 0) {
+  while (poll(&(struct pollfd){.fd = fd, .events = POLLIN}, 1, 5000) > 0 &&
+         read(fd, rest, sizeof(rest)) > 0) {
   }
   close(fd);
   return 0;
@@ -284,12 +314,15 @@ static int two_requests(int port) {
   int n = read_objects(fd, in, sizeof(in), 2, bounds);
   close(fd);
   char code[64];
-  int ok = n == 2 &&
-           wire_verify_reply(in + bounds[0][0], bounds[0][1] - bounds[0][0], "r1", 2,
-                             "02507026f1cd2e04059c1ee524381f1aa785661c", code, sizeof(code)) == WIRE_OK &&
-           wire_verify_reply(in + bounds[1][0], bounds[1][1] - bounds[1][0], "r2", 2,
-                             "a9993e364706816aba3e25717850c26c9cd0d89d", code, sizeof(code)) == WIRE_OK;
-  printf("two requests in one write: %d replies%s\n", n, ok ? ", both verified in order" : ", NOT verified");
+  int ok =
+      n == 2 &&
+      wire_verify_reply(in + bounds[0][0], bounds[0][1] - bounds[0][0], "r1", 2,
+                        "02507026f1cd2e04059c1ee524381f1aa785661c", code,
+                        sizeof(code)) == WIRE_OK &&
+      wire_verify_reply(in + bounds[1][0], bounds[1][1] - bounds[1][0], "r2", 2,
+                        "a9993e364706816aba3e25717850c26c9cd0d89d", code, sizeof(code)) == WIRE_OK;
+  printf("two requests in one write: %d replies%s\n", n,
+         ok ? ", both verified in order" : ", NOT verified");
   if (n > 0) {
     printf("  %.*s\n", (int)(bounds[n - 1][1] - bounds[0][0]), (const char *)in + bounds[0][0]);
   }
