@@ -769,7 +769,7 @@ static void usage(FILE *out) {
       "                         drain time at the end (default 10s)\n"
       "  --policy IDS           privPoliId(s), comma-separated, round robin (default 111)\n"
       "  --payload-bytes N      payload length in UTF-8 bytes (default 16)\n"
-      "  --unicode              payloads with '\"', '\\\\', control and non-ASCII characters\n"
+      "  --unicode              payloads with '\"', '\\', control and non-ASCII characters\n"
       "  --srcid PREFIX         srcid of request seq of connection conn: PREFIXconn-seq\n"
       "  --seed N               seed of the payload characters (default 1)\n"
       "  --json                 one JSON object instead of the report\n"
