@@ -17,6 +17,7 @@ LOG_DIR=target/bench-c/test-logs
 for tool in loadgen backend wire_test; do
   [[ -x $BIN/$tool ]] || die "$BIN/$tool is missing: run bench/c/build.sh first"
 done
+command -v jq >/dev/null || die "jq is missing (apt-get install jq): it reads loadgen's --json output"
 mkdir -p "$LOG_DIR"
 lib_stop_on_exit 5
 PASSED=0
