@@ -436,13 +436,11 @@ def cmd_analyze(args):
     back = {}
     returning = set(args.returning_worker)
     for path, records in by_path.items():
-        times = [r["t1"] for r in records
-                 if r["outcome"] == "ok" and r.get("worker") in returning and r["t1"] >= last_heal]
         proxy = path.split("/")[0]
-        if times:
-            back[proxy] = min(back.get(proxy, float("inf")), min(times) - last_heal)
-        else:
-            back.setdefault(proxy, None)
+        back.setdefault(proxy, [])
+        back[proxy] += [r["t1"] - last_heal for r in records
+                        if r["outcome"] == "ok" and r.get("worker") in returning and r["t1"] >= last_heal]
+    back = {proxy: (min(times) if times else None) for proxy, times in back.items()}
 
     # Per heal (the flapping link): how soon the affected paths answered again.
     per_heal = []
@@ -477,8 +475,8 @@ def cmd_analyze(args):
     duration = last_heal - first_cut
     out.append(f"### {args.title}")
     out.append("")
-    out.append(f"cut at {time.strftime('%H:%M:%S', time.localtime(first_cut))}, "
-               f"last heal {duration:.1f} s later; " + ", ".join(args.note))
+    out.append(f"cut at {time.strftime('%H:%M:%S UTC', time.gmtime(first_cut))}, "
+               f"last heal {duration:.1f} s later" + "".join("; " + note for note in args.note))
     out.append("")
     out.append("| clients | sent | correct | wrong | errors by code | timeouts | lost | conn. errors | p99 | max | recovery after heal |")
     out.append("|---|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|")

@@ -19,15 +19,16 @@
 #
 #   worker  W2 away from all the others for 30 s (20 s with --short), then healed:
 #           `ip link set v-rpp-w2 down` on the bridge side of its veth, then `up`.
-#   split   the proxy tier split 2|1: {P1, P2, W1} | {P3, W2} for 30 s (20 s), then healed. P3 and W2's
-#           bridge ports move to a second bridge, rppbr1, that shares nothing with rppbr0 but this
-#           namespace: rppbr1 has the same MAC and address (10.78.0.1/32) as rppbr0, and /32
-#           routes send this namespace's packets for P3 and W2 through it, so the clients reach
-#           both sides while the two sides cannot reach each other (this namespace does not
-#           forward: net.ipv4.ip_forward stays as it is, 0 here, and nothing answers ARP for the
-#           other side). Frames between the sides are dropped without a word, as by a switch
-#           that lost a link: nobody gets a reset or an ICMP error. (tc netem, tc drop actions
-#           and iptables/nftables are not available on every machine; `ip link` is.)
+#   split   the proxy tier split 2|1: {P1, P2, W1} | {P3, W2} for 30 s (20 s), then healed.
+#           P3 and W2's bridge ports move to a second bridge, rppbr1, that shares nothing with
+#           rppbr0 but this namespace: rppbr1 has the same MAC and address (10.78.0.1/32) as
+#           rppbr0, and /32 routes send this namespace's packets for P3 and W2 through it, so
+#           the clients reach both sides while the sides cannot reach each other (nothing
+#           answers ARP for the other side, and frames for its MACs are delivered to no one, so
+#           this namespace routes nothing between them, IP forwarding or not). Frames between
+#           the sides are dropped without a word, as by a switch that lost a link: nobody gets
+#           a reset or an ICMP error. (tc netem, tc drop actions and iptables/nftables are not
+#           available on every machine, not on this one; `ip link` is.)
 #   flap    W2's link flaps: 5 (3) cycles of 2 s down, 3 s up (`ip link set ... down/up`).
 #   split-seed  (only with --only) the same split with the first seed on the minority side:
 #           {P2, P3, W1} | {P1, W2} for 60 s. P1, downed and started again while the cut lasts,
@@ -174,7 +175,7 @@ done
 if ((SHORT)); then
   # Still longer than the ~10 s after which the resolver downs the minority, and than that plus
   # RestartSec: the downed proxy is started again while the cut lasts, as in the full run.
-  CUT=20 POST=8 BASELINE=4 FLAP_CYCLES=3
+  CUT=20 POST=6 BASELINE=3 FLAP_CYCLES=3
 fi
 FAULTS=("${ALL_FAULTS[@]}")
 ((${#ONLY[@]} == 0)) || FAULTS=("${ONLY[@]}")
