@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import revproxy.cluster.NodeConfig;
 import revproxy.legacy.LegacySettings;
 import revproxy.legacy.RegistrationSettings;
 import revproxy.proxy.OutlierSettings;
@@ -16,13 +17,16 @@ import revproxy.tls.TlsDir;
 /** Configurations for tests: the shipped defaults with ports and providers made test-friendly. */
 public final class TestConfigs {
 
+  /** The shipped configuration, layered as the jar layers it. */
+  private static final Config DEFAULTS = NodeConfig.defaults();
+
   private TestConfigs() {}
 
   /** A single, non-clustered actor system (the receptionist and routers work locally). */
   public static Config local() {
     return ConfigFactory.parseString(
             "akka.actor.provider = local\n" + "akka.loglevel = WARNING\n")
-        .withFallback(ConfigFactory.load());
+        .withFallback(DEFAULTS);
   }
 
   /** A cluster node on a free port that joins nobody until told to. */
@@ -35,7 +39,7 @@ public final class TestConfigs {
                 + "]\n"
                 + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
                 + "akka.loglevel = WARNING\n")
-        .withFallback(ConfigFactory.load());
+        .withFallback(DEFAULTS);
   }
 
   /**
@@ -49,7 +53,7 @@ public final class TestConfigs {
   }
 
   public static LegacySettings legacySettings() {
-    return LegacySettings.fromConfig(ConfigFactory.load());
+    return LegacySettings.fromConfig(DEFAULTS);
   }
 
   /** The default test settings with another outlier detection. */
@@ -75,7 +79,7 @@ public final class TestConfigs {
 
   /** The shipped outlier detection. */
   public static OutlierSettings outlierSettings() {
-    return OutlierSettings.fromConfig(ConfigFactory.load().getConfig("revproxy.proxy"));
+    return OutlierSettings.fromConfig(DEFAULTS.getConfig("revproxy.proxy"));
   }
 
   /** The shipped registration rules: loopback only, no token. */

@@ -9,7 +9,7 @@ import revproxy.protocol.Packet;
 import revproxy.tls.TlsDir;
 
 /**
- * One load-generator run, read once from {@code revproxy.bench} (see application.conf).
+ * One load-generator run, read once from {@code revproxy.bench} (see reference.conf).
  *
  * @param requests when positive, send exactly this many requests after the warmup instead of
  *     running for {@code duration}

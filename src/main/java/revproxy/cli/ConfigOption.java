@@ -10,7 +10,7 @@ public final class ConfigOption {
   @Option(
       names = "--config",
       paramLabel = "FILE",
-      description = "HOCON file overriding the defaults (else ./application.conf if present).")
+      description = "HOCON file read over ./application.conf and the defaults.")
   Path file;
 
   NodeConfig nodeConfig() {

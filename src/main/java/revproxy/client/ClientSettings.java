@@ -7,7 +7,7 @@ import java.util.Optional;
 import revproxy.tls.TlsDir;
 
 /**
- * The client's settings, read once from {@code revproxy.client} (see application.conf).
+ * The client's settings, read once from {@code revproxy.client} (see reference.conf).
  *
  * @param tls when present, connect with TLS and accept only a proxy certificate of this
  *     directory's CA (showing its node.p12, if any, as the client's certificate)

@@ -2,6 +2,7 @@ package revproxy.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,16 +13,40 @@ import java.util.Map;
 import revproxy.tls.ClusterTlsEngineProvider;
 
 /**
- * Builds the configuration of one node. Highest priority first: command-line options, Java system
- * properties ({@code -Dkey=value}), {@code --config FILE} (else {@code ./application.conf} when
- * present), the defaults shipped in the jar (the repository's application.conf), reference.conf.
- * When {@code revproxy.cluster-tls} names a directory, the node talks to its peers over mutual TLS
- * ({@link ClusterTlsEngineProvider}).
+ * Builds the configuration of one node, the way Typesafe Config users expect. Highest priority
+ * first:
+ *
+ * <ol>
+ *   <li>command-line options ({@link #set}, {@link #seeds}, ...);
+ *   <li>environment variables {@code CONFIG_FORCE_revproxy_proxy_port=2300} ({@link
+ *       ConfigFactory#systemEnvironmentOverrides()});
+ *   <li>Java system properties ({@code -Drevproxy.proxy.port=2300});
+ *   <li>{@code --config FILE} ({@link #file});
+ *   <li>{@code ./application.conf} when present; {@code -Dconfig.file}, {@code -Dconfig.resource}
+ *       or {@code -Dconfig.url} replace it, as they replace application.conf for {@link
+ *       ConfigFactory#load()};
+ *   <li>the product's Akka settings, the resource {@value #AKKA_SETTINGS};
+ *   <li>every module's reference.conf: ours holds every {@code revproxy} default.
+ * </ol>
+ *
+ * <p>Substitutions such as {@code ${?REVPROXY_REGISTRATION_TOKEN}} are resolved once, over all
+ * layers. When {@code revproxy.cluster-tls} names a directory, the node talks to its peers over
+ * mutual TLS ({@link ClusterTlsEngineProvider}).
  */
 public final class NodeConfig {
 
   /** All nodes of one cluster must use the same actor system name. */
   public static final String SYSTEM_NAME = "akka-reverse-proxy";
+
+  /**
+   * The product's Akka settings. Not in reference.conf: the shaded jar concatenates every
+   * module's reference.conf, ours first, so Akka's own defaults would win over them there.
+   */
+  static final String AKKA_SETTINGS = "revproxy-akka.conf";
+
+  /** Which system properties replace ./application.conf, as they replace application.conf. */
+  private static final List<String> APPLICATION_PROPERTIES =
+      List.of("config.file", "config.resource", "config.url");
 
   private final Map<String, Object> overrides = new HashMap<>();
   private Path file;
@@ -33,6 +58,11 @@ public final class NodeConfig {
 
   public static NodeConfig create() {
     return new NodeConfig();
+  }
+
+  /** The configuration every role starts from, with nothing set: what the tests run with. */
+  public static Config defaults() {
+    return create().build();
   }
 
   private NodeConfig() {}
@@ -69,23 +99,16 @@ public final class NodeConfig {
   }
 
   public Config build() {
-    Config config =
-        ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.systemProperties());
-    if (file != null) {
-      if (!Files.isReadable(file)) {
-        throw new IllegalArgumentException("cannot read config file " + file);
-      }
-      config = config.withFallback(ConfigFactory.parseFile(file.toFile()));
-    } else {
-      File local = new File("application.conf");
-      if (local.isFile()) {
-        config = config.withFallback(ConfigFactory.parseFile(local));
-      }
-    }
     Config resolved =
-        config
-            .withFallback(ConfigFactory.defaultApplication())
-            .withFallback(ConfigFactory.defaultReference())
+        ConfigFactory.parseMap(overrides)
+            .withFallback(ConfigFactory.systemEnvironmentOverrides())
+            .withFallback(ConfigFactory.systemProperties())
+            .withFallback(configFile())
+            .withFallback(application())
+            .withFallback(
+                ConfigFactory.parseResources(
+                    AKKA_SETTINGS, ConfigParseOptions.defaults().setAllowMissing(false)))
+            .withFallback(ConfigFactory.defaultReferenceUnresolved())
             .resolve();
     Map<String, Object> derived = new HashMap<>();
     Integer port = clusterPort;
@@ -109,6 +132,24 @@ public final class NodeConfig {
       derived.put("akka.management.http.port", management);
     }
     return ClusterTlsEngineProvider.configure(ConfigFactory.parseMap(derived).withFallback(resolved));
+  }
+
+  private Config configFile() {
+    if (file == null) {
+      return ConfigFactory.empty();
+    }
+    if (!Files.isReadable(file)) {
+      throw new IllegalArgumentException("cannot read config file " + file);
+    }
+    return ConfigFactory.parseFile(file.toFile());
+  }
+
+  private static Config application() {
+    if (APPLICATION_PROPERTIES.stream().anyMatch(property -> System.getProperty(property) != null)) {
+      return ConfigFactory.defaultApplication();
+    }
+    File local = new File("application.conf");
+    return local.isFile() ? ConfigFactory.parseFile(local) : ConfigFactory.empty();
   }
 
   /**

@@ -7,7 +7,7 @@ import java.util.Optional;
 import revproxy.tls.TlsDir;
 
 /**
- * The proxy's settings, read once from {@code revproxy.proxy} (see application.conf). The
+ * The proxy's settings, read once from {@code revproxy.proxy} (see reference.conf). The
  * routing timeouts are checked here, in one place: one attempt fits in the request's deadline,
  * and the connection stage's ask ({@link #askTimeout()}) outlasts both, so the router's own
  * {@code timeout} answer always comes first.

@@ -5,7 +5,7 @@ import java.time.Duration;
 
 /**
  * The {@code server} role's settings, read once from {@code revproxy.server} (see
- * application.conf). {@code token} is null when none is set.
+ * reference.conf). {@code token} is null when none is set.
  */
 public record ServerSettings(
     String host,

@@ -11,19 +11,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Maven runs the tests with the project root as working directory, so build() without a file also
- * reads ./application.conf: the same file as the shipped defaults.
+ * Maven runs the tests with the project root as working directory, so build() also reads the
+ * repository's ./application.conf, which sets nothing: the values seen are the shipped defaults.
  */
 class NodeConfigTest {
 
   private static final String PORT = "akka.remote.artery.canonical.port";
 
   @Test
-  void defaultsComeFromApplicationConf() {
+  void defaultsComeFromReferenceConf() {
     Config config = NodeConfig.create().build();
     assertEquals(2100, config.getInt("revproxy.proxy.port"));
     assertEquals("127.0.0.1", config.getString("revproxy.proxy.host"));
@@ -35,7 +36,7 @@ class NodeConfigTest {
   }
 
   @Test
-  void akkaDefaultsComeFromApplicationConf() {
+  void theProductsAkkaSettingsWinOverAkkasDefaults() {
     Config config = NodeConfig.create().build();
     assertEquals("cluster", config.getString("akka.actor.provider"));
     assertEquals(
@@ -57,7 +58,7 @@ class NodeConfigTest {
 
   @Test
   void akkaReferenceConfIsTheLastFallback() {
-    // Not in application.conf: only Akka's reference.conf defines it.
+    // Not in revproxy-akka.conf: only Akka's reference.conf defines it.
     assertEquals(
         Duration.ofSeconds(20), NodeConfig.create().build().getDuration("akka.actor.creation-timeout"));
   }
@@ -210,19 +211,8 @@ class NodeConfigTest {
   @Test
   void optionsWinOverJavaSystemProperties() {
     String key = "revproxy.proxy.port";
-    String before = System.getProperty(key);
-    System.setProperty(key, "7777");
-    ConfigFactory.invalidateCaches();
-    try {
-      assertEquals(4000, NodeConfig.create().set(key, 4000).build().getInt(key));
-    } finally {
-      if (before == null) {
-        System.clearProperty(key);
-      } else {
-        System.setProperty(key, before);
-      }
-      ConfigFactory.invalidateCaches();
-    }
+    Config config = withSystemProperty(key, "7777", () -> NodeConfig.create().set(key, 4000).build());
+    assertEquals(4000, config.getInt(key));
   }
 
   /** As in Typesafe Config's convention, -Dkey=value wins over configuration files. */
@@ -231,29 +221,57 @@ class NodeConfigTest {
     Path file = dir.resolve("my.conf");
     Files.writeString(file, "revproxy.proxy.port = 9999\n");
     String key = "revproxy.proxy.port";
-    String before = System.getProperty(key);
-    System.setProperty(key, "7777");
-    ConfigFactory.invalidateCaches();
-    try {
-      assertEquals(7777, NodeConfig.create().file(file).build().getInt(key));
-    } finally {
-      if (before == null) {
-        System.clearProperty(key);
-      } else {
-        System.setProperty(key, before);
-      }
-      ConfigFactory.invalidateCaches();
-    }
+    Config config = withSystemProperty(key, "7777", () -> NodeConfig.create().file(file).build());
+    assertEquals(7777, config.getInt(key));
   }
 
   @Test
   void javaSystemPropertiesWinOverTheDefaults() {
     String key = "revproxy.proxy.port";
+    assertEquals(7777, withSystemProperty(key, "7777", NodeConfig::defaults).getInt(key));
+  }
+
+  // ---------------------------------------------------------------- -Dconfig.file, -Dconfig.resource
+
+  /** As for ConfigFactory.load(): the file replaces application.conf, not the defaults. */
+  @Test
+  void configFilePropertyNamesAnApplicationConfOverTheDefaults(@TempDir Path dir)
+      throws IOException {
+    Path file = dir.resolve("site.conf");
+    Files.writeString(file, "revproxy.proxy.port = 2300\n");
+    Config config = withSystemProperty("config.file", file.toString(), NodeConfig::defaults);
+    assertEquals(2300, config.getInt("revproxy.proxy.port"));
+    assertEquals(Duration.ofSeconds(5), config.getDuration("revproxy.proxy.request-timeout"));
+    assertEquals("cluster", config.getString("akka.actor.provider"));
+  }
+
+  @Test
+  void configResourcePropertyNamesAnApplicationConfOnTheClasspath() {
+    Config config =
+        withSystemProperty("config.resource", "site-on-classpath.conf", NodeConfig::defaults);
+    assertEquals(2301, config.getInt("revproxy.proxy.port"));
+    assertEquals(Duration.ofSeconds(5), config.getDuration("revproxy.proxy.request-timeout"));
+  }
+
+  @Test
+  void configFileOptionWinsOverTheConfigFileProperty(@TempDir Path dir) throws IOException {
+    Path site = dir.resolve("site.conf");
+    Files.writeString(site, "revproxy.proxy.port = 2300\nrevproxy.proxy.max-attempts = 5\n");
+    Path mine = dir.resolve("mine.conf");
+    Files.writeString(mine, "revproxy.proxy.port = 2400\n");
+    Config config =
+        withSystemProperty(
+            "config.file", site.toString(), () -> NodeConfig.create().file(mine).build());
+    assertEquals(2400, config.getInt("revproxy.proxy.port"));
+    assertEquals(5, config.getInt("revproxy.proxy.max-attempts"));
+  }
+
+  private static Config withSystemProperty(String key, String value, Supplier<Config> build) {
     String before = System.getProperty(key);
-    System.setProperty(key, "7777");
+    System.setProperty(key, value);
     ConfigFactory.invalidateCaches();
     try {
-      assertEquals(7777, NodeConfig.create().build().getInt(key));
+      return build.get();
     } finally {
       if (before == null) {
         System.clearProperty(key);

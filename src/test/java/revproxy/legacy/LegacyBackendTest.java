@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import revproxy.cluster.NodeConfig;
 import revproxy.routee.Routee;
 import revproxy.Routees;
 import revproxy.TestConfigs;
@@ -37,7 +38,7 @@ class LegacyBackendTest {
                       + "  max-queued-per-backend = 16\n"
                       + "  registration.takeover-after = 300ms\n"
                       + "}")
-              .withFallback(ConfigFactory.load()));
+              .withFallback(NodeConfig.defaults()));
 
   @AfterAll
   static void shutdown() {
