@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -158,6 +160,18 @@ class MainTest {
     assertEquals(2, result.exitCode());
     assertEquals(
         "error: no such packet file or directory: " + Path.of("/no/such/dir"),
+        result.err().strip());
+  }
+
+  @Test
+  void aMisspeltSettingInTheConfigFileIsRefusedBeforeStarting(@TempDir Path dir)
+      throws IOException {
+    Path file = dir.resolve("my.conf");
+    Files.writeString(file, "revproxy.proxy.prot = 2300\n");
+    Result result = run("proxy", "--config", file.toString());
+    assertEquals(2, result.exitCode());
+    assertEquals(
+        "error: unknown setting revproxy.proxy.prot (did you mean revproxy.proxy.port?)",
         result.err().strip());
   }
 }

@@ -30,8 +30,9 @@ import revproxy.tls.ClusterTlsEngineProvider;
  * </ol>
  *
  * <p>Substitutions such as {@code ${?REVPROXY_REGISTRATION_TOKEN}} are resolved once, over all
- * layers. When {@code revproxy.cluster-tls} names a directory, the node talks to its peers over
- * mutual TLS ({@link ClusterTlsEngineProvider}).
+ * layers. A setting under {@code revproxy} that reference.conf does not have is refused ({@link
+ * KnownSettings}). When {@code revproxy.cluster-tls} names a directory, the node talks to its
+ * peers over mutual TLS ({@link ClusterTlsEngineProvider}).
  */
 public final class NodeConfig {
 
@@ -110,6 +111,7 @@ public final class NodeConfig {
                     AKKA_SETTINGS, ConfigParseOptions.defaults().setAllowMissing(false)))
             .withFallback(ConfigFactory.defaultReferenceUnresolved())
             .resolve();
+    KnownSettings.check(resolved);
     Map<String, Object> derived = new HashMap<>();
     Integer port = clusterPort;
     if (port == null && rolePortPath != null) {

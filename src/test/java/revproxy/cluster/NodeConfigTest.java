@@ -266,6 +266,59 @@ class NodeConfigTest {
     assertEquals(5, config.getInt("revproxy.proxy.max-attempts"));
   }
 
+  // ---------------------------------------------------------------- unknown settings
+
+  @Test
+  void aMisspeltSettingIsRefusedWithTheOneMeant(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("my.conf");
+    Files.writeString(file, "revproxy.proxy.prot = 2300\n");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> NodeConfig.create().file(file).build());
+    assertEquals(
+        "unknown setting revproxy.proxy.prot (did you mean revproxy.proxy.port?)", e.getMessage());
+  }
+
+  @Test
+  void aMisspeltBlockIsRefusedAtItsOwnLevel(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("my.conf");
+    Files.writeString(file, "revproxy.legacy.registation.token = secret\n");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> NodeConfig.create().file(file).build());
+    assertEquals(
+        "unknown setting revproxy.legacy.registation (did you mean revproxy.legacy.registration?)",
+        e.getMessage());
+  }
+
+  @Test
+  void anUnknownSettingWithNoNeighbourIsRefusedWithoutASuggestion() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> NodeConfig.create().set("revproxy.proxy.compression", "on").build());
+    assertEquals("unknown setting revproxy.proxy.compression", e.getMessage());
+  }
+
+  @Test
+  void anUnknownSettingFromASystemPropertyIsRefused() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> withSystemProperty("revproxy.client.timeuot", "5s", NodeConfig::defaults));
+    assertEquals(
+        "unknown setting revproxy.client.timeuot (did you mean revproxy.client.timeout?)",
+        e.getMessage());
+  }
+
+  /** Set from the role's management port at startup, never by an operator. */
+  @Test
+  void theDerivedManagementSwitchIsNoSetting() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> NodeConfig.create().set("revproxy.management.enabled", true).build());
+    assertEquals("unknown setting revproxy.management.enabled", e.getMessage());
+  }
+
   private static Config withSystemProperty(String key, String value, Supplier<Config> build) {
     String before = System.getProperty(key);
     System.setProperty(key, value);
