@@ -90,7 +90,7 @@ class FatJarIT {
   void badWorkerOptionIsAReadableErrorNotAStackTrace() throws Exception {
     Run run = java("worker", "--worker", "100");
     assertEquals(2, run.exitCode());
-    assertTrue(run.stderr().contains("expected ID:POLICY"), run.stderr());
+    assertTrue(run.stderr().contains("is not ID:POLICY"), run.stderr());
     assertTrue(!run.stderr().contains("\tat "), run.stderr());
   }
 }

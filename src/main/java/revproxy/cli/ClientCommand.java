@@ -29,12 +29,17 @@ import revproxy.client.ProxyClient;
     })
 public final class ClientCommand implements Callable<Integer> {
 
-  @Option(names = "--host", paramLabel = "HOST", description = "Proxy address (default 127.0.0.1).")
+  @Option(
+      names = "--host",
+      paramLabel = "HOST",
+      converter = OptionValues.Host.class,
+      description = "Proxy address (default 127.0.0.1).")
   String host;
 
   @Option(
       names = {"--port", "-revproc"},
       paramLabel = "PORT",
+      converter = OptionValues.Port.class,
       description = "Proxy port (default 2100). -revproc is the original tutorial's spelling.")
   Integer port;
 
@@ -53,6 +58,7 @@ public final class ClientCommand implements Callable<Integer> {
   @Option(
       names = "--timeout",
       paramLabel = "DURATION",
+      converter = OptionValues.Duration.class,
       description = "Time allowed for all replies, e.g. 30s (default revproxy.client.timeout).")
   String timeout;
 
@@ -70,6 +76,7 @@ public final class ClientCommand implements Callable<Integer> {
   @Option(
       names = "--wait",
       paramLabel = "DURATION",
+      converter = OptionValues.Duration.class,
       description = "How long --expect-workers may wait, e.g. 60s (default revproxy.client.readiness-wait).")
   String readinessWait;
 

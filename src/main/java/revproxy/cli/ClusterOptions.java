@@ -1,7 +1,11 @@
 package revproxy.cli;
 
+import com.typesafe.config.Config;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,12 +18,14 @@ public final class ClusterOptions {
   @Option(
       names = "--cluster-host",
       paramLabel = "HOST",
+      converter = OptionValues.Host.class,
       description = "Address other nodes reach this node at (akka.remote.artery.canonical.hostname).")
   String clusterHost;
 
   @Option(
       names = "--cluster-port",
       paramLabel = "PORT",
+      converter = OptionValues.ListenPort.class,
       description = "Cluster (Artery) port of this node; 0 = any free port.")
   Integer clusterPort;
 
@@ -27,12 +33,14 @@ public final class ClusterOptions {
       names = "--seed",
       paramLabel = "HOST:PORT",
       split = ",",
+      converter = HostPort.Converter.class,
       description = "Seed node(s) to join (repeatable). Default: the proxy at 127.0.0.1:2551.")
-  List<String> seeds;
+  List<HostPort> seeds;
 
   @Option(
       names = "--management-port",
       paramLabel = "PORT",
+      converter = OptionValues.ListenPort.class,
       description = {
         "Port of the management HTTP endpoint (/alive, /ready, /cluster/members, /metrics,",
         "/routing). Default: 8558 on a proxy; none on a worker node unless given."
@@ -42,6 +50,7 @@ public final class ClusterOptions {
   @Option(
       names = "--management-host",
       paramLabel = "HOST",
+      converter = OptionValues.Host.class,
       description = "Address of the management endpoint (default 127.0.0.1).")
   String managementHost;
 
@@ -62,9 +71,38 @@ public final class ClusterOptions {
    */
   ClusterOptions seedItselfIfOnlyThePortIsGiven() {
     if (clusterPort != null && (seeds == null || seeds.isEmpty())) {
-      seeds = List.of((clusterHost != null ? clusterHost : "127.0.0.1") + ":" + clusterPort);
+      seeds = List.of(new HostPort(clusterHost != null ? clusterHost : "127.0.0.1", clusterPort));
     }
     return this;
+  }
+
+  /**
+   * Refuses two of the node's own ports on one number ({@code clientPortPath}: the proxy's client
+   * port, or null): one of them could not bind. 0, any free port, is no conflict.
+   */
+  static void requireDistinctPorts(Config config, String clientPortPath) {
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    if (clientPortPath != null) {
+      ports.put("--port", config.getInt(clientPortPath));
+    }
+    ports.put("--cluster-port", config.getInt("akka.remote.artery.canonical.port"));
+    if (config.getBoolean("revproxy.management.enabled")) {
+      ports.put("--management-port", config.getInt("akka.management.http.port"));
+    }
+    Map<Integer, String> optionByPort = new HashMap<>();
+    for (Map.Entry<String, Integer> port : ports.entrySet()) {
+      String other =
+          port.getValue() == 0 ? null : optionByPort.putIfAbsent(port.getValue(), port.getKey());
+      if (other != null) {
+        throw new IllegalArgumentException(
+            other
+                + " and "
+                + port.getKey()
+                + " are both "
+                + port.getValue()
+                + ": each needs a port of its own");
+      }
+    }
   }
 
   /** {@code role}: whose cluster port default applies; {@code roles}: the node's cluster roles. */
@@ -74,7 +112,7 @@ public final class ClusterOptions {
         .set("akka.remote.artery.canonical.hostname", clusterHost)
         .clusterPort(clusterPort, "revproxy." + role + ".cluster-port")
         .management(managementPort, managementHost, "revproxy." + role + ".management-port")
-        .seeds(seeds)
+        .seeds(seeds == null ? null : seeds.stream().map(HostPort::toString).toList())
         .set(ClusterTlsEngineProvider.DIR_PATH, Objects.toString(clusterTls, null));
   }
 }

@@ -22,7 +22,11 @@ import revproxy.tls.ClusterTlsEngineProvider;
     })
 public final class DemoCommand implements Callable<Integer> {
 
-  @Option(names = "--port", paramLabel = "PORT", description = "Proxy TCP port (default 2100; 0 = any free port).")
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      converter = OptionValues.ListenPort.class,
+      description = "Proxy TCP port (default 2100; 0 = any free port).")
   Integer port;
 
   @Option(

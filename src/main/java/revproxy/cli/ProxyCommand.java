@@ -25,12 +25,17 @@ import revproxy.worker.WorkerSpec;
     })
 public final class ProxyCommand implements Callable<Integer> {
 
-  @Option(names = "--host", paramLabel = "HOST", description = "TCP address for clients (default 127.0.0.1).")
+  @Option(
+      names = "--host",
+      paramLabel = "HOST",
+      converter = OptionValues.Host.class,
+      description = "TCP address for clients (default 127.0.0.1).")
   String host;
 
   @Option(
       names = {"--port", "-port"},
       paramLabel = "PORT",
+      converter = OptionValues.ListenPort.class,
       description = "TCP port for clients (default 2100). -port is the original tutorial's spelling.")
   Integer port;
 
@@ -79,6 +84,7 @@ public final class ProxyCommand implements Callable<Integer> {
             .set("revproxy.proxy.require-client-auth", requireClientAuth)
             .build();
     // Bad settings are a command-line error (exit 2) before anything starts, not a failed node.
+    ClusterOptions.requireDistinctPorts(config, "revproxy.proxy.port");
     ProxySettings.fromConfig(config);
     LegacySettings.fromConfig(config);
     ActorSystem<NodeGuardian.Command> system =

@@ -37,6 +37,7 @@ public final class ServerCommand implements Callable<Integer> {
       names = {"--id", "-id"},
       paramLabel = "ID",
       required = true,
+      converter = OptionValues.Id.class,
       description = "Server id, sent back as the srcid of every reply.")
   String id;
 
@@ -44,6 +45,7 @@ public final class ServerCommand implements Callable<Integer> {
       names = {"--policy", "-pp"},
       paramLabel = "POLICY",
       required = true,
+      converter = OptionValues.Id.class,
       description = "Privacy-policy id this server serves.")
   String policy;
 
@@ -51,24 +53,28 @@ public final class ServerCommand implements Callable<Integer> {
       names = {"--listen", "-listen"},
       paramLabel = "PORT",
       required = true,
+      converter = OptionValues.ListenPort.class,
       description = "TCP port to listen on; 0 = any free port (the bound port is registered).")
   Integer listenPort;
 
   @Option(
       names = "--listen-host",
       paramLabel = "HOST",
+      converter = OptionValues.Host.class,
       description = "Address to listen on (default 127.0.0.1).")
   String listenHost;
 
   @Option(
       names = {"--proxy-port", "-revproc"},
       paramLabel = "PORT",
+      converter = OptionValues.Port.class,
       description = "Port of the proxy to register with (default 2100).")
   Integer proxyPort;
 
   @Option(
       names = "--proxy-host",
       paramLabel = "HOST",
+      converter = OptionValues.Host.class,
       description = "Address of the proxy to register with (default 127.0.0.1).")
   String proxyHost;
 
@@ -86,20 +92,6 @@ public final class ServerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    if (!Packet.NAME.matcher(id).matches() || !Packet.NAME.matcher(policy).matches()) {
-      throw new IllegalArgumentException(
-          "server id and policy must be 1-64 characters of A-Z a-z 0-9 . _ - (got id \""
-              + id
-              + "\", policy \""
-              + policy
-              + "\")");
-    }
-    if (listenPort < 0 || listenPort > 65535) {
-      throw new IllegalArgumentException("--listen must be a port, 0-65535, got " + listenPort);
-    }
-    if (proxyPort != null && (proxyPort < 1 || proxyPort > 65535)) {
-      throw new IllegalArgumentException("--proxy-port must be a port, 1-65535, got " + proxyPort);
-    }
     Config config =
         configOption.nodeConfig()
             .set("akka.actor.provider", "local")

@@ -38,6 +38,7 @@ public final class WorkerCommand implements Callable<Integer> {
     WorkerSpec.requireDistinctIds(workers);
     Config config = cluster.nodeConfig("worker", NodeGuardian.WORKER_ROLE).build();
     // Bad settings are a command-line error (exit 2) before anything starts, not a failed node.
+    ClusterOptions.requireDistinctPorts(config, null);
     WorkerSettings.fromConfig(config);
     while (true) {
       ActorSystem<?> system =

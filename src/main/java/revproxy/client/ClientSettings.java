@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import revproxy.tls.TlsDir;
+import revproxy.util.Ports;
 
 /**
  * The client's settings, read once from {@code revproxy.client} (see reference.conf).
@@ -25,7 +26,7 @@ public record ClientSettings(
     String tls = client.getString("tls");
     return new ClientSettings(
         client.getString("host"),
-        client.getInt("port"),
+        Ports.fromConfig(config, "revproxy.client.port", 1),
         client.getDuration("timeout"),
         client.getDuration("readiness-wait"),
         client.getInt("max-reply-bytes"),

@@ -6,6 +6,7 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
 import java.util.Set;
 import java.util.TreeSet;
+import revproxy.util.Suggestions;
 
 /**
  * The settings under {@code revproxy}: exactly those of our reference.conf. Any other is a typo
@@ -15,8 +16,6 @@ import java.util.TreeSet;
 final class KnownSettings {
 
   private static final String ROOT = "revproxy";
-  /** Suggest a sibling at most this many edits away. */
-  private static final int MAX_DISTANCE = 2;
 
   private KnownSettings() {}
 
@@ -43,35 +42,8 @@ final class KnownSettings {
   }
 
   private static String suggestion(String key, Set<String> siblings, String path) {
-    String best = null;
-    int bestDistance = MAX_DISTANCE + 1;
-    for (String sibling : new TreeSet<>(siblings)) {
-      int distance = distance(key, sibling);
-      if (distance < bestDistance) {
-        best = sibling;
-        bestDistance = distance;
-      }
-    }
-    return best == null ? "" : " (did you mean " + path + "." + best + "?)";
-  }
-
-  /** Levenshtein distance: insertions, deletions and substitutions. */
-  static int distance(String a, String b) {
-    int[] previous = new int[b.length() + 1];
-    int[] current = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      previous[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      current[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int substitution = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        current[j] = Math.min(substitution, Math.min(previous[j], current[j - 1]) + 1);
-      }
-      int[] swap = previous;
-      previous = current;
-      current = swap;
-    }
-    return previous[b.length()];
+    return Suggestions.closest(key, siblings)
+        .map(sibling -> " (did you mean " + path + "." + sibling + "?)")
+        .orElse("");
   }
 }

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import revproxy.tls.ClusterTlsEngineProvider;
+import revproxy.util.Ports;
 
 /**
  * Builds the configuration of one node, the way Typesafe Config users expect. Highest priority
@@ -87,7 +88,7 @@ public final class NodeConfig {
     return this;
   }
 
-  /** Seed nodes as "host:port" (null or empty: keep the configured seeds). */
+  /** Seed nodes as checked "host:port" (null or empty: keep the configured seeds). */
   public NodeConfig seeds(List<String> hostPorts) {
     if (hostPorts != null && !hostPorts.isEmpty()) {
       List<String> addresses = new ArrayList<>();
@@ -115,7 +116,7 @@ public final class NodeConfig {
     Map<String, Object> derived = new HashMap<>();
     Integer port = clusterPort;
     if (port == null && rolePortPath != null) {
-      port = resolved.getInt(rolePortPath);
+      port = Ports.fromConfig(resolved, rolePortPath, 0);
     }
     if (port != null) {
       derived.put("akka.remote.artery.canonical.port", port);
@@ -124,7 +125,7 @@ public final class NodeConfig {
     if (management == null
         && roleManagementPortPath != null
         && !resolved.getIsNull(roleManagementPortPath)) {
-      management = resolved.getInt(roleManagementPortPath);
+      management = Ports.fromConfig(resolved, roleManagementPortPath, 0);
     }
     derived.put("revproxy.management.enabled", management != null);
     if (management != null) {
@@ -168,14 +169,6 @@ public final class NodeConfig {
 
   /** "127.0.0.1:2551" -> "akka://akka-reverse-proxy@127.0.0.1:2551". */
   static String seedAddress(String hostPort) {
-    int colon = hostPort.lastIndexOf(':');
-    if (colon <= 0 || colon == hostPort.length() - 1) {
-      throw new IllegalArgumentException("expected HOST:PORT for a seed node, got \"" + hostPort + "\"");
-    }
-    String port = hostPort.substring(colon + 1);
-    if (!port.chars().allMatch(Character::isDigit)) {
-      throw new IllegalArgumentException("seed node port must be a number, got \"" + hostPort + "\"");
-    }
     return "akka://" + SYSTEM_NAME + "@" + hostPort;
   }
 

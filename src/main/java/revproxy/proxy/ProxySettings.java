@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import revproxy.tls.TlsDir;
+import revproxy.util.Ports;
 
 /**
  * The proxy's settings, read once from {@code revproxy.proxy} (see reference.conf). The
@@ -65,7 +66,7 @@ public record ProxySettings(
     String clientTls = proxy.getString("client-tls");
     return new ProxySettings(
         proxy.getString("host"),
-        proxy.getInt("port"),
+        Ports.fromConfig(config, "revproxy.proxy.port", 0),
         proxy.getDuration("request-timeout"),
         proxy.getDuration("attempt-timeout"),
         positive(proxy, "max-attempts"),

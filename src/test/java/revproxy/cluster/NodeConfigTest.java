@@ -115,38 +115,6 @@ class NodeConfigTest {
         NodeConfig.create().seeds(null).build().getStringList("akka.cluster.seed-nodes"));
   }
 
-  @Test
-  void seedWithoutPortIsRefused() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of("nohost")));
-    assertEquals("expected HOST:PORT for a seed node, got \"nohost\"", e.getMessage());
-  }
-
-  @Test
-  void seedWithEmptyPortIsRefused() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of("host:")));
-    assertEquals("expected HOST:PORT for a seed node, got \"host:\"", e.getMessage());
-  }
-
-  @Test
-  void seedWithEmptyHostIsRefused() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of(":2551")));
-    assertEquals("expected HOST:PORT for a seed node, got \":2551\"", e.getMessage());
-  }
-
-  @Test
-  void seedWithNonNumericPortIsRefused() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of("h:port")));
-    assertEquals("seed node port must be a number, got \"h:port\"", e.getMessage());
-  }
-
   // ---------------------------------------------------------------- cluster port
 
   @Test
