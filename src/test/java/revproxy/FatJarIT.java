@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,27 +24,62 @@ class FatJarIT {
   record Run(int exitCode, String stdout, String stderr) {}
 
   private static Run java(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx256m");
-    command.add("-jar");
-    command.add(JAR.toString());
-    command.addAll(List.of(args));
+    return java(Path.of("."), Map.of(), List.of(), args);
+  }
+
+  /** Runs the jar in {@code directory} with {@code environment} added and {@code jvmOptions}. */
+  private static Run java(
+      Path directory, Map<String, String> environment, List<String> jvmOptions, String... args)
+      throws IOException, InterruptedException {
     Path out = Files.createTempFile("fatjar-out", ".txt");
     Path err = Files.createTempFile("fatjar-err", ".txt");
-    Process process =
-        new ProcessBuilder(command)
-            .redirectOutput(out.toFile())
-            .redirectError(err.toFile())
-            .start();
+    Process process = start(directory, environment, jvmOptions, out, err, args);
     if (!process.waitFor(120, TimeUnit.SECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError("timed out: " + command);
+      throw new AssertionError("timed out: " + List.of(args));
     }
     return new Run(
         process.exitValue(),
         Files.readString(out, StandardCharsets.UTF_8),
         Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  private static Process start(
+      Path directory,
+      Map<String, String> environment,
+      List<String> jvmOptions,
+      Path out,
+      Path err,
+      String... args)
+      throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx256m");
+    command.addAll(jvmOptions);
+    command.add("-jar");
+    command.add(JAR.toAbsolutePath().toString());
+    command.addAll(List.of(args));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .directory(directory.toFile())
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile());
+    builder.environment().putAll(environment);
+    return builder.start();
+  }
+
+  /** Waits until {@code port} on {@code host} accepts a connection, or the process ends. */
+  private static boolean accepts(Process process, String host, int port) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (process.isAlive() && System.nanoTime() < deadline) {
+      try {
+        new Socket(host, port).close();
+        return true;
+      } catch (IOException notYet) {
+        Thread.sleep(200);
+      }
+    }
+    return false;
   }
 
   @Test
@@ -92,5 +129,35 @@ class FatJarIT {
     assertEquals(2, run.exitCode());
     assertTrue(run.stderr().contains("is not ID:POLICY"), run.stderr());
     assertTrue(!run.stderr().contains("\tat "), run.stderr());
+  }
+
+  /**
+   * Only --cluster-host given (the cluster port comes from the configuration): the proxy is its
+   * own seed at that address, becomes Up and listens, instead of waiting for 127.0.0.1:2551.
+   */
+  @Test
+  void aProxyGivenOnlyAClusterHostSeedsItselfThereAndListens(@TempDir Path dir) throws Exception {
+    int clientPort = TestSockets.unusedPort();
+    Process proxy =
+        start(
+            dir,
+            Map.of(),
+            List.of("-Drevproxy.proxy.cluster-port=" + TestSockets.unusedPort()),
+            dir.resolve("out.txt"),
+            dir.resolve("err.txt"),
+            "proxy",
+            "--cluster-host",
+            "127.0.0.2",
+            "--port",
+            Integer.toString(clientPort),
+            "--management-port",
+            Integer.toString(TestSockets.unusedPort()));
+    try {
+      assertTrue(
+          accepts(proxy, "127.0.0.1", clientPort), Files.readString(dir.resolve("err.txt")));
+    } finally {
+      proxy.destroy();
+      proxy.waitFor(30, TimeUnit.SECONDS);
+    }
   }
 }

@@ -66,14 +66,15 @@ public final class ClusterOptions {
   @Mixin ConfigOption configOption;
 
   /**
-   * The default seed is the proxy at its default cluster port. A proxy moved to another port with
-   * no seed list given joins itself there, instead of waiting for a seed that is not there.
+   * The configuration of a proxy node. The default seed is the proxy at its default address. A
+   * proxy moved to another cluster host or port with no seed list given joins itself there, at
+   * its own address (the port from the configuration when only the host is given), instead of
+   * waiting for a seed that is not there.
    */
-  ClusterOptions seedItselfIfOnlyThePortIsGiven() {
-    if (clusterPort != null && (seeds == null || seeds.isEmpty())) {
-      seeds = List.of(new HostPort(clusterHost != null ? clusterHost : "127.0.0.1", clusterPort));
-    }
-    return this;
+  NodeConfig proxyNodeConfig(String... roles) {
+    NodeConfig config = nodeConfig("proxy", roles);
+    boolean moved = clusterHost != null || clusterPort != null;
+    return moved && (seeds == null || seeds.isEmpty()) ? config.seedItself() : config;
   }
 
   /**

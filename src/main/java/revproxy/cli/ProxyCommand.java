@@ -76,8 +76,7 @@ public final class ProxyCommand implements Callable<Integer> {
             : new String[] {NodeGuardian.PROXY_ROLE, NodeGuardian.WORKER_ROLE};
     Config config =
         cluster
-            .seedItselfIfOnlyThePortIsGiven()
-            .nodeConfig("proxy", roles)
+            .proxyNodeConfig(roles)
             .set("revproxy.proxy.host", host)
             .set("revproxy.proxy.port", port)
             .set("revproxy.proxy.client-tls", Objects.toString(clientTls, null))

@@ -57,6 +57,7 @@ public final class NodeConfig {
   private Integer managementPort;
   private String managementHost;
   private String roleManagementPortPath;
+  private boolean seedItself;
 
   public static NodeConfig create() {
     return new NodeConfig();
@@ -121,6 +122,12 @@ public final class NodeConfig {
     if (port != null) {
       derived.put("akka.remote.artery.canonical.port", port);
     }
+    if (seedItself) {
+      derived.put(
+          "akka.cluster.seed-nodes",
+          List.of(
+              seedAddress(resolved.getString("akka.remote.artery.canonical.hostname") + ":" + port)));
+    }
     Integer management = managementPort;
     if (management == null
         && roleManagementPortPath != null
@@ -164,6 +171,15 @@ public final class NodeConfig {
     this.managementPort = port;
     this.managementHost = host;
     this.roleManagementPortPath = roleDefaultPath;
+    return this;
+  }
+
+  /**
+   * The node is its own seed, at its canonical host and its cluster port ({@link #clusterPort}):
+   * the first node of a new cluster.
+   */
+  public NodeConfig seedItself() {
+    this.seedItself = true;
     return this;
   }
 

@@ -115,6 +115,19 @@ class NodeConfigTest {
         NodeConfig.create().seeds(null).build().getStringList("akka.cluster.seed-nodes"));
   }
 
+  @Test
+  void aNodeThatSeedsItselfJoinsAtItsOwnHostAndClusterPort() {
+    Config config =
+        NodeConfig.create()
+            .set("akka.remote.artery.canonical.hostname", "127.0.0.2")
+            .clusterPort(null, "revproxy.proxy.cluster-port")
+            .seedItself()
+            .build();
+    assertEquals(
+        List.of("akka://akka-reverse-proxy@127.0.0.2:2551"),
+        config.getStringList("akka.cluster.seed-nodes"));
+  }
+
   // ---------------------------------------------------------------- cluster port
 
   @Test
