@@ -160,4 +160,82 @@ class FatJarIT {
       proxy.waitFor(30, TimeUnit.SECONDS);
     }
   }
+
+  // ---------------------------------------------------------------- configuration, in the jar
+
+  /**
+   * The shaded jar appends Akka's reference.conf after ours: the product's Akka settings must
+   * still be the ones in effect.
+   */
+  @Test
+  void theShadedJarRunsWithTheProductsAkkaSettings(@TempDir Path dir) throws Exception {
+    List<String> settings = check(dir, Map.of(), List.of());
+    assertTrue(settings.contains("akka.actor.provider = \"cluster\""), settings.toString());
+    assertTrue(
+        settings.contains(
+            "akka.actor.serialization-bindings.\"revproxy.cluster.CborSerializable\" ="
+                + " \"jackson-cbor\""),
+        settings.toString());
+    assertTrue(settings.contains("akka.actor.allow-java-serialization = \"off\""), settings.toString());
+    assertTrue(
+        settings.contains("akka.cluster.seed-nodes = [\"akka://akka-reverse-proxy@127.0.0.1:2551\"]"),
+        settings.toString());
+    assertTrue(settings.contains("revproxy.proxy.port = 2100"), settings.toString());
+  }
+
+  @Test
+  void configFilePropertyWorksFromAnyDirectoryOverTheDefaults(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("site.conf"), "revproxy.proxy.port = 2300\n");
+    List<String> settings = check(dir, Map.of(), List.of("-Dconfig.file=site.conf"));
+    assertTrue(settings.contains("revproxy.proxy.port = 2300"), settings.toString());
+    assertTrue(settings.contains("revproxy.proxy.request-timeout = \"5s\""), settings.toString());
+  }
+
+  @Test
+  void environmentOverridesWinOverSystemProperties(@TempDir Path dir) throws Exception {
+    List<String> settings =
+        check(
+            dir,
+            Map.of(
+                "CONFIG_FORCE_revproxy_proxy_port", "2400",
+                "CONFIG_FORCE_revproxy_proxy_request__timeout", "2s"),
+            List.of("-Drevproxy.proxy.port=2300"));
+    // From the environment, as every value there, a string: "2400" is read as the number.
+    assertTrue(settings.contains("revproxy.proxy.port = \"2400\""), settings.toString());
+    assertTrue(settings.contains("revproxy.proxy.request-timeout = \"2s\""), settings.toString());
+  }
+
+  @Test
+  void configOptionIsReadOverTheLocalApplicationConf(@TempDir Path dir) throws Exception {
+    Files.writeString(
+        dir.resolve("application.conf"),
+        "revproxy.proxy.port = 2300\nrevproxy.proxy.max-attempts = 5\n");
+    Files.writeString(dir.resolve("node.conf"), "revproxy.proxy.port = 2400\n");
+    List<String> settings = check(dir, Map.of(), List.of(), "--config", "node.conf");
+    // From the environment, as every value there, a string: "2400" is read as the number.
+    assertTrue(settings.contains("revproxy.proxy.port = \"2400\""), settings.toString());
+    assertTrue(settings.contains("revproxy.proxy.max-attempts = 5"), settings.toString());
+  }
+
+  @Test
+  void aMisspeltSettingInTheEnvironmentStopsTheStart(@TempDir Path dir) throws Exception {
+    Run run =
+        java(dir, Map.of("CONFIG_FORCE_revproxy_proxy_prot", "2300"), List.of(), "proxy", "--check");
+    assertEquals(2, run.exitCode(), run.stdout() + run.stderr());
+    assertEquals(
+        "error: unknown setting revproxy.proxy.prot (did you mean revproxy.proxy.port?)\n"
+            + "try 'akka-reverse-proxy proxy --help'\n",
+        run.stderr());
+  }
+
+  /** The lines {@code proxy --check} prints in {@code dir}, which must be valid. */
+  private static List<String> check(
+      Path dir, Map<String, String> environment, List<String> jvmOptions, String... options)
+      throws Exception {
+    List<String> args = new ArrayList<>(List.of("proxy", "--check"));
+    args.addAll(List.of(options));
+    Run run = java(dir, environment, jvmOptions, args.toArray(String[]::new));
+    assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
+    return run.stdout().lines().toList();
+  }
 }

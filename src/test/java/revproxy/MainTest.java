@@ -1,13 +1,16 @@
 package revproxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -339,5 +342,93 @@ class MainTest {
         run("client", "/no/such/dir"),
         "client",
         "error: no such packet file or directory: " + Path.of("/no/such/dir"));
+  }
+
+  // ---------------------------------------------------------------- --check
+
+  @Test
+  void proxyCheckPrintsWhereTheNodeRunsAndItsSettingsAndStartsNothing() {
+    Result result = run("proxy", "--check", "--port", "2300", "--cluster-port", "2600");
+    assertEquals(0, result.exitCode(), result.err());
+    assertEquals("", result.err());
+    List<String> lines = result.out().lines().toList();
+    assertEquals(
+        List.of(
+            "# proxy: the configuration and the options are valid; it would run with:",
+            "akka.actor.provider = \"cluster\"",
+            "akka.actor.serialization-bindings.\"revproxy.cluster.CborSerializable\" ="
+                + " \"jackson-cbor\"",
+            "akka.actor.allow-java-serialization = \"off\"",
+            "akka.cluster.roles = [\"proxy\"]",
+            "akka.cluster.seed-nodes = [\"akka://akka-reverse-proxy@127.0.0.1:2600\"]",
+            "akka.remote.artery.transport = \"tcp\"",
+            "akka.remote.artery.canonical.hostname = \"127.0.0.1\"",
+            "akka.remote.artery.canonical.port = 2600",
+            "akka.management.http.hostname = \"127.0.0.1\"",
+            "akka.management.http.port = 8558",
+            "revproxy.cluster-tls = \"\"",
+            "revproxy.management.host = \"127.0.0.1\""),
+        lines.subList(0, 13));
+    assertTrue(lines.contains("revproxy.proxy.port = 2300"), result.out());
+    assertTrue(lines.contains("revproxy.proxy.outlier.overdue-after = \"25ms\""), result.out());
+    assertTrue(lines.contains("revproxy.legacy.registration.token = \"\""), result.out());
+    assertTrue(lines.stream().noneMatch(line -> line.startsWith("revproxy.client.")), result.out());
+  }
+
+  @Test
+  void checkHidesTheRegistrationToken() {
+    String key = "revproxy.legacy.registration.token";
+    System.setProperty(key, "s3cret");
+    ConfigFactory.invalidateCaches();
+    try {
+      Result result = run("proxy", "--check");
+      assertEquals(0, result.exitCode(), result.err());
+      assertTrue(result.out().lines().toList().contains(key + " = \"<hidden>\""), result.out());
+      assertFalse(result.out().contains("s3cret"), result.out());
+    } finally {
+      System.clearProperty(key);
+      ConfigFactory.invalidateCaches();
+    }
+  }
+
+  @Test
+  void workerCheckWithABadSettingIsTheErrorAndExitTwo(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("my.conf");
+    Files.writeString(file, "revproxy.worker.proxy-lost-timeout = soon\n");
+    assertUsageError(
+        run("worker", "--worker", "100:111", "--check", "--config", file.toString()),
+        "worker",
+        "error: "
+            + file
+            + ": 1: Invalid value at 'proxy-lost-timeout': No number in duration value 'soon'");
+  }
+
+  @Test
+  void everyRoleChecksItsOwnSettings() {
+    String[][] commands = {
+      {"worker", "--worker", "100:111", "--check"},
+      {"client", "--check", "packets/0.json"},
+      {"server", "--id", "100", "--policy", "111", "--listen", "0", "--check"},
+      {"bench", "--check"},
+      {"demo", "--check"},
+    };
+    String[] firstSetting = {
+      "akka.actor.provider = \"cluster\"",
+      "revproxy.client.host = \"127.0.0.1\"",
+      "revproxy.server.connections = 32",
+      "revproxy.bench.connect-timeout = \"10s\"",
+      "revproxy.cluster-tls = \"\"",
+    };
+    for (int i = 0; i < commands.length; i++) {
+      Result result = run(commands[i]);
+      assertEquals(0, result.exitCode(), result.err());
+      assertEquals(
+          List.of(
+              "# "
+                  + commands[i][0]
+                  + ": the configuration and the options are valid; it would run with:",
+              firstSetting[i]),
+          result.out().lines().limit(2).toList());
+    }
   }
 }

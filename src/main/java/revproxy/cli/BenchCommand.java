@@ -150,6 +150,9 @@ public final class BenchCommand implements Callable<Integer> {
             .set("revproxy.bench.tls", Objects.toString(tls, null))
             .build();
     BenchSettings settings = BenchSettings.fromConfig(config);
+    if (configOption.check) {
+      return ConfigCheck.print(spec.commandLine().getOut(), "bench", config, false, "bench");
+    }
     // Progress lines only for a person at a terminal, on stderr: stdout is the report.
     PrintStream progress = System.console() != null ? System.err : null;
     BenchResult result = LoadGenerator.run(settings, progress);

@@ -12,7 +12,9 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Parameters;
 import revproxy.client.ClientRun;
 import revproxy.client.ClientSettings;
@@ -28,6 +30,8 @@ import revproxy.client.ProxyClient;
       "Prints a line per packet and a summary; exit status 0 only if every hash verified."
     })
 public final class ClientCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--host",
@@ -118,6 +122,9 @@ public final class ClientCommand implements Callable<Integer> {
             .set("revproxy.client.tls", Objects.toString(tls, null))
             .build();
     ClientSettings settings = ClientSettings.fromConfig(config);
+    if (configOption.check) {
+      return ConfigCheck.print(spec.commandLine().getOut(), "client", config, false, "client");
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "client", config);
     try {
       return ClientRun.run(

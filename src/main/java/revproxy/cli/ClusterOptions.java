@@ -65,6 +65,10 @@ public final class ClusterOptions {
 
   @Mixin ConfigOption configOption;
 
+  boolean check() {
+    return configOption.check;
+  }
+
   /**
    * The configuration of a proxy node. The default seed is the proxy at its default address. A
    * proxy moved to another cluster host or port with no seed list given joins itself there, at

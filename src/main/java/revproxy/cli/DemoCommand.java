@@ -7,10 +7,16 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import revproxy.client.ClientSettings;
 import revproxy.client.PacketFile;
 import revproxy.demo.Demo;
+import revproxy.legacy.LegacySettings;
+import revproxy.proxy.ProxySettings;
 import revproxy.tls.ClusterTlsEngineProvider;
+import revproxy.worker.WorkerSettings;
 
 @Command(
     name = "demo",
@@ -21,6 +27,8 @@ import revproxy.tls.ClusterTlsEngineProvider;
       "the client over the sample packets. Exit status 0 only if every hash verified."
     })
 public final class DemoCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--port",
@@ -55,6 +63,23 @@ public final class DemoCommand implements Callable<Integer> {
             .set("revproxy.proxy.port", port)
             .set(ClusterTlsEngineProvider.DIR_PATH, Objects.toString(clusterTls, null))
             .build();
+    // Bad settings are a command-line error (exit 2) before anything starts, not a failed node.
+    ProxySettings.fromConfig(nodeConfig);
+    LegacySettings.fromConfig(nodeConfig);
+    WorkerSettings.fromConfig(nodeConfig);
+    ClientSettings.fromConfig(nodeConfig);
+    if (configOption.check) {
+      return ConfigCheck.print(
+          spec.commandLine().getOut(),
+          "demo",
+          nodeConfig,
+          false,
+          "cluster-tls",
+          "proxy",
+          "legacy",
+          "worker",
+          "client");
+    }
     return Demo.run(nodeConfig, toSend, System.out);
   }
 }

@@ -9,11 +9,14 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import revproxy.cluster.NodeConfig;
 import revproxy.legacy.LegacySettings;
 import revproxy.node.NodeGuardian;
 import revproxy.proxy.ProxySettings;
+import revproxy.worker.WorkerSettings;
 import revproxy.worker.WorkerSpec;
 
 @Command(
@@ -24,6 +27,8 @@ import revproxy.worker.WorkerSpec;
       "It listens once the node is Up and routes each request round robin to a worker of its policy."
     })
 public final class ProxyCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--host",
@@ -86,6 +91,16 @@ public final class ProxyCommand implements Callable<Integer> {
     ClusterOptions.requireDistinctPorts(config, "revproxy.proxy.port");
     ProxySettings.fromConfig(config);
     LegacySettings.fromConfig(config);
+    if (!localWorkers.isEmpty()) {
+      WorkerSettings.fromConfig(config);
+    }
+    if (cluster.check()) {
+      String[] sections =
+          localWorkers.isEmpty()
+              ? new String[] {"cluster-tls", "management", "proxy", "legacy"}
+              : new String[] {"cluster-tls", "management", "proxy", "legacy", "worker"};
+      return ConfigCheck.print(spec.commandLine().getOut(), "proxy", config, true, sections);
+    }
     ActorSystem<NodeGuardian.Command> system =
         ActorSystem.create(
             NodeGuardian.create(config, localWorkers), NodeConfig.SYSTEM_NAME, config);

@@ -12,7 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import revproxy.protocol.Packet;
 import revproxy.server.HashServer;
 import revproxy.server.ProxyRegistration;
@@ -32,6 +34,8 @@ import revproxy.server.ServerSettings;
 public final class ServerCommand implements Callable<Integer> {
 
   private static final Logger log = LoggerFactory.getLogger(ServerCommand.class);
+
+  @Spec CommandSpec spec;
 
   @Option(
       names = {"--id", "-id"},
@@ -101,6 +105,9 @@ public final class ServerCommand implements Callable<Integer> {
             .set("revproxy.server.token", token)
             .build();
     ServerSettings settings = ServerSettings.fromConfig(config);
+    if (configOption.check) {
+      return ConfigCheck.print(spec.commandLine().getOut(), "server", config, false, "server");
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "server", config);
 
     // Listen first, then register: the proxy connects as soon as it has the registration.

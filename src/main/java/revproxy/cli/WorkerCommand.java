@@ -7,7 +7,9 @@ import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import revproxy.cluster.NodeConfig;
 import revproxy.node.NodeGuardian;
 import revproxy.worker.WorkerSettings;
@@ -21,6 +23,8 @@ import revproxy.worker.WorkerSpec;
       "with the receptionist under their policy, so the proxy finds them wherever they run."
     })
 public final class WorkerCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--worker",
@@ -40,6 +44,10 @@ public final class WorkerCommand implements Callable<Integer> {
     // Bad settings are a command-line error (exit 2) before anything starts, not a failed node.
     ClusterOptions.requireDistinctPorts(config, null);
     WorkerSettings.fromConfig(config);
+    if (cluster.check()) {
+      return ConfigCheck.print(
+          spec.commandLine().getOut(), "worker", config, true, "cluster-tls", "management", "worker");
+    }
     while (true) {
       ActorSystem<?> system =
           ActorSystem.create(NodeGuardian.create(config, workers), NodeConfig.SYSTEM_NAME, config);
