@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -158,6 +160,29 @@ class FatJarIT {
     } finally {
       proxy.destroy();
       proxy.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The port is said in one line; Akka's own ERROR with a stack trace is not logged. */
+  @Test
+  void aTakenClientPortIsOneLineWithoutAStackTrace(@TempDir Path dir) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      Run run =
+          java(
+              dir,
+              Map.of(),
+              List.of(),
+              "proxy",
+              "--port", Integer.toString(port),
+              "--cluster-port", Integer.toString(TestSockets.unusedPort()),
+              "--management-port", Integer.toString(TestSockets.unusedPort()));
+      assertEquals(1, run.exitCode(), run.stderr());
+      List<String> problems =
+          run.stderr().lines().filter(line -> !line.contains(" INFO ")).toList();
+      assertEquals(
+          List.of("error: port " + port + " on 127.0.0.1 is already in use (client port)"),
+          problems);
     }
   }
 

@@ -12,7 +12,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import revproxy.cluster.NodeConfig;
 import revproxy.legacy.LegacySettings;
 import revproxy.node.NodeGuardian;
 import revproxy.proxy.ProxySettings;
@@ -102,8 +101,7 @@ public final class ProxyCommand implements Callable<Integer> {
       return ConfigCheck.print(spec.commandLine().getOut(), "proxy", config, true, sections);
     }
     ActorSystem<NodeGuardian.Command> system =
-        ActorSystem.create(
-            NodeGuardian.create(config, localWorkers), NodeConfig.SYSTEM_NAME, config);
+        Nodes.start(NodeGuardian.create(config, localWorkers), config);
     return Nodes.awaitTermination(system);
   }
 }

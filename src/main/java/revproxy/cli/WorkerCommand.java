@@ -10,7 +10,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import revproxy.cluster.NodeConfig;
 import revproxy.node.NodeGuardian;
 import revproxy.worker.WorkerSettings;
 import revproxy.worker.WorkerSpec;
@@ -49,8 +48,7 @@ public final class WorkerCommand implements Callable<Integer> {
           spec.commandLine().getOut(), "worker", config, true, "cluster-tls", "management", "worker");
     }
     while (true) {
-      ActorSystem<?> system =
-          ActorSystem.create(NodeGuardian.create(config, workers), NodeConfig.SYSTEM_NAME, config);
+      ActorSystem<?> system = Nodes.start(NodeGuardian.create(config, workers), config);
       int status = Nodes.awaitTermination(system);
       if (!Nodes.shouldRejoin(system)) {
         return status;
