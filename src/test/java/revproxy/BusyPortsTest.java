@@ -79,4 +79,16 @@ class BusyPortsTest {
           result);
     }
   }
+
+  @Test
+  void aTakenListenPortOfAServerIsOneLineAndExitOne() throws IOException {
+    try (ServerSocket taken = taken()) {
+      int port = taken.getLocalPort();
+      Result result =
+          run("server", "--id", "100", "--policy", "111", "--listen", Integer.toString(port));
+      assertEquals(
+          new Result(1, "error: port " + port + " on 127.0.0.1 is already in use (listen port)\n"),
+          result);
+    }
+  }
 }

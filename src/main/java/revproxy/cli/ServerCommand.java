@@ -1,7 +1,5 @@
 package revproxy.cli;
 
-import static revproxy.util.Completions.rootMessage;
-
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.stream.javadsl.Tcp;
@@ -15,6 +13,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import revproxy.cluster.BindFailure;
 import revproxy.protocol.Packet;
 import revproxy.server.HashServer;
 import revproxy.server.ProxyRegistration;
@@ -118,13 +117,9 @@ public final class ServerCommand implements Callable<Integer> {
               .toCompletableFuture()
               .get();
     } catch (ExecutionException e) {
-      log.error(
-          "Server {} could not listen on {}:{}: {}",
-          id,
-          settings.host(),
-          listenPort,
-          rootMessage(e));
-      return stop(system);
+      stop(system);
+      throw new IllegalStateException(
+          BindFailure.of("listen port", settings.host(), listenPort, e).message());
     }
     int port = binding.localAddress().getPort();
     try {
