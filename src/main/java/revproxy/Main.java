@@ -7,6 +7,8 @@ import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -17,6 +19,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 import revproxy.cli.BenchCommand;
 import revproxy.cli.ClientCommand;
 import revproxy.cli.DemoCommand;
+import revproxy.cli.Logging;
 import revproxy.cli.OptionValues;
 import revproxy.cli.ProxyCommand;
 import revproxy.cli.ServerCommand;
@@ -44,6 +47,16 @@ import revproxy.util.Suggestions;
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--log-format",
+      paramLabel = "FORMAT",
+      scope = ScopeType.INHERIT,
+      converter = Logging.FormatConverter.class,
+      description = "Log lines on stderr as text (default) or json: one JSON object per line.")
+  void logFormat(Logging.Format format) {
+    Logging.use(format);
+  }
 
   public static void main(String[] args) {
     // Start Logback before Akka does, or SLF4J warns that it replays early log calls.

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -184,6 +186,60 @@ class FatJarIT {
           List.of("error: port " + port + " on 127.0.0.1 is already in use (client port)"),
           problems);
     }
+  }
+
+  // ---------------------------------------------------------------- logs
+
+  /** Runs a proxy until it listens, stops it with SIGTERM, and returns what it logged. */
+  private static List<String> proxyLog(Path dir, String... options) throws Exception {
+    int clientPort = TestSockets.unusedPort();
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "proxy",
+                "--port", Integer.toString(clientPort),
+                "--cluster-port", Integer.toString(TestSockets.unusedPort()),
+                "--management-port", Integer.toString(TestSockets.unusedPort())));
+    args.addAll(List.of(options));
+    Path err = dir.resolve("err.txt");
+    Process proxy =
+        start(dir, Map.of(), List.of(), dir.resolve("out.txt"), err, args.toArray(String[]::new));
+    try {
+      assertTrue(accepts(proxy, "127.0.0.1", clientPort), Files.readString(err));
+    } finally {
+      proxy.destroy();
+      assertTrue(proxy.waitFor(30, TimeUnit.SECONDS));
+    }
+    return Files.readAllLines(err);
+  }
+
+  @Test
+  void logLinesStartWithTheDateAndTimeInIso8601(@TempDir Path dir) throws Exception {
+    List<String> log = proxyLog(dir);
+    assertFalse(log.isEmpty());
+    String iso8601 = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}(Z|[+-]\\d{2}:\\d{2})";
+    for (String line : log) {
+      assertTrue(line.matches(iso8601 + " .*"), line);
+    }
+  }
+
+  @Test
+  void logFormatJsonWritesOneJsonObjectPerLine(@TempDir Path dir) throws Exception {
+    List<String> log = proxyLog(dir, "--log-format", "json");
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> events = new ArrayList<>();
+    for (String line : log) {
+      events.add(json.readTree(line));
+    }
+    assertTrue(
+        events.stream()
+            .anyMatch(
+                event ->
+                    event.get("level").asText().equals("INFO")
+                        && event.get("loggerName").asText().equals("revproxy.proxy.ProxyNode")
+                        && event.get("formattedMessage").asText().startsWith("Proxy listening on ")
+                        && event.get("timestamp").isNumber()),
+        log.toString());
   }
 
   // ---------------------------------------------------------------- configuration, in the jar
