@@ -10,9 +10,11 @@ import akka.actor.typed.receptionist.Receptionist;
 import com.typesafe.config.ConfigFactory;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import revproxy.LogCapture;
 import revproxy.cluster.NodeConfig;
 import revproxy.routee.Routee;
 import revproxy.Routees;
@@ -46,11 +48,16 @@ class LegacyBackendTest {
   }
 
   private static ActorRef<Routee.Command> backend(String id, String policy, int port) {
+    return backend(id, policy, port, 1);
+  }
+
+  private static ActorRef<Routee.Command> backend(
+      String id, String policy, int port, int connections) {
     return testKit.spawn(
         LegacyBackend.create(
             new Packet.Registration(id, policy, port),
             "127.0.0.1",
-            1,
+            connections,
             SETTINGS,
             testKit.system().ignoreRef()));
   }
@@ -117,6 +124,30 @@ class LegacyBackendTest {
       }
       assertEquals(
           new Routee.Unavailable(17, "210", "busy: too many queued requests"), probe.receiveMessage());
+    }
+  }
+
+  /** A server of several connections that stops is one line, not one per connection. */
+  @Test
+  void aServerThatStopsIsOneLogLineNotOnePerConnection() throws Exception {
+    try (LogCapture log = new LogCapture(LegacyBackend.class.getName())) {
+      try (FakeLegacyServer server =
+          new FakeLegacyServer("220", 0, FakeLegacyServer.Mode.ANSWER, true)) {
+        backend("220", "lb-logs", server.port, 3);
+        Routees.await(testKit, "lb-logs", 1);
+        TestProbe<Void> probe = testKit.createTestProbe();
+        probe.awaitAssert(
+            () -> {
+              assertEquals(3, server.connections.get());
+              return null;
+            });
+      }
+      Routees.await(testKit, "lb-logs", 0);
+      assertEquals(
+          List.of(
+              "INFO Legacy server 220 joins the rotation of policy lb-logs",
+              "INFO Legacy server 220 leaves the rotation of policy lb-logs: closed by the server"),
+          log.lines());
     }
   }
 
