@@ -147,7 +147,7 @@ class LegacyBackendTest {
           List.of(
               "INFO Legacy server 220 joins the rotation of policy lb-logs",
               "INFO Legacy server 220 leaves the rotation of policy lb-logs: closed by the server"),
-          log.lines());
+          log.lines().stream().filter(line -> line.contains("lb-logs")).toList());
     }
   }
 
@@ -224,6 +224,25 @@ class LegacyBackendTest {
         new LegacyRegistry.Register(
             registration, InetAddress.getLoopbackAddress(), 2100, probe.getRef()));
     return probe.receiveMessage(Duration.ofSeconds(3));
+  }
+
+  /** Registrations come from clients: a flood of them is at most 20 lines a minute. */
+  @Test
+  void acceptedRegistrationsAreLoggedAtMostTwentyAMinute() {
+    ActorRef<LegacyRegistry.Command> registry =
+        testKit.spawn(LegacyRegistry.create(SETTINGS, Set.of()));
+    try (LogCapture log = new LogCapture(LegacyRegistry.class.getName())) {
+      for (int i = 0; i < 30; i++) {
+        assertEquals(
+            LegacyRegistry.Accepted.INSTANCE,
+            register(registry, new Packet.Registration("r" + i, "lb-flood", 40000 + i)));
+      }
+      List<String> lines = log.lines().stream().filter(line -> line.contains("lb-flood")).toList();
+      assertEquals(20, lines.size(), lines.toString());
+      assertEquals(
+          "INFO Legacy server r0 for policy lb-flood registered at 127.0.0.1:40000 (1 connection(s))",
+          lines.get(0));
+    }
   }
 
   @Test
