@@ -376,6 +376,14 @@ class MainTest {
   }
 
   @Test
+  void theAccessLogOptionTurnsTheAccessLogOn() {
+    Result result = run("proxy", "--check", "--access-log");
+    assertEquals(0, result.exitCode(), result.err());
+    assertTrue(
+        result.out().lines().toList().contains("revproxy.proxy.access-log = true"), result.out());
+  }
+
+  @Test
   void checkHidesTheRegistrationToken() {
     String key = "revproxy.legacy.registration.token";
     System.setProperty(key, "s3cret");

@@ -74,6 +74,7 @@ public final class TestConfigs {
         base.packetTimeout(),
         outliers,
         Optional.empty(),
+        false,
         false);
   }
 
@@ -105,6 +106,7 @@ public final class TestConfigs {
         Duration.ofSeconds(60),
         Duration.ofSeconds(10),
         Optional.empty(),
+        false,
         false);
   }
 
@@ -122,6 +124,7 @@ public final class TestConfigs {
         Duration.ofSeconds(60),
         Duration.ofSeconds(10),
         Optional.empty(),
+        false,
         false);
   }
 
@@ -140,7 +143,27 @@ public final class TestConfigs {
         idleTimeout,
         packetTimeout,
         Optional.empty(),
+        false,
         false);
+  }
+
+  /** The default test settings with the access log on, and other limits. */
+  public static ProxySettings withAccessLog(
+      int maxConnections, Duration idleTimeout, int maxPacketBytes) {
+    Duration requestTimeout = Duration.ofSeconds(5);
+    return settings(
+        "127.0.0.1",
+        requestTimeout,
+        requestTimeout,
+        maxPacketBytes,
+        100,
+        Duration.ofSeconds(60),
+        maxConnections,
+        idleTimeout,
+        Duration.ofSeconds(10),
+        Optional.empty(),
+        false,
+        true);
   }
 
   /**
@@ -161,7 +184,8 @@ public final class TestConfigs {
         idleTimeout,
         Duration.ofSeconds(10),
         Optional.of(TlsDir.load(dir).requireKey()),
-        requireClientAuth);
+        requireClientAuth,
+        false);
   }
 
   /** Test settings: a free port, 3 attempts, 64 in flight, ejection after 2. */
@@ -176,7 +200,8 @@ public final class TestConfigs {
       Duration idleTimeout,
       Duration packetTimeout,
       Optional<TlsDir> clientTls,
-      boolean requireClientAuth) {
+      boolean requireClientAuth,
+      boolean accessLog) {
     return new ProxySettings(
         host,
         0,
@@ -192,6 +217,7 @@ public final class TestConfigs {
         packetTimeout,
         outlierSettings(),
         clientTls,
-        requireClientAuth);
+        requireClientAuth,
+        accessLog);
   }
 }

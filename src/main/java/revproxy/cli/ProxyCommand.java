@@ -58,6 +58,14 @@ public final class ProxyCommand implements Callable<Integer> {
   Boolean requireClientAuth;
 
   @Option(
+      names = "--access-log",
+      description = {
+        "One log line per closed client connection (peer, duration, requests, replies, errors,",
+        "bytes in and out, how it ended) on the logger revproxy.access."
+      })
+  Boolean accessLog;
+
+  @Option(
       names = "--local-worker",
       paramLabel = "ID:POLICY",
       split = ",",
@@ -85,6 +93,7 @@ public final class ProxyCommand implements Callable<Integer> {
             .set("revproxy.proxy.port", port)
             .set("revproxy.proxy.client-tls", Objects.toString(clientTls, null))
             .set("revproxy.proxy.require-client-auth", requireClientAuth)
+            .set("revproxy.proxy.access-log", accessLog)
             .build();
     // Bad settings are a command-line error (exit 2) before anything starts, not a failed node.
     ClusterOptions.requireDistinctPorts(config, "revproxy.proxy.port");

@@ -16,6 +16,7 @@ import revproxy.util.Ports;
  * @param clientTls when present, the client port speaks TLS with this directory's key
  * @param requireClientAuth with {@code clientTls}: only clients showing a certificate of its CA
  *     are served
+ * @param accessLog one line per closed client connection on the logger {@code revproxy.access}
  */
 public record ProxySettings(
     String host,
@@ -32,7 +33,8 @@ public record ProxySettings(
     Duration packetTimeout,
     OutlierSettings outlier,
     Optional<TlsDir> clientTls,
-    boolean requireClientAuth) {
+    boolean requireClientAuth,
+    boolean accessLog) {
 
   /** How much longer the connection stage waits for the router than the router for a worker. */
   static final Duration ASK_MARGIN = Duration.ofSeconds(1);
@@ -81,7 +83,8 @@ public record ProxySettings(
         clientTls.isEmpty()
             ? Optional.empty()
             : Optional.of(TlsDir.load(Path.of(clientTls)).requireKey()),
-        proxy.getBoolean("require-client-auth"));
+        proxy.getBoolean("require-client-auth"),
+        proxy.getBoolean("access-log"));
   }
 
   private static int positive(Config config, String path) {
