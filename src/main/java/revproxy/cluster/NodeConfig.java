@@ -46,7 +46,10 @@ public final class NodeConfig {
    */
   static final String AKKA_SETTINGS = "revproxy-akka.conf";
 
-  /** Which system properties replace ./application.conf, as they replace application.conf. */
+  /**
+   * System properties that name the application's configuration instead of ./application.conf,
+   * as they do for {@link ConfigFactory#load()}.
+   */
   private static final List<String> APPLICATION_PROPERTIES =
       List.of("config.file", "config.resource", "config.url");
 
@@ -70,7 +73,7 @@ public final class NodeConfig {
 
   private NodeConfig() {}
 
-  /** A HOCON file that overrides the shipped defaults. */
+  /** A HOCON file ({@code --config}) read over ./application.conf and the defaults. */
   public NodeConfig file(Path configFile) {
     this.file = configFile;
     return this;
