@@ -35,6 +35,17 @@ class ExpectedAkkaLogsTest {
   }
 
   @Test
+  void dropsArterysWarningForAStreamStoppedBecauseItsPeerWasQuarantined() {
+    assertEquals(
+        FilterReply.DENY,
+        decide(
+            "akka.stream.Materializer",
+            Level.WARN,
+            "[outbound connection to [akka://akka-reverse-proxy@127.0.0.1:41669], message stream]"
+                + " Upstream failed, cause: Association$OutboundStreamStopQuarantinedSignal$: "));
+  }
+
+  @Test
   void keepsArterysWarningForAPeerItCannotReach() {
     assertEquals(
         FilterReply.NEUTRAL,
