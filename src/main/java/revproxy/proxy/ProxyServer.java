@@ -75,17 +75,15 @@ public final class ProxyServer {
     ClientConnections connections = new ClientConnections(settings.idleTimeout());
     ProxyMetrics metrics = Metrics.get(system).proxy();
     metrics.clientConnections(connections::connections);
+    Packet.Error refusal =
+        Packet.Error.of(
+            null,
+            ErrorCode.TOO_MANY_CONNECTIONS,
+            "the proxy already serves "
+                + settings.maxConnections()
+                + " connections; try again later");
     Flow<ByteString, ByteString, NotUsed> refuse =
-        Flow.fromSinkAndSource(
-            Sink.ignore(),
-            Source.single(
-                PacketCodec.encode(
-                    Packet.Error.of(
-                        null,
-                        ErrorCode.TOO_MANY_CONNECTIONS,
-                        "the proxy already serves "
-                            + settings.maxConnections()
-                            + " connections; try again later"))));
+        Flow.fromSinkAndSource(Sink.ignore(), Source.single(PacketCodec.encode(refusal)));
     // A backstop for clients that stop reading, so their connection cannot drain.
     Optional<Duration> stalledTimeout = Optional.of(settings.idleTimeout().multipliedBy(2));
     Source<Tcp.IncomingConnection, CompletionStage<Tcp.ServerBinding>> accepted =
@@ -108,15 +106,22 @@ public final class ProxyServer {
         .to(
             Sink.foreach(
                 connection -> {
+                  AccessLog.Connection access =
+                      settings.accessLog()
+                          ? new AccessLog.Connection(connection.remoteAddress())
+                          : null;
                   if (!connections.tryAdmit(settings.maxConnections())) {
                     metrics.connectionRefused();
-                    connection.handleWith(refuse, system);
+                    if (access != null) {
+                      access.replied(refusal);
+                    }
+                    connection.handleWith(access != null ? access.around(refuse) : refuse, system);
                     return;
                   }
                   try {
-                    connection.handleWith(
+                    Flow<ByteString, ByteString, NotUsed> served =
                         connections
-                            .flow()
+                            .flow(access != null ? access::stopped : why -> {})
                             .via(
                                 connectionFlow(
                                     system,
@@ -125,9 +130,10 @@ public final class ProxyServer {
                                     settings,
                                     maxRegistrations,
                                     metrics,
+                                    access,
                                     connection.remoteAddress(),
-                                    connection.localAddress().getPort())),
-                        system);
+                                    connection.localAddress().getPort()));
+                    connection.handleWith(access != null ? access.around(served) : served, system);
                   } catch (RuntimeException notStarted) {
                     // e.g. the system is shutting down: the connection was never served
                     connections.release();
@@ -148,6 +154,7 @@ public final class ProxyServer {
    * What one client connection runs. Type "1" registrations from {@code peer} go to {@code
    * legacyServers}; as in the original, an accepted one gets no reply, and a refused one gets a
    * type "3" error. At most {@code max-per-connection} registrations are looked at per connection.
+   * {@code access} (null when the access log is off) counts the packets in and out.
    */
   static Flow<ByteString, ByteString, NotUsed> connectionFlow(
       ActorSystem<?> system,
@@ -156,41 +163,61 @@ public final class ProxyServer {
       ProxySettings settings,
       int maxRegistrations,
       ProxyMetrics metrics,
+      AccessLog.Connection access,
       InetSocketAddress peer,
       int clientPort) {
     // A safety net only: the RouterActor answers a timeout itself after request-timeout.
     Duration askTimeout = settings.askTimeout();
     int[] registrations = {0}; // one connection's count; its stream runs one element at a time
-    return Flow.of(ByteString.class)
-        .via(PacketFraming.flow(settings.maxPacketBytes(), settings.packetTimeout()))
-        .mapAsync(
-            settings.maxInFlightPerConnection(),
-            frame -> {
-              Decoded decoded = PacketCodec.decodeRequest(frame);
-              if (decoded instanceof Decoded.Refused refused) {
-                metrics.protocolError(refused.code().wire());
-                return CompletableFuture.completedFuture(refused.toError());
-              }
-              // decodeRequest accepts requests and registrations, nothing else.
-              Packet packet = ((Decoded.Ok) decoded).packet();
-              if (packet instanceof Packet.Registration registration) {
-                if (++registrations[0] > maxRegistrations) {
-                  metrics.registration(ErrorCode.REGISTRATION_REFUSED.wire());
-                  return CompletableFuture.completedFuture(
-                      Packet.Error.of(
-                          registration.serverId(),
-                          ErrorCode.REGISTRATION_REFUSED,
-                          "at most "
-                              + maxRegistrations
-                              + " registrations per connection"
-                              + " (revproxy.legacy.registration.max-per-connection)"));
-                }
-                return register(registration, peer, clientPort, system, legacyServers, askTimeout);
-              }
-              return route((Packet.Request) packet, system, router, askTimeout);
-            })
-        .filter(packet -> !(packet instanceof Packet.Registration))
-        .map(PacketCodec::encode);
+    Flow<ByteString, Frame, NotUsed> frames =
+        PacketFraming.flow(settings.maxPacketBytes(), settings.packetTimeout());
+    if (access != null) {
+      frames =
+          frames.map(
+              frame -> {
+                access.received();
+                return frame;
+              });
+    }
+    Flow<ByteString, Packet, NotUsed> replies =
+        frames
+            .mapAsync(
+                settings.maxInFlightPerConnection(),
+                frame -> {
+                  Decoded decoded = PacketCodec.decodeRequest(frame);
+                  if (decoded instanceof Decoded.Refused refused) {
+                    metrics.protocolError(refused.code().wire());
+                    return CompletableFuture.completedFuture(refused.toError());
+                  }
+                  // decodeRequest accepts requests and registrations, nothing else.
+                  Packet packet = ((Decoded.Ok) decoded).packet();
+                  if (packet instanceof Packet.Registration registration) {
+                    if (++registrations[0] > maxRegistrations) {
+                      metrics.registration(ErrorCode.REGISTRATION_REFUSED.wire());
+                      return CompletableFuture.completedFuture(
+                          Packet.Error.of(
+                              registration.serverId(),
+                              ErrorCode.REGISTRATION_REFUSED,
+                              "at most "
+                                  + maxRegistrations
+                                  + " registrations per connection"
+                                  + " (revproxy.legacy.registration.max-per-connection)"));
+                    }
+                    return register(
+                        registration, peer, clientPort, system, legacyServers, askTimeout);
+                  }
+                  return route((Packet.Request) packet, system, router, askTimeout);
+                })
+            .filter(packet -> !(packet instanceof Packet.Registration));
+    if (access != null) {
+      replies =
+          replies.map(
+              reply -> {
+                access.replied(reply);
+                return reply;
+              });
+    }
+    return replies.map(PacketCodec::encode);
   }
 
   private static CompletionStage<Packet> route(
