@@ -272,11 +272,13 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
       getContext()
           .getLog()
           .info(
-              "Legacy server {} for policy {} registered at {} ({} connection(s)){}",
+              "Legacy server {} for policy {} registered at {} ({}){}",
               registration.serverId(),
               registration.policyId(),
               address,
-              connections,
+              adaptive(registration)
+                  ? "connections: auto, from 1 up to " + connections
+                  : connections + " connection(s)",
               notLogged(registrationLog, "registrations"));
     }
   }

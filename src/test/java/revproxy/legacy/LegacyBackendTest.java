@@ -321,6 +321,22 @@ class LegacyBackendTest {
     }
   }
 
+  /** A server whose pool learns its size says so, not the most it may grow to as a count. */
+  @Test
+  void anAutoServerIsLoggedWithItsPoolRange() {
+    ActorRef<LegacyRegistry.Command> registry = testKit.spawn(LegacyRegistry.create(AUTO, Set.of()));
+    try (LogCapture log = new LogCapture(LegacyRegistry.class.getName())) {
+      assertEquals(
+          LegacyRegistry.Accepted.INSTANCE,
+          register(registry, new Packet.Registration("a0", "lb-auto-log", 40100)));
+      assertEquals(
+          List.of(
+              "INFO Legacy server a0 for policy lb-auto-log registered at 127.0.0.1:40100"
+                  + " (connections: auto, from 1 up to 4)"),
+          log.lines().stream().filter(line -> line.contains("lb-auto-log")).toList());
+    }
+  }
+
   @Test
   void aServerThatAnnouncesConnectionsGetsThatManyUpToTheCap() throws Exception {
     ActorRef<LegacyRegistry.Command> registry =
