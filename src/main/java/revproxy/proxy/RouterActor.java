@@ -71,7 +71,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private enum Tick implements Command {
     CHECK_TIMEOUTS,
-    FORGET_IDLE_POLICIES
+    FORGET_IDLE_POLICIES,
+    /** Sends the {@link Outbox}: the requests that came in one run of the mailbox are held. */
+    FLUSH
   }
 
   public static Behavior<Command> create(ProxySettings settings) {
@@ -95,6 +97,22 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private final ActorRef<Routee.Reply> replies;
   private final InFlightAttempts inFlight;
   private final ProxyMetrics metrics;
+  /** Attempts for routees on other nodes, until the {@link Tick#FLUSH} after them. */
+  private final Outbox outbox;
+  private final boolean batching;
+  private boolean flushScheduled;
+  private final Outbox.Sender outboxSender =
+      new Outbox.Sender() {
+        @Override
+        public Routee.Hash sent(Attempt attempt) {
+          return recordSent(attempt);
+        }
+
+        @Override
+        public void tell(ActorRef<Routee.Command> to, Routee.Command message) {
+          to.tell(message);
+        }
+      };
   /** Policies with attempts out: their routees are checked for outliers on every tick. */
   private final Set<Policy> busy = new LinkedHashSet<>();
   private long nextRequestId = ThreadLocalRandom.current().nextLong();
@@ -110,6 +128,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     this.inFlight = new InFlightAttempts(attemptTimeoutNanos);
     this.replies = context.messageAdapter(Routee.Reply.class, RouteeReplied::new);
     this.metrics = Metrics.get(context.getSystem()).proxy();
+    this.outbox =
+        new Outbox(settings.remoteBatch().maxRequests(), settings.remoteBatch().maxChars());
+    this.batching = settings.remoteBatch().maxRequests() > 1;
   }
 
   @Override
@@ -118,6 +139,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         .onMessage(Route.class, this::onRoute)
         .onMessage(ListingUpdated.class, this::onListingUpdated)
         .onMessage(RouteeReplied.class, this::onRouteeReplied)
+        .onMessageEquals(Tick.FLUSH, this::onFlush)
         .onMessageEquals(Tick.CHECK_TIMEOUTS, this::onCheckTimeouts)
         .onMessage(GetRouting.class, this::onGetRouting)
         .onMessageEquals(Tick.FORGET_IDLE_POLICIES, this::onForgetIdlePolicies)
@@ -167,6 +189,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   private Behavior<Command> onListingUpdated(ListingUpdated updated) {
+    // Held attempts are laid out for the routees they were dispatched among.
+    flush();
     Policy policy = policies.byKeyId(updated.listing().getKey().id());
     if (policy == null || !policy.subscriber.equals(updated.subscriber())) {
       return this; // from the subscriber of a policy forgotten since
@@ -190,7 +214,11 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     return this;
   }
 
-  /** Sends an attempt: a first one through the group router when it may, else directly. */
+  /**
+   * Sends an attempt: a first one through the group router when it may, else directly. For a
+   * policy with a routee on another node, it is held in the {@link Outbox} until the end of the
+   * run of requests, so that several go to one node in one message.
+   */
   private void dispatch(Attempt attempt) {
     Policy policy = attempt.policy();
     if (policy.routees.isEmpty()) {
@@ -198,32 +226,77 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       return;
     }
     long now = System.nanoTime();
-    Attempt sent = policy.routees.choose(attempt, now);
-    ActorRef<Routee.Command> destination =
-        sent.groupSend() != null ? policy.groupRouter : sent.target();
+    boolean batch = batching && policy.routees.anyRemote();
+    ActorRef<Routee.Command> direct = policy.routees.direct(attempt, now);
+    if (direct == null && batch) {
+      outbox.viaGroupRouter(attempt);
+      scheduleFlush();
+    } else if (direct == null) {
+      PolicyRoutees.GroupSend pick = policy.routees.viaGroupRouter();
+      policy.groupRouter.tell(recordSent(attempt.sentTo(pick.routee(), pick, now)));
+    } else if (batch && direct.path().address().hasGlobalScope()) {
+      outbox.direct(direct, recordSent(attempt.sentTo(direct, null, now)));
+      scheduleFlush();
+    } else {
+      direct.tell(recordSent(attempt.sentTo(direct, null, now)));
+    }
+  }
+
+  /** Records {@code sent} as in flight and returns its message. */
+  private Routee.Hash recordSent(Attempt sent) {
+    long now = sent.sentNanos();
     // At least 1 ms: an attempt dispatched as its deadline passes still gets its chance.
     long timeoutNanos =
-        Math.max(MIN_ATTEMPT_NANOS, Math.min(attemptTimeoutNanos, attempt.deadlineNanos() - now));
+        Math.max(MIN_ATTEMPT_NANOS, Math.min(attemptTimeoutNanos, sent.deadlineNanos() - now));
     long requestId = nextRequestId++;
     if (inFlight.isEmpty()) {
       timers.startTimerWithFixedDelay(Tick.CHECK_TIMEOUTS, TIMEOUT_CHECK);
     }
     inFlight.add(requestId, sent, now, timeoutNanos);
-    policy.routees.sent(sent.target(), now);
-    busy.add(policy);
-    Route route = attempt.route();
-    destination.tell(new Routee.Hash(requestId, route.srcid(), route.payload(), replies));
+    sent.policy().routees.sent(sent.target(), now);
+    busy.add(sent.policy());
+    Route route = sent.route();
+    return new Routee.Hash(requestId, route.srcid(), route.payload(), replies);
+  }
+
+  private void scheduleFlush() {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      getContext().getSelf().tell(Tick.FLUSH);
+    }
+  }
+
+  private Behavior<Command> onFlush() {
+    flush();
+    return this;
+  }
+
+  private void flush() {
+    flushScheduled = false;
+    if (!outbox.isEmpty()) {
+      outbox.flush(outboxSender, System.nanoTime());
+    }
   }
 
   private Behavior<Command> onRouteeReplied(RouteeReplied replied) {
-    Attempt attempt = inFlight.answered(replied.reply().requestId());
+    if (replied.reply() instanceof Routee.Answers answers) {
+      for (Routee.Answer answer : answers.answers()) {
+        onAnswer(answer);
+      }
+    } else {
+      onAnswer((Routee.Answer) replied.reply());
+    }
+    return this;
+  }
+
+  private void onAnswer(Routee.Answer answer) {
+    Attempt attempt = inFlight.answered(answer.requestId());
     if (attempt == null) {
       // Its attempt timed out already (and was retried or answered): too late to count.
-      getContext().getLog().debug("Late reply dropped: {}", replied.reply());
-      return this;
+      getContext().getLog().debug("Late reply dropped: {}", answer);
+      return;
     }
-    attemptEnded(attempt, replied.reply());
-    return this;
+    attemptEnded(attempt, answer);
   }
 
   private Behavior<Command> onCheckTimeouts() {
@@ -258,7 +331,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   /** One attempt ended: {@code reply} is null when it timed out. */
-  private void attemptEnded(Attempt attempt, Routee.Reply reply) {
+  private void attemptEnded(Attempt attempt, Routee.Answer reply) {
     Policy policy = attempt.policy();
     PolicyRoutees routees = policy.routees;
     long now = System.nanoTime();
@@ -316,6 +389,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   private Behavior<Command> onForgetIdlePolicies() {
+    flush();
     List<Policy> idle =
         policies.removeIdle(System.nanoTime(), settings.forgetPolicyAfter().toNanos());
     for (Policy policy : idle) {
