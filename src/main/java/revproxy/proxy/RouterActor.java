@@ -1,5 +1,6 @@
 package revproxy.proxy;
 
+import akka.actor.DeadLetterSuppression;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
@@ -48,17 +49,56 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   public interface Command {}
 
-  /** Ask a routee of {@code policyId} for the hash of {@code payload}. */
-  public record Route(String srcid, String policyId, String payload, ActorRef<Reply> replyTo)
-      implements Command {}
+  /**
+   * Ask a routee of {@code policyId} for the hash of {@code payload}. The reply carries {@code
+   * tag} back, so that one sender can have many requests out at once (a client connection's stage
+   * does, without an ask per request).
+   */
+  public record Route(
+      long tag, String srcid, String policyId, String payload, ActorRef<Reply> replyTo)
+      implements Command {
 
-  public sealed interface Reply {}
+    /** A request with tag 0, for a sender that has one out at a time. */
+    public Route(String srcid, String policyId, String payload, ActorRef<Reply> replyTo) {
+      this(0, srcid, policyId, payload, replyTo);
+    }
+  }
+
+  /**
+   * The final answer to a {@link Route}. One for a client that has gone meanwhile is dropped
+   * without a dead-letter log line: that happens whenever a client disconnects mid-request.
+   */
+  public sealed interface Reply extends DeadLetterSuppression {
+    /** The {@link Route#tag()} this answers. */
+    long tag();
+
+    /** This answer for the request tagged {@code tag}. */
+    Reply withTag(long tag);
+  }
 
   /** Worker {@code workerId} answered with {@code payloadHash}. */
-  public record Served(String workerId, String payloadHash) implements Reply {}
+  public record Served(long tag, String workerId, String payloadHash) implements Reply {
+    public Served(String workerId, String payloadHash) {
+      this(0, workerId, payloadHash);
+    }
+
+    @Override
+    public Served withTag(long tag) {
+      return new Served(tag, workerId, payloadHash);
+    }
+  }
 
   /** The request could not be served; {@code code} says why. */
-  public record Rejected(ErrorCode code, String message) implements Reply {}
+  public record Rejected(long tag, ErrorCode code, String message) implements Reply {
+    public Rejected(ErrorCode code, String message) {
+      this(0, code, message);
+    }
+
+    @Override
+    public Rejected withTag(long tag) {
+      return new Rejected(tag, code, message);
+    }
+  }
 
   /** Answered with every policy and its routees, for the management endpoint's /routing. */
   public record GetRouting(ActorRef<RoutingTable> replyTo) implements Command {}
@@ -153,7 +193,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       if (policies.size() >= settings.maxPolicies()) {
         Rejected rejected = Rejections.tooManyPolicies(settings.maxPolicies());
         metrics.unserved().rejected(rejected.code(), 0);
-        route.replyTo().tell(rejected);
+        route.replyTo().tell(rejected.withTag(route.tag()));
         return this;
       }
       policy = track(route.policyId());
@@ -339,7 +379,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     if (reply instanceof Routee.Hashed hashed) {
       routees.replied(
           attempt.target(), attempt.groupSend(), hashed.workerId(), true, attempt.sentNanos(), now);
-      answer(attempt, new Served(hashed.workerId(), hashed.payloadHash()));
+      answer(attempt, new Served(attempt.route().tag(), hashed.workerId(), hashed.payloadHash()));
       return;
     }
     if (reply instanceof Routee.Unavailable unavailable) {
@@ -379,7 +419,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     } else {
       policy.metrics.served(nanos);
     }
-    attempt.route().replyTo().tell(reply);
+    attempt.route().replyTo().tell(reply.tag() == attempt.route().tag() ? reply : reply.withTag(attempt.route().tag()));
   }
 
   private Behavior<Command> onGetRouting(GetRouting get) {
