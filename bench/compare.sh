@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks the proxy side by side with HAProxy, on this machine, in one run, with the `bench`
-# load generator (which verifies every reply):
+# Benchmarks the proxy side by side with HAProxy, on this machine, in one run, with a load
+# generator that verifies every reply: the jar's `bench` role (--generator java, the default) or
+# the independent C one, bench/c/loadgen.c (--generator c):
 #
 #   a   proxy, HashWorkers in the proxy's JVM        proxy --local-worker 100:111,300:111
 #   b   proxy, HashWorkers in a second JVM           proxy + worker --worker 100:111,300:111
@@ -9,13 +10,17 @@
 #   d2  HAProxy TCP round robin, nbthread 2          -> the same two `server` backends
 #   e   no proxy: bench straight to one `server`     the ceiling of this machine
 #
-# For each row it records req/s and latency (from bench), the CPU time the proxy tier used per
-# 100k requests (utime+stime deltas from /proc/PID/stat: the proxy JVM, plus the worker JVM for b,
-# haproxy for d), its peak RSS, the backends' and the generator's CPU, and the CPU that other
-# processes on the machine used meanwhile (a busy machine makes every number worse).
+# The two legacy backends are the jar's `server` role (--backends java, the default: it announces
+# 32 connections) or bench/c/backend.c (--backends c: it registers exactly as server.py does,
+# without a connections count, and skips registering behind HAProxy).
+# For each row it records req/s and latency (from the generator), the CPU time the proxy tier
+# used per 100k requests (utime+stime deltas from /proc/PID/stat: the proxy JVM, plus the worker
+# JVM for b, haproxy for d), its peak RSS, the backends' and the generator's CPU, and the CPU that
+# other processes on the machine used meanwhile (a busy machine makes every number worse).
 # The results go into docs/BENCHMARKS.md under a dated heading, with the machine and the command.
 #
 # Usage: bench/compare.sh [--quick] [--duration S] [--warmup S] [--targets a,b,c,d1,d2,e]
+#                         [--generator java|c] [--backends java|c]
 #                         [--profile] [--no-docs] [--base-port N] [--wait-quiet S]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,6 +41,9 @@ PROFILE_SECONDS=20
 WRITE_DOCS=1
 BASE_PORT=24100
 WAIT_QUIET=0
+GENERATOR=java
+BACKENDS=java
+C_BIN=target/bench-c
 COMMAND_LINE="bench/compare.sh $*"
 
 # Fixed heaps, so that runs compare; the generator keeps its GC to one thread.
@@ -48,14 +56,21 @@ usage() {
   cat <<EOF
 Usage: bench/compare.sh [options]
 
-Runs the bench load generator against each target in turn on 127.0.0.1 and prints one table;
+Runs a verifying load generator against each target in turn on 127.0.0.1 and prints one table;
 the full run also writes it, with the machine details, into $DOC.
 
   --quick           CI mode, under a minute: targets a and c at 16 connections x 4 in flight,
-                    3 s each; fails unless every reply verified; writes nothing to $DOC
+                    3 s each, then a once more with the C loadgen, after the C tools' tests
+                    (bench/c/test.sh); fails unless every reply verified; writes nothing to $DOC
   --duration S      seconds measured per row (default $DURATION)
   --warmup S        seconds of load before each row's measurement (default $WARMUP)
   --targets LIST    subset of a,b,c,d1,d2,e (default: all)
+  --generator G     java: the jar's bench role (default); c: bench/c/loadgen for the closed-loop
+                    rows (open-loop and idle-connection rows still use bench, which has --rate
+                    and --idle-connections); the table says which generator ran each row
+  --backends B      java: two \`server\` JVMs (default, they announce 32 connections); c: two
+                    bench/c/backend processes, registered as server.py registers (no connections
+                    count: the proxy learns the pool size), unregistered behind HAProxy
   --profile         also record 20 s of JFR on the proxy of a and c (64x1) and summarize it
   --no-docs         print the table only
   --base-port N     first port to try; ports in use are skipped (default $BASE_PORT)
@@ -65,7 +80,8 @@ the full run also writes it, with the machine details, into $DOC.
 
 Targets: a = proxy with in-JVM HashWorkers, b = proxy + worker JVM, c = proxy + two legacy
 server backends, d1/d2 = HAProxy (nbthread 1/2, TCP round robin) to the same two servers,
-e = bench straight to one server. HAProxy is installed with apt-get if missing (as root).
+e = bench straight to one server. HAProxy is installed with apt-get if missing (as root); the C
+tools are built with gcc into $C_BIN/ (libssl-dev installed with apt-get if missing).
 Logs and raw JSON: $LOG_DIR/
 EOF
 }
@@ -81,6 +97,8 @@ while (($# > 0)); do
     --duration) (($# >= 2)) || die "--duration needs a value"; DURATION=$(seconds_value --duration "$2"); shift 2 ;;
     --warmup) (($# >= 2)) || die "--warmup needs a value"; [[ $2 =~ ^[0-9]+$ ]] || die "--warmup needs whole seconds"; WARMUP=$((10#$2)); shift 2 ;;
     --targets) (($# >= 2)) || die "--targets needs a value"; TARGETS=$2; shift 2 ;;
+    --generator) (($# >= 2)) || die "--generator needs a value"; [[ $2 =~ ^(java|c)$ ]] || die "--generator is java or c, got '$2'"; GENERATOR=$2; shift 2 ;;
+    --backends) (($# >= 2)) || die "--backends needs a value"; [[ $2 =~ ^(java|c)$ ]] || die "--backends is java or c, got '$2'"; BACKENDS=$2; shift 2 ;;
     --profile) PROFILE=1; shift ;;
     --no-docs) WRITE_DOCS=0; shift ;;
     --wait-quiet) (($# >= 2)) || die "--wait-quiet needs a value"; [[ $2 =~ ^[0-9]+$ ]] || die "--wait-quiet needs whole seconds"; WAIT_QUIET=$((10#$2)); shift 2 ;;
@@ -100,7 +118,11 @@ for target in ${TARGETS//,/ }; do
   [[ $target =~ ^(a|b|c|d1|d2|e)$ ]] || die "unknown target '$target' in --targets (use a,b,c,d1,d2,e)"
 done
 wanted() { [[ ,$TARGETS, == *,$1,* ]]; }
-needs_servers() { wanted c || wanted d1 || wanted d2 || wanted e; }
+
+# Load shapes, connections x requests in flight per connection (closed loop): the issue's columns
+# 1x1, 16x1, 64x1 and 16x8 for every proxy target and d1, plus 1000x1 and 64x16 where they were.
+SHAPES=("1 1" "16 1" "64 1" "1000 1" "16 8" "64 16") # a, c, d1
+B_SHAPES=("1 1" "16 1" "64 1" "16 8" "64 16")        # b
 
 # --- Prerequisites and build ------------------------------------------------------------------
 
@@ -120,11 +142,29 @@ if ((PROFILE)); then
 fi
 
 lib_build_jar "$JAR"
+NEEDS_C=0
+if [[ $GENERATOR == c || $BACKENDS == c ]] || ((QUICK)); then
+  NEEDS_C=1
+  bench/c/build.sh || die "could not build the C load tools (bench/c/build.sh)"
+fi
 
-# Every process runs a copy of the jar: a rebuild during the run must not pull classes from under it.
+# Every process runs a copy of the jar (and of the C tools): a rebuild during the run must not
+# pull classes or binaries from under it.
 mkdir -p "$LOG_DIR"
 cp "$JAR" "$LOG_DIR/akka-reverse-proxy.jar"
 JAR=$LOG_DIR/akka-reverse-proxy.jar
+if ((NEEDS_C)); then
+  mkdir -p "$LOG_DIR/bench-c"
+  cp "$C_BIN/loadgen" "$C_BIN/backend" "$LOG_DIR/bench-c/"
+  LOADGEN=$LOG_DIR/bench-c/loadgen
+  C_BACKEND=$LOG_DIR/bench-c/backend
+fi
+if ((QUICK)); then
+  echo "C tools' tests (bench/c/test.sh):"
+  if ! bench/c/test.sh | sed 's/^/  /'; then
+    die "the C tools' tests failed (bench/c/test.sh; logs in $C_BIN/test-logs/)"
+  fi
+fi
 
 # 1000 load connections, 10,000 idle ones: the generator and the proxy each need the descriptors.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -160,12 +200,19 @@ bench() { # bench options... (the jar's bench role with the generator's JVM flag
   java "${BENCH_JAVA_OPTS[@]}" -jar "$JAR" bench "$@"
 }
 
-wait_verified() { # port name pid -> until a short bench verifies every reply (90 s at most)
+probe() { # port -> status 0 if 200 requests all verified, with the run's generator; JSON in probe.json
+  if [[ $GENERATOR == c ]]; then
+    "$LOADGEN" --port "$1" -n 200 -c 2 -p 2 --timeout 2s --policy 111 --json >"$LOG_DIR/probe.json" 2>&1
+  else
+    bench --port "$1" --requests 200 -c 2 -p 2 --warmup 0s --timeout 2s --policies 111 --json >"$LOG_DIR/probe.json" 2>&1
+  fi
+}
+
+wait_verified() { # port name pid -> until a short run verifies every reply (90 s at most)
   local port=$1 name=$2 pid=$3 i
   for ((i = 0; i < 90; i++)); do
     kill -0 "$pid" 2>/dev/null || die "$name exited early; see $LOG_DIR/$name.log"
-    if bench --port "$port" --requests 200 -c 2 -p 2 --warmup 0s --timeout 2s --policies 111 --json \
-      >"$LOG_DIR/probe.json" 2>&1; then
+    if probe "$port"; then
       return 0
     fi
     sleep 1
@@ -277,16 +324,32 @@ BACKEND_PIDS=() # the backends behind it
 ROW=0
 FAILED_ROWS=0
 
+# The generator of the next rows: GENERATOR, or ROW_GENERATOR when set (the --quick C check).
+# The C loadgen is closed-loop only: open-loop (--rate) and idle-connection rows use bench.
+row_generator() { # rate extra-options... -> java or c
+  local wanted=${ROW_GENERATOR:-$GENERATOR}
+  [[ $wanted == c && $1 == 0 && $# == 1 ]] && echo c || echo java
+}
+
 run_row() { # key label port connections pipeline rate [bench options...] -> one line of results
   local key=$1 label=$2 port=$3 conns=$4 pipe=$5 rate=$6
   shift 6
   ROW=$((ROW + 1))
-  local json=$LOG_DIR/row-$ROW.json rss_file=$LOG_DIR/rss-$ROW
-  local args=(--port "$port" -c "$conns" -p "$pipe" --duration "${DURATION}s" --warmup "${WARMUP}s" --policies 111 --json)
-  [[ $rate != 0 ]] && args+=(--rate "$rate")
-  args+=("$@")
+  local json=$LOG_DIR/row-$ROW.json rss_file=$LOG_DIR/rss-$ROW generator cmd
+  generator=$(row_generator "$rate" "$@")
+  if [[ $generator == c ]]; then
+    cmd=("$LOADGEN" --port "$port" -c "$conns" -p "$pipe" --duration "${DURATION}s" --warmup "${WARMUP}s" --policy 111 --json)
+  else
+    cmd=(bench --port "$port" -c "$conns" -p "$pipe" --duration "${DURATION}s" --warmup "${WARMUP}s" --policies 111 --json)
+    [[ $rate != 0 ]] && cmd+=(--rate "$rate")
+    cmd+=("$@")
+  fi
   ((WAIT_QUIET > 0)) && wait_quiet
-  echo "row $ROW ($label): java ${BENCH_JAVA_OPTS[*]} -jar $JAR bench ${args[*]}" >>"$LOG_DIR/commands.txt"
+  if [[ $generator == c ]]; then
+    echo "row $ROW ($label): ${cmd[*]}" >>"$LOG_DIR/commands.txt"
+  else
+    echo "row $ROW ($label): java ${BENCH_JAVA_OPTS[*]} -jar $JAR ${cmd[*]}" >>"$LOG_DIR/commands.txt"
+  fi
 
   local tier0 back0 gen0 busy0 start end rc=0
   tier0=$(ticks ${TIER_PIDS[@]+"${TIER_PIDS[@]}"})
@@ -295,7 +358,7 @@ run_row() { # key label port connections pipeline rate [bench options...] -> one
   busy0=$(machine_busy_ticks)
   start=$(date +%s%N)
   if ((${#TIER_PIDS[@]} > 0)); then start_rss_sampler "$rss_file" "${TIER_PIDS[@]}"; else echo 0 >"$rss_file"; fi
-  bench "${args[@]}" >"$json" 2>"$LOG_DIR/row-$ROW.err" || rc=$?
+  "${cmd[@]}" >"$json" 2>"$LOG_DIR/row-$ROW.err" || rc=$?
   stop_rss_sampler
   end=$(date +%s%N)
   local tier back gen busy
@@ -316,9 +379,11 @@ run_row() { # key label port connections pipeline rate [bench options...] -> one
     passed=$(jq -r '.passed' "$json")
   fi
   ((total > 0)) || total=1
-  local tier_cpu back_cpu gen_cpu rss other
+  local tier_cpu back_cpu both_cpu gen_cpu rss other
   tier_cpu=$(calc "\"%.2f\", $tier / $CLK_TCK / $total * 100000")
   back_cpu=$(calc "\"%.2f\", $back / $CLK_TCK / $total * 100000")
+  # What serving cost in all, whatever the split: the proxy tier plus the backends behind it.
+  both_cpu=$(calc "\"%.2f\", ($tier + $back) / $CLK_TCK / $total * 100000")
   # The generator's own cost: its load thread while measuring (JVM start-up left out).
   gen_cpu=$(calc "\"%.2f\", $loop_cpu / ($requests > 0 ? $requests : 1) * 100000")
   rss=$(calc "\"%.0f\", $(cat "$rss_file") / 1024")
@@ -328,12 +393,13 @@ run_row() { # key label port connections pipeline rate [bench options...] -> one
     'BEGIN { printf "%.0f", x < 0.5 ? 0 : x }')
   ((${#TIER_PIDS[@]} > 0)) || { tier_cpu=-; rss=-; }
   ((${#BACKEND_PIDS[@]} > 0)) || back_cpu=-
+  ((${#TIER_PIDS[@]} > 0)) || both_cpu=-
   [[ $passed == true && $rc == 0 ]] || FAILED_ROWS=$((FAILED_ROWS + 1))
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
     "$key" "$label" "$conns" "$pipe" "$rate" "$reqps" "$p50" "$p99" "$ok" "$requests" "$passed" \
-    "$tier_cpu" "$rss" "$back_cpu" "$gen_cpu" "$other" >>"$RESULTS"
-  printf '  %-22s %5s x %-3s %8s req/s  p50 %6s us  p99 %7s us  %s/%s verified  proxy CPU %s s/100k  RSS %s MB  other load %s%%\n' \
-    "$label" "$conns" "$pipe" "$(calc "\"%.0f\", $reqps")" "$p50" "$p99" "$ok" "$requests" "$tier_cpu" "$rss" "$other"
+    "$tier_cpu" "$rss" "$back_cpu" "$gen_cpu" "$other" "$both_cpu" "$generator" >>"$RESULTS"
+  printf '  %-22s %5s x %-3s %8s req/s  p50 %6s us  p99 %7s us  %s/%s verified  proxy CPU %s (+backends %s) s/100k  RSS %s MB  %s generator  other load %s%%\n' \
+    "$label" "$conns" "$pipe" "$(calc "\"%.0f\", $reqps")" "$p50" "$p99" "$ok" "$requests" "$tier_cpu" "$both_cpu" "$rss" "$generator" "$other"
   if [[ $passed != true ]]; then
     echo "    NOT VERIFIED (exit $rc): see $json and $LOG_DIR/row-$ROW.err" >&2
   fi
@@ -388,11 +454,37 @@ start_proxy() { # name [proxy options...] -> PROXY_PID, listening and Up
 }
 
 SERVER_PIDS=()
+SERVERS_NAME="legacy servers"
+[[ $BACKENDS == c ]] && SERVERS_NAME="C backends"
 start_servers() { # two legacy backends registered with the proxy on PROXY_PORT (must be running)
-  start_bg server-100 java "${SERVER_JAVA_OPTS[@]}" -jar "$JAR" server -id 100 -pp 111 -listen "$SERVER1_PORT" -revproc "$PROXY_PORT"
-  SERVER_PIDS+=("$LAST_PID")
-  start_bg server-300 java "${SERVER_JAVA_OPTS[@]}" -jar "$JAR" server -id 300 -pp 111 -listen "$SERVER2_PORT" -revproc "$PROXY_PORT"
-  SERVER_PIDS+=("$LAST_PID")
+  local id port
+  for id in 100 300; do
+    port=$SERVER1_PORT
+    [[ $id == 300 ]] && port=$SERVER2_PORT
+    if [[ $BACKENDS == c ]]; then
+      start_bg "backend-$id" "$C_BACKEND" -id "$id" -pp 111 -listen "$port" -revproc "$PROXY_PORT"
+    else
+      start_bg "server-$id" java "${SERVER_JAVA_OPTS[@]}" -jar "$JAR" server -id "$id" -pp 111 -listen "$port" -revproc "$PROXY_PORT"
+    fi
+    SERVER_PIDS+=("$LAST_PID")
+  done
+}
+
+start_unregistered_c_backends() { # two C backends that register nowhere (HAProxy just connects)
+  local id port i
+  if ((${#SERVER_PIDS[@]} > 0)); then lib_stop 15 "${SERVER_PIDS[@]}"; fi
+  SERVER_PIDS=()
+  for id in 100 300; do
+    port=$SERVER1_PORT
+    [[ $id == 300 ]] && port=$SERVER2_PORT
+    start_bg "backend-$id-plain" "$C_BACKEND" -id "$id" -listen "$port" --no-register
+    SERVER_PIDS+=("$LAST_PID")
+    for ((i = 0; i < 50; i++)); do
+      lib_port_in_use "$port" && break
+      sleep 0.1
+    done
+    wait_verified "$port" "backend-$id-plain" "$LAST_PID"
+  done
 }
 
 echo "Ports: proxy $PROXY_PORT, cluster $CLUSTER_PORT, management $MANAGEMENT_PORT, servers $SERVER1_PORT $SERVER2_PORT, haproxy $HAPROXY_PORT"
@@ -408,8 +500,14 @@ if wanted a; then
   BACKEND_PIDS=()
   if ((QUICK)); then
     run_row a "a: proxy, in-JVM workers" "$PROXY_PORT" 16 4 0
+    # The independent C generator must verify every reply of the proxy too: 2 s, no warmup (the
+    # proxy is warm from the row before), to stay within the minute.
+    saved_timing="$DURATION $WARMUP"
+    DURATION=2 WARMUP=0
+    ROW_GENERATOR=c run_row a "a: proxy, in-JVM workers" "$PROXY_PORT" 16 4 0
+    read -r DURATION WARMUP <<<"$saved_timing"
   else
-    for shape in "1 1" "64 1" "1000 1" "16 8" "64 16"; do
+    for shape in "${SHAPES[@]}"; do
       read -r c p <<<"$shape"
       run_row a "a: proxy, in-JVM workers" "$PROXY_PORT" "$c" "$p" 0
     done
@@ -444,7 +542,7 @@ if wanted b; then
   wait_two_workers "$PROXY_PORT"
   TIER_PIDS=("$PROXY_PID" "$WORKER_PID")
   BACKEND_PIDS=()
-  for shape in "64 1" "16 8" "64 16"; do
+  for shape in "${B_SHAPES[@]}"; do
     read -r c p <<<"$shape"
     run_row b "b: proxy + worker JVM" "$PROXY_PORT" "$c" "$p" 0
   done
@@ -477,14 +575,14 @@ if wanted c; then
   TIER_PIDS=("$PROXY_PID")
   BACKEND_PIDS=("${SERVER_PIDS[@]}")
   if ((QUICK)); then
-    run_row c "c: proxy, 2 legacy servers" "$PROXY_PORT" 16 4 0
+    run_row c "c: proxy, 2 $SERVERS_NAME" "$PROXY_PORT" 16 4 0
   else
-    for shape in "1 1" "64 1" "1000 1" "16 8" "64 16"; do
+    for shape in "${SHAPES[@]}"; do
       read -r c p <<<"$shape"
-      run_row c "c: proxy, 2 legacy servers" "$PROXY_PORT" "$c" "$p" 0
+      run_row c "c: proxy, 2 $SERVERS_NAME" "$PROXY_PORT" "$c" "$p" 0
     done
-    half_rate_row c "c: proxy, 2 legacy servers" "$PROXY_PORT"
-    ((PROFILE)) && profile_row c "c: proxy, 2 legacy servers" "$PROXY_PORT" "$PROXY_PID"
+    half_rate_row c "c: proxy, 2 $SERVERS_NAME" "$PROXY_PORT"
+    ((PROFILE)) && profile_row c "c: proxy, 2 $SERVERS_NAME" "$PROXY_PORT" "$PROXY_PID"
   fi
   lib_stop 15 "$PROXY_PID"
   if ((!QUICK)); then
@@ -500,8 +598,12 @@ if wanted c; then
     done
     lib_stop 15 "$PROXY_PID"
   fi
-elif needs_servers; then
-  # HAProxy and the direct runs only need the servers; they register with a proxy once.
+fi
+if (wanted d1 || wanted d2 || wanted e) && [[ $BACKENDS == c ]]; then
+  # C backends behind HAProxy (and for e) do not register: nothing connects to them but the load.
+  start_unregistered_c_backends
+elif (wanted d1 || wanted d2 || wanted e) && ((${#SERVER_PIDS[@]} == 0)); then
+  # HAProxy and the direct runs only need the servers; Java servers register with a proxy once.
   start_legacy_proxy proxy-registration
   lib_stop 15 "$PROXY_PID"
 fi
@@ -531,14 +633,14 @@ backend servers
     server s100 127.0.0.1:$SERVER1_PORT
     server s300 127.0.0.1:$SERVER2_PORT
 EOF
-  echo "$key: HAProxy nbthread $threads -> the two legacy servers"
+  echo "$key: HAProxy nbthread $threads -> the two $SERVERS_NAME"
   start_bg "haproxy-$key" haproxy -db -f "$dir/haproxy.cfg"
   local pid=$LAST_PID
   wait_verified "$HAPROXY_PORT" "haproxy-$key" "$pid"
   TIER_PIDS=("$pid")
   BACKEND_PIDS=("${SERVER_PIDS[@]}")
   local shapes=("64 1" "16 8" "64 16")
-  [[ $key == d1 ]] && shapes=("1 1" "64 1" "1000 1" "16 8" "64 16")
+  [[ $key == d1 ]] && shapes=("${SHAPES[@]}")
   for shape in "${shapes[@]}"; do
     read -r c p <<<"$shape"
     run_row "$key" "$key: HAProxy nbthread $threads" "$HAPROXY_PORT" "$c" "$p" 0
@@ -564,29 +666,37 @@ ELAPSED=$(($(date +%s) - STARTED_AT))
 # --- Report -----------------------------------------------------------------------------------
 
 markdown_table() {
-  echo "| target | conns | in flight | rate | req/s | p50 | p99 | verified | proxy CPU s/100k | proxy RSS MB | backend CPU s/100k | generator CPU s/100k | other load |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"
+  echo "| target | conns | in flight | rate | req/s | p50 | p99 | verified | proxy CPU s/100k | proxy RSS MB | backend CPU s/100k | proxy + backends CPU s/100k | generator | generator CPU s/100k | other load |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|"
   awk -F'\t' '
     function ms(us) { return us >= 1000 ? sprintf("%.2f ms", us / 1000) : sprintf("%d us", us) }
     {
       rate = $5 == 0 ? "closed" : sprintf("%d/s", $5)
       verified = ($11 == "true" ? "yes" : "**NO**") sprintf(" (%d/%d)", $9, $10)
-      printf "| %s | %d | %d | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s%% |\n",
-        $2, $3, $4, rate, $6, ms($7), ms($8), verified, $12, $13, $14, $15, $16
+      printf "| %s | %d | %d | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%% |\n",
+        $2, $3, $4, rate, $6, ms($7), ms($8), verified, $12, $13, $14, $17, $18, $15, $16
     }' "$RESULTS"
 }
 
 targets_table() {
   awk -F'\t' '
     function get(key, conns, pipe) { for (i = 1; i <= n; i++) if (k[i] == key && c[i] == conns && p[i] == pipe && r[i] == 0) return q[i]; return 0 }
+    function cpu(key, conns, pipe) { for (i = 1; i <= n; i++) if (k[i] == key && c[i] == conns && p[i] == pipe && r[i] == 0 && both[i] != "-") return both[i]; return 0 }
     function best(key, pipelined,   i, b) { b = 0; for (i = 1; i <= n; i++) if (k[i] == key && r[i] == 0 && ((pipelined && p[i] > 1) || (!pipelined && p[i] == 1)) && q[i] > b) b = q[i]; return b }
     function verdict(ok) { return ok ? "met" : "**not met**" }
-    { n++; k[n] = $1; c[n] = $3; p[n] = $4; r[n] = $5; q[n] = $6; p99[n] = $8; rss[n] = $13; lab[n] = $2 }
+    { n++; k[n] = $1; c[n] = $3; p[n] = $4; r[n] = $5; q[n] = $6; p99[n] = $8; rss[n] = $13; lab[n] = $2; both[n] = $17 }
     END {
       print "| goal | measured | |"
       print "|---|---|---|"
       cc = get("c", 64, 1); d1 = get("d1", 64, 1)
       if (cc > 0 && d1 > 0) printf "| c (legacy mode) >= 0.8x HAProxy nbthread 1 req/s at 64 connections | %.0f vs %.0f req/s = %.2fx | %s |\n", cc, d1, cc / d1, verdict(cc / d1 >= 0.8)
+      # CPU per request of everything that serves (proxy tier + backends) against HAProxy + its backends.
+      hd = cpu("d1", 64, 1)
+      split("a b c", serving, " ")
+      for (t = 1; t <= 3; t++) {
+        mine = cpu(serving[t], 64, 1)
+        if (mine > 0 && hd > 0) printf "| %s: CPU (proxy tier + backends) <= 1.5x HAProxy nbthread 1 + backends, per request at 64x1 | %.2f vs %.2f s/100k = %.2fx | %s |\n", serving[t], mine, hd, mine / hd, verdict(mine / hd <= 1.5)
+      }
       ap = best("a", 1); an = best("a", 0)
       if (ap > 0) printf "| a >= 100k verified req/s with pipelining | %.0f req/s (best pipelined row) | %s |\n", ap, verdict(ap >= 100000)
       if (an > 0) printf "| a >= 50k verified req/s without pipelining | %.0f req/s (best 1-in-flight row) | %s |\n", an, verdict(an >= 50000)
@@ -625,6 +735,18 @@ if ((WRITE_DOCS)); then
     echo "Code: commit $(git rev-parse --short HEAD 2>/dev/null || echo "unknown (no git checkout)") (plus whatever the work tree had uncommitted)."
     echo
     echo "JVM flags: proxy \`${PROXY_JAVA_OPTS[*]}\` (idle rows: the heap given), worker \`${WORKER_JAVA_OPTS[*]}\`, server \`${SERVER_JAVA_OPTS[*]}\`, bench \`${BENCH_JAVA_OPTS[*]}\`; otherwise JVM defaults (G1). Every bench run: \`--policies 111\`, 16-byte payloads, 1 selector thread."
+    echo
+    if [[ $GENERATOR == c ]]; then
+      echo "Generator: \`--generator c\`, bench/c/loadgen (C, epoll, one thread, a SHA-1 computed for every request's own payload) for the closed-loop rows; the open-loop and idle rows with \`bench\`."
+    else
+      echo "Generator: \`bench\` (the jar's, Java NIO, one thread) for every row."
+    fi
+    if [[ $BACKENDS == c ]]; then
+      echo "Backends: \`--backends c\`, two bench/c/backend processes (C, epoll, one thread each), registered with the proxy as server.py registers (no \`connections\` count) for c, unregistered behind HAProxy and for e."
+    else
+      echo "Backends: two \`server\` JVMs (registration with \`\"connections\": 32\`)."
+    fi
+    ((NEEDS_C)) && echo "C tools: $(gcc --version | head -n 1), \`-O2\`, $(openssl version 2>/dev/null || echo "OpenSSL libcrypto")."
     echo
     markdown_table
     echo

@@ -35,7 +35,8 @@ import revproxy.routee.Routee;
  * again to join the seeds (a proxy that restarted alone formed a new cluster; the old one would
  * otherwise keep its workers). With several proxies as seeds, losing one of them is nothing to
  * act on. A bootstrapping node does not watch at all: there a restarted proxy joins the workers'
- * cluster, and a worker node that left it to rejoin would find no cluster to join.
+ * cluster, and a worker node that left it to rejoin would find no cluster to join. Nor does a
+ * proxy with local workers: it would see no proxy but itself and down the proxy.
  */
 public final class WorkerNode {
 
@@ -103,9 +104,11 @@ public final class WorkerNode {
     }
     GracefulLeave.register(context.getSystem(), started, settings);
     Set<Address> seeds = seeds(context);
+    // A proxy with local workers is the cluster its clients use: it never leaves it to rejoin.
+    boolean selfIsProxy = Cluster.get(context.getSystem()).selfMember().hasRole(Roles.PROXY);
     return Behaviors.withTimers(
         timers -> {
-          if (settings.seedsLostTimeout().isPresent()) {
+          if (settings.seedsLostTimeout().isPresent() && !selfIsProxy) {
             timers.startTimerWithFixedDelay(CheckSeeds.INSTANCE, CHECK_INTERVAL);
           }
           return watchingSeeds(context, settings, seeds, System.nanoTime(), unacknowledged);

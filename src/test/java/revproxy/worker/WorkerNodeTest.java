@@ -74,6 +74,30 @@ class WorkerNodeTest {
   }
 
   @Test
+  void aProxyWithLocalWorkersStaysInItsClusterWithoutOtherSeeds() throws Exception {
+    ActorTestKit kit =
+        startAlone(
+            ConfigFactory.parseString("revproxy.worker.seeds-lost-timeout = 1s")
+                .withFallback(TestConfigs.clusterNode("proxy, worker")));
+    try {
+      Cluster cluster = Cluster.get(kit.system());
+      kit.createTestProbe()
+          .awaitAssert(
+              Duration.ofSeconds(20),
+              () -> {
+                assertEquals(MemberStatus.up(), cluster.selfMember().status());
+                return null;
+              });
+      // Four times seeds-lost-timeout: a proxy that watched for another proxy would have gone.
+      Thread.sleep(4_000);
+      assertEquals(MemberStatus.up(), cluster.selfMember().status());
+      assertFalse(kit.system().getWhenTerminated().toCompletableFuture().isDone());
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
+
+  @Test
   void bootstrapTurnsTheSeedWatchOff() {
     assertTrue(WorkerSettings.fromConfig(workerNode(true)).seedsLostTimeout().isEmpty());
     assertEquals(
