@@ -4,12 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,27 +28,62 @@ class FatJarIT {
   record Run(int exitCode, String stdout, String stderr) {}
 
   private static Run java(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx256m");
-    command.add("-jar");
-    command.add(JAR.toString());
-    command.addAll(List.of(args));
+    return java(Path.of("."), Map.of(), List.of(), args);
+  }
+
+  /** Runs the jar in {@code directory} with {@code environment} added and {@code jvmOptions}. */
+  private static Run java(
+      Path directory, Map<String, String> environment, List<String> jvmOptions, String... args)
+      throws IOException, InterruptedException {
     Path out = Files.createTempFile("fatjar-out", ".txt");
     Path err = Files.createTempFile("fatjar-err", ".txt");
-    Process process =
-        new ProcessBuilder(command)
-            .redirectOutput(out.toFile())
-            .redirectError(err.toFile())
-            .start();
+    Process process = start(directory, environment, jvmOptions, out, err, args);
     if (!process.waitFor(120, TimeUnit.SECONDS)) {
       process.destroyForcibly();
-      throw new AssertionError("timed out: " + command);
+      throw new AssertionError("timed out: " + List.of(args));
     }
     return new Run(
         process.exitValue(),
         Files.readString(out, StandardCharsets.UTF_8),
         Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  private static Process start(
+      Path directory,
+      Map<String, String> environment,
+      List<String> jvmOptions,
+      Path out,
+      Path err,
+      String... args)
+      throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx256m");
+    command.addAll(jvmOptions);
+    command.add("-jar");
+    command.add(JAR.toAbsolutePath().toString());
+    command.addAll(List.of(args));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .directory(directory.toFile())
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile());
+    builder.environment().putAll(environment);
+    return builder.start();
+  }
+
+  /** Waits until {@code port} on {@code host} accepts a connection, or the process ends. */
+  private static boolean accepts(Process process, String host, int port) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (process.isAlive() && System.nanoTime() < deadline) {
+      try {
+        new Socket(host, port).close();
+        return true;
+      } catch (IOException notYet) {
+        Thread.sleep(200);
+      }
+    }
+    return false;
   }
 
   @Test
@@ -90,7 +131,191 @@ class FatJarIT {
   void badWorkerOptionIsAReadableErrorNotAStackTrace() throws Exception {
     Run run = java("worker", "--worker", "100");
     assertEquals(2, run.exitCode());
-    assertTrue(run.stderr().contains("expected ID:POLICY"), run.stderr());
+    assertTrue(run.stderr().contains("is not ID:POLICY"), run.stderr());
     assertTrue(!run.stderr().contains("\tat "), run.stderr());
+  }
+
+  /**
+   * Only --cluster-host given (the cluster port comes from the configuration): the proxy is its
+   * own seed at that address, becomes Up and listens, instead of waiting for 127.0.0.1:2551.
+   */
+  @Test
+  void aProxyGivenOnlyAClusterHostSeedsItselfThereAndListens(@TempDir Path dir) throws Exception {
+    int clientPort = TestSockets.unusedPort();
+    Process proxy =
+        start(
+            dir,
+            Map.of(),
+            List.of("-Drevproxy.proxy.cluster-port=" + TestSockets.unusedPort()),
+            dir.resolve("out.txt"),
+            dir.resolve("err.txt"),
+            "proxy",
+            "--cluster-host",
+            "127.0.0.2",
+            "--port",
+            Integer.toString(clientPort),
+            "--management-port",
+            Integer.toString(TestSockets.unusedPort()));
+    try {
+      assertTrue(
+          accepts(proxy, "127.0.0.1", clientPort), Files.readString(dir.resolve("err.txt")));
+    } finally {
+      proxy.destroy();
+      proxy.waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The port is said in one line; Akka's own ERROR with a stack trace is not logged. */
+  @Test
+  void aTakenClientPortIsOneLineWithoutAStackTrace(@TempDir Path dir) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      Run run =
+          java(
+              dir,
+              Map.of(),
+              List.of(),
+              "proxy",
+              "--port", Integer.toString(port),
+              "--cluster-port", Integer.toString(TestSockets.unusedPort()),
+              "--management-port", Integer.toString(TestSockets.unusedPort()));
+      assertEquals(1, run.exitCode(), run.stderr());
+      List<String> problems =
+          run.stderr().lines().filter(line -> !line.contains(" INFO ")).toList();
+      assertEquals(
+          List.of("error: port " + port + " on 127.0.0.1 is already in use (client port)"),
+          problems);
+    }
+  }
+
+  // ---------------------------------------------------------------- logs
+
+  /** Runs a proxy until it listens, stops it with SIGTERM, and returns what it logged. */
+  private static List<String> proxyLog(Path dir, String... options) throws Exception {
+    int clientPort = TestSockets.unusedPort();
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "proxy",
+                "--port", Integer.toString(clientPort),
+                "--cluster-port", Integer.toString(TestSockets.unusedPort()),
+                "--management-port", Integer.toString(TestSockets.unusedPort())));
+    args.addAll(List.of(options));
+    Path err = dir.resolve("err.txt");
+    Process proxy =
+        start(dir, Map.of(), List.of(), dir.resolve("out.txt"), err, args.toArray(String[]::new));
+    try {
+      assertTrue(accepts(proxy, "127.0.0.1", clientPort), Files.readString(err));
+    } finally {
+      proxy.destroy();
+      assertTrue(proxy.waitFor(30, TimeUnit.SECONDS));
+    }
+    return Files.readAllLines(err);
+  }
+
+  @Test
+  void logLinesStartWithTheDateAndTimeInIso8601(@TempDir Path dir) throws Exception {
+    List<String> log = proxyLog(dir);
+    assertFalse(log.isEmpty());
+    String iso8601 = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}(Z|[+-]\\d{2}:\\d{2})";
+    for (String line : log) {
+      assertTrue(line.matches(iso8601 + " .*"), line);
+    }
+  }
+
+  @Test
+  void logFormatJsonWritesOneJsonObjectPerLine(@TempDir Path dir) throws Exception {
+    List<String> log = proxyLog(dir, "--log-format", "json");
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> events = new ArrayList<>();
+    for (String line : log) {
+      events.add(json.readTree(line));
+    }
+    assertTrue(
+        events.stream()
+            .anyMatch(
+                event ->
+                    event.get("level").asText().equals("INFO")
+                        && event.get("loggerName").asText().equals("revproxy.proxy.ProxyNode")
+                        && event.get("formattedMessage").asText().startsWith("Proxy listening on ")
+                        && event.get("timestamp").isNumber()),
+        log.toString());
+  }
+
+  // ---------------------------------------------------------------- configuration, in the jar
+
+  /**
+   * The shaded jar appends Akka's reference.conf after ours: the product's Akka settings must
+   * still be the ones in effect.
+   */
+  @Test
+  void theShadedJarRunsWithTheProductsAkkaSettings(@TempDir Path dir) throws Exception {
+    List<String> settings = check(dir, Map.of(), List.of());
+    assertTrue(settings.contains("akka.actor.provider = \"cluster\""), settings.toString());
+    assertTrue(
+        settings.contains(
+            "akka.actor.serialization-bindings.\"revproxy.cluster.CborSerializable\" ="
+                + " \"jackson-cbor\""),
+        settings.toString());
+    assertTrue(settings.contains("akka.actor.allow-java-serialization = \"off\""), settings.toString());
+    assertTrue(
+        settings.contains("akka.cluster.seed-nodes = [\"akka://akka-reverse-proxy@127.0.0.1:2551\"]"),
+        settings.toString());
+    assertTrue(settings.contains("revproxy.proxy.port = 2100"), settings.toString());
+  }
+
+  @Test
+  void configFilePropertyWorksFromAnyDirectoryOverTheDefaults(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("site.conf"), "revproxy.proxy.port = 2300\n");
+    List<String> settings = check(dir, Map.of(), List.of("-Dconfig.file=site.conf"));
+    assertTrue(settings.contains("revproxy.proxy.port = 2300"), settings.toString());
+    assertTrue(settings.contains("revproxy.proxy.request-timeout = \"5s\""), settings.toString());
+  }
+
+  @Test
+  void environmentOverridesWinOverSystemProperties(@TempDir Path dir) throws Exception {
+    List<String> settings =
+        check(
+            dir,
+            Map.of(
+                "CONFIG_FORCE_revproxy_proxy_port", "2400",
+                "CONFIG_FORCE_revproxy_proxy_request__timeout", "2s"),
+            List.of("-Drevproxy.proxy.port=2300"));
+    // From the environment, as every value there, a string: "2400" is read as the number.
+    assertTrue(settings.contains("revproxy.proxy.port = \"2400\""), settings.toString());
+    assertTrue(settings.contains("revproxy.proxy.request-timeout = \"2s\""), settings.toString());
+  }
+
+  @Test
+  void configOptionIsReadOverTheLocalApplicationConf(@TempDir Path dir) throws Exception {
+    Files.writeString(
+        dir.resolve("application.conf"),
+        "revproxy.proxy.port = 2300\nrevproxy.proxy.max-attempts = 5\n");
+    Files.writeString(dir.resolve("node.conf"), "revproxy.proxy.port = 2400\n");
+    List<String> settings = check(dir, Map.of(), List.of(), "--config", "node.conf");
+    assertTrue(settings.contains("revproxy.proxy.port = 2400"), settings.toString());
+    assertTrue(settings.contains("revproxy.proxy.max-attempts = 5"), settings.toString());
+  }
+
+  @Test
+  void aMisspeltSettingInTheEnvironmentStopsTheStart(@TempDir Path dir) throws Exception {
+    Run run =
+        java(dir, Map.of("CONFIG_FORCE_revproxy_proxy_prot", "2300"), List.of(), "proxy", "--check");
+    assertEquals(2, run.exitCode(), run.stdout() + run.stderr());
+    assertEquals(
+        "error: unknown setting revproxy.proxy.prot (did you mean revproxy.proxy.port?)\n"
+            + "try 'akka-reverse-proxy proxy --help'\n",
+        run.stderr());
+  }
+
+  /** The lines {@code proxy --check} prints in {@code dir}, which must be valid. */
+  private static List<String> check(
+      Path dir, Map<String, String> environment, List<String> jvmOptions, String... options)
+      throws Exception {
+    List<String> args = new ArrayList<>(List.of("proxy", "--check"));
+    args.addAll(List.of(options));
+    Run run = java(dir, environment, jvmOptions, args.toArray(String[]::new));
+    assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
+    return run.stdout().lines().toList();
   }
 }

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import revproxy.cluster.NodeConfig;
 import revproxy.legacy.LegacySettings;
 import revproxy.legacy.RegistrationSettings;
 import revproxy.proxy.OutlierSettings;
@@ -16,13 +17,16 @@ import revproxy.tls.TlsDir;
 /** Configurations for tests: the shipped defaults with ports and providers made test-friendly. */
 public final class TestConfigs {
 
+  /** The shipped configuration, layered as the jar layers it. */
+  private static final Config DEFAULTS = NodeConfig.defaults();
+
   private TestConfigs() {}
 
   /** A single, non-clustered actor system (the receptionist and routers work locally). */
   public static Config local() {
     return ConfigFactory.parseString(
             "akka.actor.provider = local\n" + "akka.loglevel = WARNING\n")
-        .withFallback(ConfigFactory.load());
+        .withFallback(DEFAULTS);
   }
 
   /** A cluster node on a free port that joins nobody until told to. */
@@ -35,7 +39,7 @@ public final class TestConfigs {
                 + "]\n"
                 + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
                 + "akka.loglevel = WARNING\n")
-        .withFallback(ConfigFactory.load());
+        .withFallback(DEFAULTS);
   }
 
   /**
@@ -49,7 +53,7 @@ public final class TestConfigs {
   }
 
   public static LegacySettings legacySettings() {
-    return LegacySettings.fromConfig(ConfigFactory.load());
+    return LegacySettings.fromConfig(DEFAULTS);
   }
 
   /** The default test settings with another outlier detection. */
@@ -71,6 +75,7 @@ public final class TestConfigs {
         outliers,
         base.remoteBatch(),
         Optional.empty(),
+        false,
         false);
   }
 
@@ -98,7 +103,7 @@ public final class TestConfigs {
 
   /** The shipped outlier detection. */
   public static OutlierSettings outlierSettings() {
-    return OutlierSettings.fromConfig(ConfigFactory.load().getConfig("revproxy.proxy"));
+    return OutlierSettings.fromConfig(DEFAULTS.getConfig("revproxy.proxy"));
   }
 
   /** The shipped registration rules: loopback only, no token. */
@@ -124,6 +129,7 @@ public final class TestConfigs {
         Duration.ofSeconds(60),
         Duration.ofSeconds(10),
         Optional.empty(),
+        false,
         false);
   }
 
@@ -141,6 +147,7 @@ public final class TestConfigs {
         Duration.ofSeconds(60),
         Duration.ofSeconds(10),
         Optional.empty(),
+        false,
         false);
   }
 
@@ -159,7 +166,27 @@ public final class TestConfigs {
         idleTimeout,
         packetTimeout,
         Optional.empty(),
+        false,
         false);
+  }
+
+  /** The default test settings with the access log on, and other limits. */
+  public static ProxySettings withAccessLog(
+      int maxConnections, Duration idleTimeout, int maxPacketBytes) {
+    Duration requestTimeout = Duration.ofSeconds(5);
+    return settings(
+        "127.0.0.1",
+        requestTimeout,
+        requestTimeout,
+        maxPacketBytes,
+        100,
+        Duration.ofSeconds(60),
+        maxConnections,
+        idleTimeout,
+        Duration.ofSeconds(10),
+        Optional.empty(),
+        false,
+        true);
   }
 
   /**
@@ -180,7 +207,8 @@ public final class TestConfigs {
         idleTimeout,
         Duration.ofSeconds(10),
         Optional.of(TlsDir.load(dir).requireKey()),
-        requireClientAuth);
+        requireClientAuth,
+        false);
   }
 
   /** Test settings: a free port, 3 attempts, 64 in flight, ejection after 2. */
@@ -195,7 +223,8 @@ public final class TestConfigs {
       Duration idleTimeout,
       Duration packetTimeout,
       Optional<TlsDir> clientTls,
-      boolean requireClientAuth) {
+      boolean requireClientAuth,
+      boolean accessLog) {
     return new ProxySettings(
         host,
         0,
@@ -212,6 +241,7 @@ public final class TestConfigs {
         outlierSettings(),
         remoteBatch(),
         clientTls,
-        requireClientAuth);
+        requireClientAuth,
+        accessLog);
   }
 }

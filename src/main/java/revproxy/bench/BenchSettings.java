@@ -7,9 +7,10 @@ import java.util.List;
 import java.util.Optional;
 import revproxy.protocol.Packet;
 import revproxy.tls.TlsDir;
+import revproxy.util.Ports;
 
 /**
- * One load-generator run, read once from {@code revproxy.bench} (see application.conf).
+ * One load-generator run, read once from {@code revproxy.bench} (see reference.conf).
  *
  * @param requests when positive, send exactly this many requests after the warmup instead of
  *     running for {@code duration}
@@ -42,7 +43,7 @@ public record BenchSettings(
 
   public BenchSettings {
     policies = List.copyOf(policies);
-    check(port >= 1 && port <= 65535, "--port must be 1-65535, got " + port);
+    check(port >= 1 && port <= Ports.MAX, "revproxy.bench.port: " + Ports.notAPort(port, 1));
     check(connections >= 0, "--connections must not be negative, got " + connections);
     check(
         connections > 0 || (idleConnections > 0 && requests == 0),

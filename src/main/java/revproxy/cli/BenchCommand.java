@@ -30,10 +30,18 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--host", paramLabel = "HOST", description = "Server address (default 127.0.0.1).")
+  @Option(
+      names = "--host",
+      paramLabel = "HOST",
+      converter = OptionValues.Host.class,
+      description = "Server address (default 127.0.0.1).")
   String host;
 
-  @Option(names = "--port", paramLabel = "PORT", description = "Server port (default 2100).")
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      converter = OptionValues.Port.class,
+      description = "Server port (default 2100).")
   Integer port;
 
   @Option(
@@ -51,6 +59,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = {"--duration", "-d"},
       paramLabel = "DURATION",
+      converter = OptionValues.Duration.class,
       description = "How long to measure after the warmup, e.g. 30s (default 30s).")
   String duration;
 
@@ -73,18 +82,21 @@ public final class BenchCommand implements Callable<Integer> {
       names = "--policies",
       paramLabel = "ID",
       split = ",",
+      converter = OptionValues.Id.class,
       description = "Policy ids used round robin (default 111,222).")
   List<String> policies;
 
   @Option(
       names = "--warmup",
       paramLabel = "DURATION",
+      converter = OptionValues.Duration.class,
       description = "Load before measuring, left out of the numbers (default 5s).")
   String warmup;
 
   @Option(
       names = "--timeout",
       paramLabel = "DURATION",
+      converter = OptionValues.Duration.class,
       description = "A reply later than this is a timeout; also the drain time at the end (default 10s).")
   String timeout;
 
@@ -138,6 +150,9 @@ public final class BenchCommand implements Callable<Integer> {
             .set("revproxy.bench.tls", Objects.toString(tls, null))
             .build();
     BenchSettings settings = BenchSettings.fromConfig(config);
+    if (configOption.check) {
+      return ConfigCheck.print(spec.commandLine().getOut(), "bench", config, false, "bench");
+    }
     // Progress lines only for a person at a terminal, on stderr: stdout is the report.
     PrintStream progress = System.console() != null ? System.err : null;
     BenchResult result = LoadGenerator.run(settings, progress);

@@ -12,7 +12,9 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Parameters;
 import revproxy.client.ClientRun;
 import revproxy.client.ClientSettings;
@@ -29,12 +31,19 @@ import revproxy.client.ProxyClient;
     })
 public final class ClientCommand implements Callable<Integer> {
 
-  @Option(names = "--host", paramLabel = "HOST", description = "Proxy address (default 127.0.0.1).")
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--host",
+      paramLabel = "HOST",
+      converter = OptionValues.Host.class,
+      description = "Proxy address (default 127.0.0.1).")
   String host;
 
   @Option(
       names = {"--port", "-revproc"},
       paramLabel = "PORT",
+      converter = OptionValues.Port.class,
       description = "Proxy port (default 2100). -revproc is the original tutorial's spelling.")
   Integer port;
 
@@ -62,6 +71,7 @@ public final class ClientCommand implements Callable<Integer> {
   @Option(
       names = "--timeout",
       paramLabel = "DURATION",
+      converter = OptionValues.Duration.class,
       description = "Time allowed for all replies, e.g. 30s (default revproxy.client.timeout).")
   String timeout;
 
@@ -79,6 +89,7 @@ public final class ClientCommand implements Callable<Integer> {
   @Option(
       names = "--wait",
       paramLabel = "DURATION",
+      converter = OptionValues.Duration.class,
       description = "How long --expect-workers may wait, e.g. 60s (default revproxy.client.readiness-wait).")
   String readinessWait;
 
@@ -121,6 +132,9 @@ public final class ClientCommand implements Callable<Integer> {
             .set("revproxy.client.tls", Objects.toString(tls, null))
             .build();
     ClientSettings settings = ClientSettings.fromConfig(config);
+    if (configOption.check) {
+      return ConfigCheck.print(spec.commandLine().getOut(), "client", config, false, "client");
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "client", config);
     try {
       return ClientRun.run(

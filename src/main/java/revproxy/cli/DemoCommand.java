@@ -7,10 +7,16 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import revproxy.client.ClientSettings;
 import revproxy.client.PacketFile;
 import revproxy.demo.Demo;
+import revproxy.legacy.LegacySettings;
+import revproxy.proxy.ProxySettings;
 import revproxy.tls.ClusterTlsEngineProvider;
+import revproxy.worker.WorkerSettings;
 
 @Command(
     name = "demo",
@@ -22,7 +28,13 @@ import revproxy.tls.ClusterTlsEngineProvider;
     })
 public final class DemoCommand implements Callable<Integer> {
 
-  @Option(names = "--port", paramLabel = "PORT", description = "Proxy TCP port (default 2100; 0 = any free port).")
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--port",
+      paramLabel = "PORT",
+      converter = OptionValues.ListenPort.class,
+      description = "Proxy TCP port (default 2100; 0 = any free port).")
   Integer port;
 
   @Option(
@@ -51,6 +63,23 @@ public final class DemoCommand implements Callable<Integer> {
             .set("revproxy.proxy.port", port)
             .set(ClusterTlsEngineProvider.DIR_PATH, Objects.toString(clusterTls, null))
             .build();
+    // Bad settings are a command-line error (exit 2) before anything starts, not a failed node.
+    ProxySettings.fromConfig(nodeConfig);
+    LegacySettings.fromConfig(nodeConfig);
+    WorkerSettings.fromConfig(nodeConfig);
+    ClientSettings.fromConfig(nodeConfig);
+    if (configOption.check) {
+      return ConfigCheck.print(
+          spec.commandLine().getOut(),
+          "demo",
+          nodeConfig,
+          false,
+          "cluster-tls",
+          "proxy",
+          "legacy",
+          "worker",
+          "client");
+    }
     return Demo.run(nodeConfig, toSend, System.out);
   }
 }

@@ -1,22 +1,26 @@
 package revproxy.cli;
 
-/** A "host:port" option value, checked. */
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** A "host:port" option value: a host as {@link OptionValues.Host} takes it and a port 1-65535. */
 record HostPort(String host, int port) {
 
-  /** Parses {@code value} of {@code option}; a bad one is an IllegalArgumentException. */
-  static HostPort parse(String option, String value) {
-    int colon = value.lastIndexOf(':');
-    if (colon <= 0 || colon == value.length() - 1) {
-      throw new IllegalArgumentException(
-          option + " needs HOST:PORT, e.g. 127.0.0.1:8558, got \"" + value + "\"");
+  static final class Converter implements ITypeConverter<HostPort> {
+    @Override
+    public HostPort convert(String value) {
+      int colon = value.lastIndexOf(':');
+      try {
+        if (colon > 0) {
+          return new HostPort(
+              OptionValues.host(value.substring(0, colon)),
+              OptionValues.port(value.substring(colon + 1), 1));
+        }
+      } catch (TypeConversionException e) {
+        // refused below, for the whole value
+      }
+      throw OptionValues.not(value, "HOST:PORT (a host, a colon, a port 1-65535)");
     }
-    String portText = value.substring(colon + 1);
-    int port = portText.matches("[0-9]{1,5}") ? Integer.parseInt(portText) : -1;
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException(
-          option + ": \"" + portText + "\" is not a port (1-65535)");
-    }
-    return new HostPort(value.substring(0, colon), port);
   }
 
   @Override

@@ -9,12 +9,15 @@ import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import revproxy.cluster.Roles;
 import revproxy.cluster.NodeConfig;
+import picocli.CommandLine.Spec;
 import revproxy.legacy.LegacySettings;
 import revproxy.node.NodeGuardian;
 import revproxy.proxy.ProxySettings;
+import revproxy.worker.WorkerSettings;
 import revproxy.worker.WorkerSpec;
 
 @Command(
@@ -26,12 +29,19 @@ import revproxy.worker.WorkerSpec;
     })
 public final class ProxyCommand implements Callable<Integer> {
 
-  @Option(names = "--host", paramLabel = "HOST", description = "TCP address for clients (default 127.0.0.1).")
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--host",
+      paramLabel = "HOST",
+      converter = OptionValues.Host.class,
+      description = "TCP address for clients (default 127.0.0.1).")
   String host;
 
   @Option(
       names = {"--port", "-port"},
       paramLabel = "PORT",
+      converter = OptionValues.ListenPort.class,
       description = "TCP port for clients (default 2100). -port is the original tutorial's spelling.")
   Integer port;
 
@@ -48,6 +58,14 @@ public final class ProxyCommand implements Callable<Integer> {
       names = "--require-client-auth",
       description = "With --client-tls: serve only clients showing a certificate of DIR's CA.")
   Boolean requireClientAuth;
+
+  @Option(
+      names = "--access-log",
+      description = {
+        "One log line per closed client connection (peer, duration, requests, replies, errors,",
+        "bytes in and out, how it ended) on the logger revproxy.access."
+      })
+  Boolean accessLog;
 
   @Option(
       names = "--local-worker",
@@ -72,19 +90,29 @@ public final class ProxyCommand implements Callable<Integer> {
             : new String[] {Roles.PROXY, Roles.WORKER};
     Config config =
         cluster
-            .seedItselfIfOnlyThePortIsGiven()
-            .nodeConfig("proxy", roles)
+            .proxyNodeConfig(roles)
             .set("revproxy.proxy.host", host)
             .set("revproxy.proxy.port", port)
             .set("revproxy.proxy.client-tls", Objects.toString(clientTls, null))
             .set("revproxy.proxy.require-client-auth", requireClientAuth)
+            .set("revproxy.proxy.access-log", accessLog)
             .build();
     // Bad settings are a command-line error (exit 2) before anything starts, not a failed node.
+    ClusterOptions.requireDistinctPorts(config, "revproxy.proxy.port");
     ProxySettings.fromConfig(config);
     LegacySettings.fromConfig(config);
+    if (!localWorkers.isEmpty()) {
+      WorkerSettings.fromConfig(config);
+    }
+    if (cluster.check()) {
+      String[] sections =
+          localWorkers.isEmpty()
+              ? new String[] {"cluster-tls", "management", "proxy", "legacy"}
+              : new String[] {"cluster-tls", "management", "proxy", "legacy", "worker"};
+      return ConfigCheck.print(spec.commandLine().getOut(), "proxy", config, true, sections);
+    }
     ActorSystem<NodeGuardian.Command> system =
-        ActorSystem.create(
-            NodeGuardian.create(config, localWorkers), NodeConfig.SYSTEM_NAME, config);
+        Nodes.start(NodeGuardian.create(config, localWorkers), config);
     return Nodes.awaitTermination(system);
   }
 }

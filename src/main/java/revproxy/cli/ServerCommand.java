@@ -1,7 +1,5 @@
 package revproxy.cli;
 
-import static revproxy.util.Completions.rootMessage;
-
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.stream.javadsl.Tcp;
@@ -12,7 +10,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import revproxy.cluster.BindFailure;
 import revproxy.protocol.Packet;
 import revproxy.server.HashServer;
 import revproxy.server.ProxyRegistration;
@@ -33,10 +34,13 @@ public final class ServerCommand implements Callable<Integer> {
 
   private static final Logger log = LoggerFactory.getLogger(ServerCommand.class);
 
+  @Spec CommandSpec spec;
+
   @Option(
       names = {"--id", "-id"},
       paramLabel = "ID",
       required = true,
+      converter = OptionValues.Id.class,
       description = "Server id, sent back as the srcid of every reply.")
   String id;
 
@@ -44,6 +48,7 @@ public final class ServerCommand implements Callable<Integer> {
       names = {"--policy", "-pp"},
       paramLabel = "POLICY",
       required = true,
+      converter = OptionValues.Id.class,
       description = "Privacy-policy id this server serves.")
   String policy;
 
@@ -51,24 +56,28 @@ public final class ServerCommand implements Callable<Integer> {
       names = {"--listen", "-listen"},
       paramLabel = "PORT",
       required = true,
+      converter = OptionValues.ListenPort.class,
       description = "TCP port to listen on; 0 = any free port (the bound port is registered).")
   Integer listenPort;
 
   @Option(
       names = "--listen-host",
       paramLabel = "HOST",
+      converter = OptionValues.Host.class,
       description = "Address to listen on (default 127.0.0.1).")
   String listenHost;
 
   @Option(
       names = {"--proxy-port", "-revproc"},
       paramLabel = "PORT",
+      converter = OptionValues.Port.class,
       description = "Port of the proxy to register with (default 2100).")
   Integer proxyPort;
 
   @Option(
       names = "--proxy-host",
       paramLabel = "HOST",
+      converter = OptionValues.Host.class,
       description = "Address of the proxy to register with (default 127.0.0.1).")
   String proxyHost;
 
@@ -86,20 +95,6 @@ public final class ServerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    if (!Packet.NAME.matcher(id).matches() || !Packet.NAME.matcher(policy).matches()) {
-      throw new IllegalArgumentException(
-          "server id and policy must be 1-64 characters of A-Z a-z 0-9 . _ - (got id \""
-              + id
-              + "\", policy \""
-              + policy
-              + "\")");
-    }
-    if (listenPort < 0 || listenPort > 65535) {
-      throw new IllegalArgumentException("--listen must be a port, 0-65535, got " + listenPort);
-    }
-    if (proxyPort != null && (proxyPort < 1 || proxyPort > 65535)) {
-      throw new IllegalArgumentException("--proxy-port must be a port, 1-65535, got " + proxyPort);
-    }
     Config config =
         configOption.nodeConfig()
             .set("akka.actor.provider", "local")
@@ -109,6 +104,9 @@ public final class ServerCommand implements Callable<Integer> {
             .set("revproxy.server.token", token)
             .build();
     ServerSettings settings = ServerSettings.fromConfig(config);
+    if (configOption.check) {
+      return ConfigCheck.print(spec.commandLine().getOut(), "server", config, false, "server");
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "server", config);
 
     // Listen first, then register: the proxy connects as soon as it has the registration.
@@ -119,13 +117,9 @@ public final class ServerCommand implements Callable<Integer> {
               .toCompletableFuture()
               .get();
     } catch (ExecutionException e) {
-      log.error(
-          "Server {} could not listen on {}:{}: {}",
-          id,
-          settings.host(),
-          listenPort,
-          rootMessage(e));
-      return stop(system);
+      stop(system);
+      throw new IllegalStateException(
+          BindFailure.of("listen port", settings.host(), listenPort, e).message());
     }
     int port = binding.localAddress().getPort();
     try {

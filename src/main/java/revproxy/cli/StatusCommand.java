@@ -34,17 +34,17 @@ public final class StatusCommand implements Callable<Integer> {
   @Option(
       names = "--management",
       paramLabel = "HOST:PORT",
+      converter = HostPort.Converter.class,
       description = "The management endpoint to ask (default 127.0.0.1:8558, a proxy's).")
-  String management = "127.0.0.1:8558";
+  HostPort management = new HostPort("127.0.0.1", 8558);
 
   @Option(names = "--json", description = "Print one JSON object instead of the tables.")
   boolean json;
 
   @Override
   public Integer call() throws InterruptedException {
-    HostPort endpoint = HostPort.parse("--management", management);
     HttpClient http = HttpClient.newBuilder().connectTimeout(TIMEOUT).build();
-    String base = "http://" + endpoint + "/";
+    String base = "http://" + management + "/";
     JsonNode members;
     JsonNode routing;
     try {
@@ -56,7 +56,7 @@ public final class StatusCommand implements Callable<Integer> {
           .getErr()
           .println(
               "error: cannot read the management endpoint at "
-                  + endpoint
+                  + management
                   + ": "
                   + Completions.rootMessage(e));
       return 1;

@@ -7,9 +7,11 @@ import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import revproxy.cluster.Roles;
 import revproxy.cluster.NodeConfig;
+import picocli.CommandLine.Spec;
 import revproxy.node.NodeGuardian;
 import revproxy.worker.WorkerSettings;
 import revproxy.worker.WorkerSpec;
@@ -22,6 +24,8 @@ import revproxy.worker.WorkerSpec;
       "with the receptionist under their policy, so the proxy finds them wherever they run."
     })
 public final class WorkerCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--worker",
@@ -39,10 +43,14 @@ public final class WorkerCommand implements Callable<Integer> {
     WorkerSpec.requireDistinctIds(workers);
     Config config = cluster.nodeConfig("worker", Roles.WORKER).build();
     // Bad settings are a command-line error (exit 2) before anything starts, not a failed node.
+    ClusterOptions.requireDistinctPorts(config, null);
     WorkerSettings.fromConfig(config);
+    if (cluster.check()) {
+      return ConfigCheck.print(
+          spec.commandLine().getOut(), "worker", config, true, "cluster-tls", "management", "worker");
+    }
     while (true) {
-      ActorSystem<?> system =
-          ActorSystem.create(NodeGuardian.create(config, workers), NodeConfig.SYSTEM_NAME, config);
+      ActorSystem<?> system = Nodes.start(NodeGuardian.create(config, workers), config);
       int status = Nodes.awaitTermination(system);
       if (!Nodes.shouldRejoin(system)) {
         return status;

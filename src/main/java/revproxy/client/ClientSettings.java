@@ -8,9 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import revproxy.tls.TlsDir;
+import revproxy.util.Ports;
 
 /**
- * The client's settings, read once from {@code revproxy.client} (see application.conf).
+ * The client's settings, read once from {@code revproxy.client} (see reference.conf).
  *
  * @param proxies the proxies to use, in order of preference: the client fails over to the next
  *     one when a connection fails or breaks
@@ -55,7 +56,7 @@ public record ClientSettings(
       proxies.add(hostPort(proxy));
     }
     if (proxies.isEmpty()) {
-      proxies.add(InetSocketAddress.createUnresolved(client.getString("host"), client.getInt("port")));
+      proxies.add(InetSocketAddress.createUnresolved(client.getString("host"), Ports.fromConfig(config, "revproxy.client.port", 1)));
     }
     return new ClientSettings(
         proxies,

@@ -2,6 +2,7 @@ package revproxy.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,15 +11,31 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import revproxy.tls.ClusterTlsEngineProvider;
+import revproxy.util.Ports;
 
 /**
- * Builds the configuration of one node. Highest priority first: command-line options, Java system
- * properties ({@code -Dkey=value}), {@code --config FILE} (else {@code ./application.conf} when
- * present), the defaults shipped in the jar (the repository's application.conf), reference.conf.
- * When {@code revproxy.cluster-tls} names a directory, the node talks to its peers over mutual TLS
- * ({@link ClusterTlsEngineProvider}).
- * A node joins the seed nodes, or, with {@code revproxy.cluster.bootstrap = on}, finds its cluster
- * with Akka Management's Cluster Bootstrap (then it has no seed nodes).
+ * Builds the configuration of one node, the way Typesafe Config users expect. Highest priority
+ * first:
+ *
+ * <ol>
+ *   <li>command-line options ({@link #set}, {@link #seeds}, ...);
+ *   <li>environment variables {@code CONFIG_FORCE_revproxy_proxy_port=2300} ({@link
+ *       ConfigFactory#systemEnvironmentOverrides()});
+ *   <li>Java system properties ({@code -Drevproxy.proxy.port=2300});
+ *   <li>{@code --config FILE} ({@link #file});
+ *   <li>{@code ./application.conf} when present; {@code -Dconfig.file}, {@code -Dconfig.resource}
+ *       or {@code -Dconfig.url} replace it, as they replace application.conf for {@link
+ *       ConfigFactory#load()};
+ *   <li>the product's Akka settings, the resource {@value #AKKA_SETTINGS};
+ *   <li>every module's reference.conf: ours holds every {@code revproxy} default.
+ * </ol>
+ *
+ * <p>Substitutions such as {@code ${?REVPROXY_REGISTRATION_TOKEN}} are resolved once, over all
+ * layers. A setting under {@code revproxy} that reference.conf does not have is refused ({@link
+ * KnownSettings}). When {@code revproxy.cluster-tls} names a directory, the node talks to its
+ * peers over mutual TLS ({@link ClusterTlsEngineProvider}). A node joins the seed nodes, or, with
+ * {@code revproxy.cluster.bootstrap = on}, finds its cluster with Akka Management's Cluster
+ * Bootstrap (then it has no seed nodes).
  */
 public final class NodeConfig {
 
@@ -29,23 +46,41 @@ public final class NodeConfig {
 
   private static final String SEED_NODES = "akka.cluster.seed-nodes";
 
+  /**
+   * The product's Akka settings. Not in reference.conf: the shaded jar concatenates every
+   * module's reference.conf, ours first, so Akka's own defaults would win over them there.
+   */
+  static final String AKKA_SETTINGS = "revproxy-akka.conf";
+
+  /**
+   * System properties that name the application's configuration instead of ./application.conf,
+   * as they do for {@link ConfigFactory#load()}.
+   */
+  private static final List<String> APPLICATION_PROPERTIES =
+      List.of("config.file", "config.resource", "config.url");
+
   private final Map<String, Object> overrides = new HashMap<>();
   private Path file;
   private boolean seedsGiven;
-  private String fallbackSeed;
   private Integer clusterPort;
   private String rolePortPath;
   private Integer managementPort;
   private String managementHost;
   private String roleManagementPortPath;
+  private boolean seedItself;
 
   public static NodeConfig create() {
     return new NodeConfig();
   }
 
+  /** The configuration every role starts from, with nothing set: what the tests run with. */
+  public static Config defaults() {
+    return create().build();
+  }
+
   private NodeConfig() {}
 
-  /** A HOCON file that overrides the shipped defaults. */
+  /** A HOCON file ({@code --config}) read over ./application.conf and the defaults. */
   public NodeConfig file(Path configFile) {
     this.file = configFile;
     return this;
@@ -65,7 +100,7 @@ public final class NodeConfig {
   }
 
   /**
-   * Seed nodes as "host:port" (null or empty: keep the configured seeds). Refused by {@link
+   * Seed nodes as checked "host:port" (null or empty: keep the configured seeds). Refused by {@link
    * #build()} when the node bootstraps.
    */
   public NodeConfig seeds(List<String> hostPorts) {
@@ -80,38 +115,23 @@ public final class NodeConfig {
     return this;
   }
 
-  /**
-   * The seed node ("host:port") when no seeds are given and the node does not bootstrap; it wins
-   * over the configured seeds.
-   */
-  public NodeConfig fallbackSeed(String hostPort) {
-    this.fallbackSeed = hostPort == null ? null : seedAddress(hostPort);
-    return this;
-  }
-
   public Config build() {
-    Config config =
-        ConfigFactory.parseMap(overrides).withFallback(ConfigFactory.systemProperties());
-    if (file != null) {
-      if (!Files.isReadable(file)) {
-        throw new IllegalArgumentException("cannot read config file " + file);
-      }
-      config = config.withFallback(ConfigFactory.parseFile(file.toFile()));
-    } else {
-      File local = new File("application.conf");
-      if (local.isFile()) {
-        config = config.withFallback(ConfigFactory.parseFile(local));
-      }
-    }
     Config resolved =
-        config
-            .withFallback(ConfigFactory.defaultApplication())
-            .withFallback(ConfigFactory.defaultReference())
+        ConfigFactory.parseMap(overrides)
+            .withFallback(ConfigFactory.systemEnvironmentOverrides())
+            .withFallback(ConfigFactory.systemProperties())
+            .withFallback(configFile())
+            .withFallback(application())
+            .withFallback(
+                ConfigFactory.parseResources(
+                    AKKA_SETTINGS, ConfigParseOptions.defaults().setAllowMissing(false)))
+            .withFallback(ConfigFactory.defaultReferenceUnresolved())
             .resolve();
+    KnownSettings.check(resolved);
     Map<String, Object> derived = new HashMap<>();
     Integer port = clusterPort;
     if (port == null && rolePortPath != null) {
-      port = resolved.getInt(rolePortPath);
+      port = Ports.fromConfig(resolved, rolePortPath, 0);
     }
     if (port != null) {
       derived.put("akka.remote.artery.canonical.port", port);
@@ -120,7 +140,7 @@ public final class NodeConfig {
     if (management == null
         && roleManagementPortPath != null
         && !resolved.getIsNull(roleManagementPortPath)) {
-      management = resolved.getInt(roleManagementPortPath);
+      management = Ports.fromConfig(resolved, roleManagementPortPath, 0);
     }
     derived.put("revproxy.management.enabled", management != null);
     if (resolved.getBoolean(BOOTSTRAP)) {
@@ -128,7 +148,9 @@ public final class NodeConfig {
       // through the management endpoints of the nodes it discovers, this one's included.
       if (seedsGiven) {
         throw new IllegalArgumentException(
-            "--seed and cluster bootstrap (--bootstrap, " + BOOTSTRAP + " = on) exclude each other:"
+            "--seed and cluster bootstrap (--bootstrap, "
+                + BOOTSTRAP
+                + " = on) exclude each other:"
                 + " a bootstrapping node finds its cluster through service discovery");
       }
       // Nodes are built with management(...); a client reading the same file needs neither.
@@ -136,8 +158,13 @@ public final class NodeConfig {
         requireBootstrapPrerequisites(resolved, management != null);
       }
       derived.put(SEED_NODES, List.of());
-    } else if (!seedsGiven && fallbackSeed != null) {
-      derived.put(SEED_NODES, List.of(fallbackSeed));
+    } else if (seedItself && !seedsGiven) {
+      int ownPort = port != null ? port : resolved.getInt("akka.remote.artery.canonical.port");
+      derived.put(
+          SEED_NODES,
+          List.of(
+              seedAddress(
+                  resolved.getString("akka.remote.artery.canonical.hostname") + ":" + ownPort)));
     }
     if (management != null) {
       String host =
@@ -156,12 +183,33 @@ public final class NodeConfig {
           bootstrap + " needs this node's management endpoint: give --management-port");
     }
     String method =
-        resolved.getString("akka.management.cluster.bootstrap.contact-point-discovery.discovery-method");
-    if (method.equals("akka.discovery") && resolved.getString("akka.discovery.method").equals("<method>")) {
+        resolved.getString(
+            "akka.management.cluster.bootstrap.contact-point-discovery.discovery-method");
+    if (method.equals("akka.discovery")
+        && resolved.getString("akka.discovery.method").equals("<method>")) {
       throw new IllegalArgumentException(
-          bootstrap + " needs a service discovery method: set akka.discovery.method (config,"
+          bootstrap
+              + " needs a service discovery method: set akka.discovery.method (config,"
               + " kubernetes-api, ...) in the --config file, see docs/DEPLOY.md");
     }
+  }
+
+  private Config configFile() {
+    if (file == null) {
+      return ConfigFactory.empty();
+    }
+    if (!Files.isReadable(file)) {
+      throw new IllegalArgumentException("cannot read config file " + file);
+    }
+    return ConfigFactory.parseFile(file.toFile());
+  }
+
+  private static Config application() {
+    if (APPLICATION_PROPERTIES.stream().anyMatch(property -> System.getProperty(property) != null)) {
+      return ConfigFactory.defaultApplication();
+    }
+    File local = new File("application.conf");
+    return local.isFile() ? ConfigFactory.parseFile(local) : ConfigFactory.empty();
   }
 
   /**
@@ -176,16 +224,17 @@ public final class NodeConfig {
     return this;
   }
 
+  /**
+   * The node is its own seed, at its canonical host and its cluster port ({@link #clusterPort}),
+   * when no seeds are given and it does not bootstrap; it wins over the configured seeds.
+   */
+  public NodeConfig seedItself() {
+    this.seedItself = true;
+    return this;
+  }
+
   /** "127.0.0.1:2551" -> "akka://akka-reverse-proxy@127.0.0.1:2551". */
   static String seedAddress(String hostPort) {
-    int colon = hostPort.lastIndexOf(':');
-    if (colon <= 0 || colon == hostPort.length() - 1) {
-      throw new IllegalArgumentException("expected HOST:PORT for a seed node, got \"" + hostPort + "\"");
-    }
-    String port = hostPort.substring(colon + 1);
-    if (!port.chars().allMatch(Character::isDigit)) {
-      throw new IllegalArgumentException("seed node port must be a number, got \"" + hostPort + "\"");
-    }
     return "akka://" + SYSTEM_NAME + "@" + hostPort;
   }
 

@@ -1,6 +1,7 @@
 package revproxy.demo;
 
 import akka.actor.Address;
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.AskPattern;
 import akka.cluster.typed.Cluster;
@@ -21,6 +22,7 @@ import revproxy.client.ClientRun;
 import revproxy.client.ClientSettings;
 import revproxy.client.PacketFile;
 import revproxy.client.ProxyClient;
+import revproxy.cluster.BindFailure;
 import revproxy.cluster.NodeConfig;
 import revproxy.node.NodeGuardian;
 import revproxy.proxy.ProxySettings;
@@ -101,7 +103,7 @@ public final class Demo {
     return ConfigFactory.parseString("akka.cluster.roles = [" + role + "]").withFallback(config);
   }
 
-  /** The bound address, or an error if the proxy node stopped first (e.g. the port is taken). */
+  /** The bound address, or an error saying which port the proxy node could not bind. */
   private static InetSocketAddress awaitListening(ActorSystem<NodeGuardian.Command> proxy)
       throws Exception {
     CompletableFuture<InetSocketAddress> listening =
@@ -113,9 +115,10 @@ public final class Demo {
     if (first instanceof InetSocketAddress address) {
       return address;
     }
+    Object reason = CoordinatedShutdown.get(proxy).getShutdownReason().orElse(null);
     throw new IllegalStateException(
-        "the proxy node stopped before it listened (is port "
-            + ProxySettings.fromConfig(proxy.settings().config()).port()
-            + " in use? try --port 0)");
+        reason instanceof BindFailure failure
+            ? failure.message() + "; try --port 0"
+            : "the proxy node stopped before it listened");
   }
 }

@@ -269,7 +269,7 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
       up.add(connection);
       backoff = settings.reconnectMinBackoff();
       getContext().getLog().debug("Connected to legacy server {} at {}", serverId, address);
-      updateRegistration();
+      updateRegistration(null);
       open();
     }
     if (!up.contains(connection)) {
@@ -341,16 +341,18 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
         return this;
       }
     }
-    updateRegistration();
+    updateRegistration(down.reason());
     if (!registered) {
       while (!waiting.isEmpty()) {
         waiting.poll().hash().refuse(serverId, down.reason());
       }
     }
+    // Per connection, so DEBUG: a server of 32 connections that stops would be 32 lines. The
+    // server leaving the rotation is one line.
     if (wasUp) {
       getContext()
           .getLog()
-          .warn("Lost a connection to legacy server {} at {}: {}", serverId, address, down.reason());
+          .debug("Lost a connection to legacy server {} at {}: {}", serverId, address, down.reason());
     } else {
       getContext()
           .getLog()
@@ -380,8 +382,11 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     }
   }
 
-  /** In the receptionist exactly while at least one connection is up. */
-  private void updateRegistration() {
+  /**
+   * In the receptionist exactly while at least one connection is up. {@code lost}: why a
+   * connection went down, said when that was the last one.
+   */
+  private void updateRegistration(String lost) {
     boolean anyUp = !up.isEmpty();
     if (anyUp && !registered) {
       getContext()
@@ -397,7 +402,7 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
       deregister();
       getContext()
           .getLog()
-          .info("Legacy server {} leaves the rotation of policy {}", serverId, policyId);
+          .info("Legacy server {} leaves the rotation of policy {}: {}", serverId, policyId, lost);
       startForgetTimer();
       registry.tell(new LegacyRegistry.Reachability(getContext().getSelf(), false));
     }

@@ -118,6 +118,8 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
   private final Map<String, Backend> backends = new HashMap<>();
   private final Map<ActorRef<Routee.Command>, Backend> byRef = new HashMap<>();
   private final LogLimiter refusalLog = new LogLimiter(LOG_INTERVAL, 20, 4096);
+  /** Accepted registrations come from clients too (within allow-from): bounded the same way. */
+  private final LogLimiter registrationLog = new LogLimiter(LOG_INTERVAL, 20, 4096);
   private final ProxyMetrics metrics;
   private long spawned;
 
@@ -180,10 +182,16 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
                 + rules.takeoverAfter().toMillis()
                 + " ms");
       }
-      getContext()
-          .getLog()
-          .info(
-              "Legacy server {} moves from {} (unreachable) to {}", key, existing.address, address);
+      if (registrationLog.allow(key, now)) {
+        getContext()
+            .getLog()
+            .info(
+                "Legacy server {} moves from {} (unreachable) to {}{}",
+                key,
+                existing.address,
+                address,
+                notLogged(registrationLog, "registrations"));
+      }
       remove(existing);
       getContext().stop(existing.ref);
     }
@@ -260,20 +268,22 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
     Backend backend = new Backend(registration, address, ref, connections);
     backends.put(key, backend);
     byRef.put(ref, backend);
-    getContext()
-        .getLog()
-        .info(
-            "Legacy server {} for policy {} registered at {} ({} connection(s))",
-            registration.serverId(),
-            registration.policyId(),
-            address,
-            connections);
+    if (registrationLog.allow(key, System.nanoTime())) {
+      getContext()
+          .getLog()
+          .info(
+              "Legacy server {} for policy {} registered at {} ({} connection(s)){}",
+              registration.serverId(),
+              registration.policyId(),
+              address,
+              connections,
+              notLogged(registrationLog, "registrations"));
+    }
   }
 
   private void logRefusal(Register register, Refused refused) {
     String source = register.source().getHostAddress();
     if (refusalLog.allow(source, System.nanoTime())) {
-      long suppressed = refusalLog.takeSuppressed();
       getContext()
           .getLog()
           .warn(
@@ -283,8 +293,14 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
               source,
               refused.code().wire(),
               refused.message(),
-              suppressed > 0 ? " (" + suppressed + " more refusals not logged)" : "");
+              notLogged(refusalLog, "refusals"));
     }
+  }
+
+  /** " (12 more refusals not logged)" for the lines {@code limiter} held back, if any. */
+  private static String notLogged(LogLimiter limiter, String what) {
+    long suppressed = limiter.takeSuppressed();
+    return suppressed > 0 ? " (" + suppressed + " more " + what + " not logged)" : "";
   }
 
   private Behavior<Command> onReachability(Reachability reachability) {

@@ -1,5 +1,6 @@
 package revproxy.node;
 
+import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.Terminated;
@@ -14,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import revproxy.cluster.Roles;
 import revproxy.cluster.NodeConfig;
+import revproxy.cluster.BindFailure;
 import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxyNode;
 import revproxy.proxy.ProxySettings;
@@ -93,24 +95,22 @@ public final class NodeGuardian {
 
   private record ManagementFailed() implements Command {}
 
-  /** Starts the management endpoint; if its port is taken, says so in one line and stops. */
+  /**
+   * Starts the management endpoint; if its port cannot be bound, stops the node with a {@link
+   * BindFailure} as the reason, which the command says in one line.
+   */
   private static void startManagement(ActorContext<Command> context) {
     akka.actor.ActorSystem classic = context.getSystem().classicSystem();
-    String address =
-        classic.settings().config().getString("akka.management.http.hostname")
-            + ":"
-            + classic.settings().config().getInt("akka.management.http.port");
+    String host = classic.settings().config().getString("akka.management.http.hostname");
+    int port = classic.settings().config().getInt("akka.management.http.port");
     ActorRef<Command> self = context.getSelf();
-    org.slf4j.Logger log = context.getLog();
     AkkaManagement.get(classic)
         .start()
         .whenCompleteAsync(
             (uri, failure) -> {
               if (failure != null) {
-                log.error(
-                    "Could not start the management endpoint on {}: {}",
-                    address,
-                    Completions.rootMessage(failure));
+                CoordinatedShutdown.get(classic)
+                    .runAll(BindFailure.of("management port", host, port, failure));
                 self.tell(new ManagementFailed());
               } else {
                 self.tell(new ManagementStarted());

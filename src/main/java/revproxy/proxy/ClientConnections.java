@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * The open client connections: their count (for the connection limit), their idle timeout, and
@@ -32,6 +33,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * before the replies are written. Akka's KillSwitch and idle timeouts cancel or abort instead.
  */
 final class ClientConnections {
+
+  /** Why the proxy stopped reading a connection. */
+  enum Stop {
+    IDLE,
+    DRAIN
+  }
 
   private static final String IDLE_TIMER = "idle";
 
@@ -79,8 +86,9 @@ final class ClientConnections {
     return drained;
   }
 
-  Flow<ByteString, ByteString, NotUsed> flow() {
-    return Flow.fromGraph(new Stage());
+  /** One connection's stage; {@code stopped} hears why, if the proxy stops reading it. */
+  Flow<ByteString, ByteString, NotUsed> flow(Consumer<Stop> stopped) {
+    return Flow.fromGraph(new Stage(stopped));
   }
 
   /** Counts out a connection admitted by {@link #tryAdmit} whose stage never started. */
@@ -108,6 +116,11 @@ final class ClientConnections {
     private final Inlet<ByteString> in = Inlet.create("Drain.in");
     private final Outlet<ByteString> out = Outlet.create("Drain.out");
     private final FlowShape<ByteString, ByteString> shape = FlowShape.of(in, out);
+    private final Consumer<Stop> stopped;
+
+    Stage(Consumer<Stop> stopped) {
+      this.stopped = stopped;
+    }
 
     @Override
     public FlowShape<ByteString, ByteString> shape() {
@@ -118,7 +131,7 @@ final class ClientConnections {
     public GraphStageLogic createLogic(Attributes attributes) {
       return new TimerGraphStageLogic(shape) {
         private AsyncCallback<Done> stop;
-        private boolean stopped;
+        private boolean stoppedReading;
 
         {
           setHandler(
@@ -127,7 +140,7 @@ final class ClientConnections {
                 @Override
                 public void onPush() {
                   ByteString bytes = grab(in);
-                  if (stopped) {
+                  if (stoppedReading) {
                     pull(in);
                   } else {
                     // Whitespace alone is not activity: a space every few seconds must not keep
@@ -153,24 +166,25 @@ final class ClientConnections {
 
         @Override
         public void preStart() {
-          stop = createAsyncCallback(done -> stopReading());
+          stop = createAsyncCallback(done -> stopReading(Stop.DRAIN));
           open.add(stop);
           scheduleOnce(IDLE_TIMER, idleTimeout);
           if (draining) {
-            stopReading();
+            stopReading(Stop.DRAIN);
           }
         }
 
         @Override
         public void onTimer(Object key) {
-          stopReading();
+          stopReading(Stop.IDLE);
         }
 
-        private void stopReading() {
-          if (stopped) {
+        private void stopReading(Stop why) {
+          if (stoppedReading) {
             return;
           }
-          stopped = true;
+          stoppedReading = true;
+          stopped.accept(why);
           cancelTimer(IDLE_TIMER);
           complete(out);
           if (!hasBeenPulled(in) && !isClosed(in)) {

@@ -5,7 +5,7 @@ import java.time.Duration;
 
 /**
  * When a routee is an outlier, read once from {@code revproxy.proxy.outlier} (see
- * application.conf): like Envoy's outlier detection, for silent routees, slow ones, and ones
+ * reference.conf): like Envoy's outlier detection, for silent routees, slow ones, and ones
  * whose attempts keep timing out.
  *
  * @param overdueAfter a routee whose oldest unanswered attempt is older than this, and than 10

@@ -15,6 +15,7 @@ import akka.cluster.typed.Subscribe;
 import java.net.InetSocketAddress;
 import java.util.HashSet;
 import java.util.Set;
+import revproxy.cluster.BindFailure;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.legacy.LegacySettings;
 import revproxy.ops.NodeStatus;
@@ -22,7 +23,8 @@ import revproxy.ops.NodeStatus;
 /**
  * The proxy part of a node (a child of the node's guardian). Once the node is WeaklyUp or Up it starts the
  * {@link RouterActor} and the {@link LegacyRegistry}, then binds the {@link ProxyServer}; a
- * failure to bind stops it, and with it the node. {@link GetAddress} answers once bound.
+ * failure to bind stops the node, with a {@link BindFailure} as the reason. {@link GetAddress}
+ * answers once bound.
  */
 public final class ProxyNode {
 
@@ -99,7 +101,7 @@ public final class ProxyNode {
                                     legacySettings.registration()),
                                 (binding, failure) ->
                                     binding != null ? new Bound(binding) : new BindFailed(failure));
-                            return starting(stash, transport(settings));
+                            return starting(stash, settings);
                           })
                       .onMessage(GetAddress.class, get -> stashed(stash, get))
                       .build();
@@ -114,7 +116,7 @@ public final class ProxyNode {
     return settings.requireClientAuth() ? "TLS, client certificates required" : "TLS";
   }
 
-  private static Behavior<Command> starting(StashBuffer<Command> stash, String transport) {
+  private static Behavior<Command> starting(StashBuffer<Command> stash, ProxySettings settings) {
     return Behaviors.receive(Command.class)
         .onMessage(
             Bound.class,
@@ -124,7 +126,10 @@ public final class ProxyNode {
                       ProxyServer.Running running = bound.running();
                       context
                           .getLog()
-                          .info("Proxy listening on {} ({})", running.localAddress(), transport);
+                          .info(
+                              "Proxy listening on {} ({})",
+                              running.localAddress(),
+                              transport(settings));
                       NodeStatus.get(context.getSystem()).proxyListening(true);
                       drainOnShutdown(context.getSystem(), running);
                       return stash.unstashAll(listening(running.localAddress()));
@@ -134,9 +139,11 @@ public final class ProxyNode {
             failed ->
                 Behaviors.setup(
                     context -> {
-                      context
-                          .getLog()
-                          .error("Proxy could not bind its TCP port: {}", failed.cause().getMessage());
+                      // The command that runs the node says why in one line, and exits 1.
+                      CoordinatedShutdown.get(context.getSystem())
+                          .runAll(
+                              BindFailure.of(
+                                  "client port", settings.host(), settings.port(), failed.cause()));
                       return Behaviors.stopped();
                     }))
         .onMessage(GetAddress.class, get -> stashed(stash, get))

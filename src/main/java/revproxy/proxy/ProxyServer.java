@@ -23,6 +23,7 @@ import revproxy.legacy.RegistrationSettings;
 import revproxy.ops.Metrics;
 import revproxy.ops.ProxyMetrics;
 import revproxy.protocol.ErrorCode;
+import revproxy.protocol.Frame;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
 import revproxy.protocol.PacketFraming;
@@ -71,17 +72,15 @@ public final class ProxyServer {
     ClientConnections connections = new ClientConnections(settings.idleTimeout());
     ProxyMetrics metrics = Metrics.get(system).proxy();
     metrics.clientConnections(connections::connections);
+    Packet.Error refusal =
+        Packet.Error.of(
+            null,
+            ErrorCode.TOO_MANY_CONNECTIONS,
+            "the proxy already serves "
+                + settings.maxConnections()
+                + " connections; try again later");
     Flow<ByteString, ByteString, NotUsed> refuse =
-        Flow.fromSinkAndSource(
-            Sink.ignore(),
-            Source.single(
-                PacketCodec.encode(
-                    Packet.Error.of(
-                        null,
-                        ErrorCode.TOO_MANY_CONNECTIONS,
-                        "the proxy already serves "
-                            + settings.maxConnections()
-                            + " connections; try again later"))));
+        Flow.fromSinkAndSource(Sink.ignore(), Source.single(PacketCodec.encode(refusal)));
     // A backstop for clients that stop reading, so their connection cannot drain.
     Optional<Duration> stalledTimeout = Optional.of(settings.idleTimeout().multipliedBy(2));
     Source<Tcp.IncomingConnection, CompletionStage<Tcp.ServerBinding>> accepted =
@@ -104,15 +103,22 @@ public final class ProxyServer {
         .to(
             Sink.foreach(
                 connection -> {
+                  AccessLog.Connection access =
+                      settings.accessLog()
+                          ? new AccessLog.Connection(connection.remoteAddress())
+                          : null;
                   if (!connections.tryAdmit(settings.maxConnections())) {
                     metrics.connectionRefused();
-                    connection.handleWith(refuse, system);
+                    if (access != null) {
+                      access.replied(refusal);
+                    }
+                    connection.handleWith(access != null ? access.around(refuse) : refuse, system);
                     return;
                   }
                   try {
-                    connection.handleWith(
+                    Flow<ByteString, ByteString, NotUsed> served =
                         connections
-                            .flow()
+                            .flow(access != null ? access::stopped : why -> {})
                             .via(
                                 connectionFlow(
                                     system,
@@ -121,9 +127,10 @@ public final class ProxyServer {
                                     settings,
                                     maxRegistrations,
                                     metrics,
+                                    access,
                                     connection.remoteAddress(),
-                                    connection.localAddress().getPort())),
-                        system);
+                                    connection.localAddress().getPort()));
+                    connection.handleWith(access != null ? access.around(served) : served, system);
                   } catch (RuntimeException notStarted) {
                     // e.g. the system is shutting down: the connection was never served
                     connections.release();
@@ -145,7 +152,7 @@ public final class ProxyServer {
    * router, registrations from {@code peer} to {@code legacyServers}, answers in request order),
    * then bytes. As in the original, an accepted registration gets no reply, and a refused one gets
    * a type "3" error. At most {@code max-per-connection} registrations are looked at per
-   * connection.
+   * connection. {@code access} (null when the access log is off) counts the packets in and out.
    */
   static Flow<ByteString, ByteString, NotUsed> connectionFlow(
       ActorSystem<?> system,
@@ -154,11 +161,21 @@ public final class ProxyServer {
       ProxySettings settings,
       int maxRegistrations,
       ProxyMetrics metrics,
+      AccessLog.Connection access,
       InetSocketAddress peer,
       int clientPort) {
-    return Flow.of(ByteString.class)
-        .via(PacketFraming.flow(settings.maxPacketBytes(), settings.packetTimeout()))
-        .via(
+    Flow<ByteString, Frame, NotUsed> frames =
+        PacketFraming.flow(settings.maxPacketBytes(), settings.packetTimeout());
+    if (access != null) {
+      frames =
+          frames.map(
+              frame -> {
+                access.received();
+                return frame;
+              });
+    }
+    Flow<ByteString, Packet, NotUsed> replies =
+        frames.via(
             new RequestStage(
                 new RequestStage.Context(
                     system,
@@ -170,8 +187,16 @@ public final class ProxyServer {
                     maxRegistrations,
                     metrics,
                     peer,
-                    clientPort)))
-        .map(PacketCodec::encode);
+                    clientPort)));
+    if (access != null) {
+      replies =
+          replies.map(
+              reply -> {
+                access.replied(reply);
+                return reply;
+              });
+    }
+    return replies.map(PacketCodec::encode);
   }
 
 }

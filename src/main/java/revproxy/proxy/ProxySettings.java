@@ -5,9 +5,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import revproxy.tls.TlsDir;
+import revproxy.util.Ports;
 
 /**
- * The proxy's settings, read once from {@code revproxy.proxy} (see application.conf). The
+ * The proxy's settings, read once from {@code revproxy.proxy} (see reference.conf). The
  * routing timeouts are checked here, in one place: one attempt fits in the request's deadline,
  * and the connection stage's ask ({@link #askTimeout()}) outlasts both, so the router's own
  * {@code timeout} answer always comes first.
@@ -15,6 +16,7 @@ import revproxy.tls.TlsDir;
  * @param clientTls when present, the client port speaks TLS with this directory's key
  * @param requireClientAuth with {@code clientTls}: only clients showing a certificate of its CA
  *     are served
+ * @param accessLog one line per closed client connection on the logger {@code revproxy.access}
  */
 public record ProxySettings(
     String host,
@@ -32,7 +34,8 @@ public record ProxySettings(
     OutlierSettings outlier,
     RemoteBatch remoteBatch,
     Optional<TlsDir> clientTls,
-    boolean requireClientAuth) {
+    boolean requireClientAuth,
+    boolean accessLog) {
 
   /**
    * How attempts for routees on other nodes are batched ({@link Outbox}): at most {@code
@@ -78,7 +81,7 @@ public record ProxySettings(
     String clientTls = proxy.getString("client-tls");
     return new ProxySettings(
         proxy.getString("host"),
-        proxy.getInt("port"),
+        Ports.fromConfig(config, "revproxy.proxy.port", 0),
         proxy.getDuration("request-timeout"),
         proxy.getDuration("attempt-timeout"),
         positive(proxy, "max-attempts"),
@@ -94,7 +97,8 @@ public record ProxySettings(
         clientTls.isEmpty()
             ? Optional.empty()
             : Optional.of(TlsDir.load(Path.of(clientTls)).requireKey()),
-        proxy.getBoolean("require-client-auth"));
+        proxy.getBoolean("require-client-auth"),
+        proxy.getBoolean("access-log"));
   }
 
   private static int positive(Config config, String path) {

@@ -2,10 +2,11 @@ package revproxy.server;
 
 import com.typesafe.config.Config;
 import java.time.Duration;
+import revproxy.util.Ports;
 
 /**
  * The {@code server} role's settings, read once from {@code revproxy.server} (see
- * application.conf). {@code token} is null when none is set.
+ * reference.conf). {@code token} is null when none is set.
  */
 public record ServerSettings(
     String host,
@@ -27,7 +28,7 @@ public record ServerSettings(
         new ServerSettings(
             server.getString("host"),
             server.getString("proxy-host"),
-            server.getInt("proxy-port"),
+            Ports.fromConfig(config, "revproxy.server.proxy-port", 1),
             server.getInt("max-packet-bytes"),
             server.getInt("connections"),
             token.isEmpty() ? null : token,

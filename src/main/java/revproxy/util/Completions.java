@@ -15,10 +15,16 @@ public final class Completions {
 
   /** The message of the innermost cause, for a readable one-line reason. */
   public static String rootMessage(Throwable failure) {
+    Throwable root = root(failure);
+    return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+  }
+
+  /** The innermost cause of {@code failure}: what really went wrong. */
+  public static Throwable root(Throwable failure) {
     Throwable root = failure;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
-    return root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+    return root;
   }
 }

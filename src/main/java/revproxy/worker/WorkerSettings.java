@@ -6,7 +6,7 @@ import java.util.Optional;
 import revproxy.cluster.NodeConfig;
 
 /**
- * A worker node's settings, read once from {@code revproxy.worker} (see application.conf).
+ * A worker node's settings, read once from {@code revproxy.worker} (see reference.conf).
  *
  * @param deregistrationGrace how long workers serve after leaving the rotation, before the node
  *     leaves

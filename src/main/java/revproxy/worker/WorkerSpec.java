@@ -11,11 +11,11 @@ public record WorkerSpec(String id, String policyId) {
   public WorkerSpec {
     if (!Packet.NAME.matcher(id).matches() || !Packet.NAME.matcher(policyId).matches()) {
       throw new IllegalArgumentException(
-          "worker id and policy must be 1-64 characters of A-Z a-z 0-9 . _ - (got \""
+          "\""
               + id
               + ":"
               + policyId
-              + "\")");
+              + "\" is not ID:POLICY (each 1-64 characters of A-Z a-z 0-9 . _ -)");
     }
   }
 
@@ -35,7 +35,7 @@ public record WorkerSpec(String id, String policyId) {
     int colon = text.indexOf(':');
     if (colon < 0) {
       throw new IllegalArgumentException(
-          "expected ID:POLICY, e.g. 100:111 (worker 100 serving policy 111), got \"" + text + "\"");
+          "\"" + text + "\" is not ID:POLICY (e.g. 100:111, worker 100 serving policy 111)");
     }
     return new WorkerSpec(text.substring(0, colon), text.substring(colon + 1));
   }

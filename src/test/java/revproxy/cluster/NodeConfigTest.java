@@ -12,19 +12,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Maven runs the tests with the project root as working directory, so build() without a file also
- * reads ./application.conf: the same file as the shipped defaults.
+ * Maven runs the tests with the project root as working directory, so build() also reads the
+ * repository's ./application.conf, which sets nothing: the values seen are the shipped defaults.
  */
 class NodeConfigTest {
 
   private static final String PORT = "akka.remote.artery.canonical.port";
 
   @Test
-  void defaultsComeFromApplicationConf() {
+  void defaultsComeFromReferenceConf() {
     Config config = NodeConfig.create().build();
     assertEquals(2100, config.getInt("revproxy.proxy.port"));
     assertEquals("127.0.0.1", config.getString("revproxy.proxy.host"));
@@ -36,7 +37,7 @@ class NodeConfigTest {
   }
 
   @Test
-  void akkaDefaultsComeFromApplicationConf() {
+  void theProductsAkkaSettingsWinOverAkkasDefaults() {
     Config config = NodeConfig.create().build();
     assertEquals("cluster", config.getString("akka.actor.provider"));
     assertEquals(
@@ -58,7 +59,7 @@ class NodeConfigTest {
 
   @Test
   void akkaReferenceConfIsTheLastFallback() {
-    // Not in application.conf: only Akka's reference.conf defines it.
+    // Not in revproxy-akka.conf: only Akka's reference.conf defines it.
     assertEquals(
         Duration.ofSeconds(20), NodeConfig.create().build().getDuration("akka.actor.creation-timeout"));
   }
@@ -116,49 +117,30 @@ class NodeConfigTest {
   }
 
   @Test
-  void seedWithoutPortIsRefused() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of("nohost")));
-    assertEquals("expected HOST:PORT for a seed node, got \"nohost\"", e.getMessage());
+  void aNodeThatSeedsItselfJoinsAtItsOwnHostAndClusterPort() {
+    Config config =
+        NodeConfig.create()
+            .set("akka.remote.artery.canonical.hostname", "127.0.0.2")
+            .clusterPort(null, "revproxy.proxy.cluster-port")
+            .seedItself()
+            .build();
+    assertEquals(
+        List.of("akka://akka-reverse-proxy@127.0.0.2:2551"),
+        config.getStringList("akka.cluster.seed-nodes"));
   }
 
   @Test
-  void seedWithEmptyPortIsRefused() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of("host:")));
-    assertEquals("expected HOST:PORT for a seed node, got \"host:\"", e.getMessage());
-  }
-
-  @Test
-  void seedWithEmptyHostIsRefused() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of(":2551")));
-    assertEquals("expected HOST:PORT for a seed node, got \":2551\"", e.getMessage());
-  }
-
-  @Test
-  void seedWithNonNumericPortIsRefused() {
-    IllegalArgumentException e =
-        assertThrows(
-            IllegalArgumentException.class, () -> NodeConfig.create().seeds(List.of("h:port")));
-    assertEquals("seed node port must be a number, got \"h:port\"", e.getMessage());
-  }
-
-  @Test
-  void aFallbackSeedReplacesTheConfiguredSeeds() {
-    Config config = NodeConfig.create().fallbackSeed("127.0.0.1:2951").build();
+  void seedingItselfReplacesTheConfiguredSeeds() {
+    Config config = NodeConfig.create().clusterPort(2951, null).seedItself().build();
     assertEquals(
         List.of("akka://akka-reverse-proxy@127.0.0.1:2951"),
         config.getStringList("akka.cluster.seed-nodes"));
   }
 
   @Test
-  void givenSeedsWinOverTheFallbackSeed() {
+  void givenSeedsWinOverSeedingItself() {
     Config config =
-        NodeConfig.create().seeds(List.of("10.0.0.5:2551")).fallbackSeed("127.0.0.1:2951").build();
+        NodeConfig.create().seeds(List.of("10.0.0.5:2551")).clusterPort(2951, null).seedItself().build();
     assertEquals(
         List.of("akka://akka-reverse-proxy@10.0.0.5:2551"),
         config.getStringList("akka.cluster.seed-nodes"));
@@ -182,7 +164,7 @@ class NodeConfigTest {
   @Test
   void aBootstrappingNodeHasNoSeedNodes() {
     Config config =
-        worker().set(NodeConfig.BOOTSTRAP, true).fallbackSeed("127.0.0.1:2951").build();
+        worker().set(NodeConfig.BOOTSTRAP, true).seedItself().build();
     assertEquals(List.of(), config.getStringList("akka.cluster.seed-nodes"));
     assertTrue(config.getBoolean("revproxy.management.enabled"));
     assertEquals(8958, config.getInt("akka.management.http.port"));
@@ -302,19 +284,8 @@ class NodeConfigTest {
   @Test
   void optionsWinOverJavaSystemProperties() {
     String key = "revproxy.proxy.port";
-    String before = System.getProperty(key);
-    System.setProperty(key, "7777");
-    ConfigFactory.invalidateCaches();
-    try {
-      assertEquals(4000, NodeConfig.create().set(key, 4000).build().getInt(key));
-    } finally {
-      if (before == null) {
-        System.clearProperty(key);
-      } else {
-        System.setProperty(key, before);
-      }
-      ConfigFactory.invalidateCaches();
-    }
+    Config config = withSystemProperty(key, "7777", () -> NodeConfig.create().set(key, 4000).build());
+    assertEquals(4000, config.getInt(key));
   }
 
   /** As in Typesafe Config's convention, -Dkey=value wins over configuration files. */
@@ -323,29 +294,110 @@ class NodeConfigTest {
     Path file = dir.resolve("my.conf");
     Files.writeString(file, "revproxy.proxy.port = 9999\n");
     String key = "revproxy.proxy.port";
-    String before = System.getProperty(key);
-    System.setProperty(key, "7777");
-    ConfigFactory.invalidateCaches();
-    try {
-      assertEquals(7777, NodeConfig.create().file(file).build().getInt(key));
-    } finally {
-      if (before == null) {
-        System.clearProperty(key);
-      } else {
-        System.setProperty(key, before);
-      }
-      ConfigFactory.invalidateCaches();
-    }
+    Config config = withSystemProperty(key, "7777", () -> NodeConfig.create().file(file).build());
+    assertEquals(7777, config.getInt(key));
   }
 
   @Test
   void javaSystemPropertiesWinOverTheDefaults() {
     String key = "revproxy.proxy.port";
+    assertEquals(7777, withSystemProperty(key, "7777", NodeConfig::defaults).getInt(key));
+  }
+
+  // ---------------------------------------------------------------- -Dconfig.file, -Dconfig.resource
+
+  /** As for ConfigFactory.load(): the file replaces application.conf, not the defaults. */
+  @Test
+  void configFilePropertyNamesAnApplicationConfOverTheDefaults(@TempDir Path dir)
+      throws IOException {
+    Path file = dir.resolve("site.conf");
+    Files.writeString(file, "revproxy.proxy.port = 2300\n");
+    Config config = withSystemProperty("config.file", file.toString(), NodeConfig::defaults);
+    assertEquals(2300, config.getInt("revproxy.proxy.port"));
+    assertEquals(Duration.ofSeconds(5), config.getDuration("revproxy.proxy.request-timeout"));
+    assertEquals("cluster", config.getString("akka.actor.provider"));
+  }
+
+  @Test
+  void configResourcePropertyNamesAnApplicationConfOnTheClasspath() {
+    Config config =
+        withSystemProperty("config.resource", "site-on-classpath.conf", NodeConfig::defaults);
+    assertEquals(2301, config.getInt("revproxy.proxy.port"));
+    assertEquals(Duration.ofSeconds(5), config.getDuration("revproxy.proxy.request-timeout"));
+  }
+
+  @Test
+  void configFileOptionWinsOverTheConfigFileProperty(@TempDir Path dir) throws IOException {
+    Path site = dir.resolve("site.conf");
+    Files.writeString(site, "revproxy.proxy.port = 2300\nrevproxy.proxy.max-attempts = 5\n");
+    Path mine = dir.resolve("mine.conf");
+    Files.writeString(mine, "revproxy.proxy.port = 2400\n");
+    Config config =
+        withSystemProperty(
+            "config.file", site.toString(), () -> NodeConfig.create().file(mine).build());
+    assertEquals(2400, config.getInt("revproxy.proxy.port"));
+    assertEquals(5, config.getInt("revproxy.proxy.max-attempts"));
+  }
+
+  // ---------------------------------------------------------------- unknown settings
+
+  @Test
+  void aMisspeltSettingIsRefusedWithTheOneMeant(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("my.conf");
+    Files.writeString(file, "revproxy.proxy.prot = 2300\n");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> NodeConfig.create().file(file).build());
+    assertEquals(
+        "unknown setting revproxy.proxy.prot (did you mean revproxy.proxy.port?)", e.getMessage());
+  }
+
+  @Test
+  void aMisspeltBlockIsRefusedAtItsOwnLevel(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("my.conf");
+    Files.writeString(file, "revproxy.legacy.registation.token = secret\n");
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> NodeConfig.create().file(file).build());
+    assertEquals(
+        "unknown setting revproxy.legacy.registation (did you mean revproxy.legacy.registration?)",
+        e.getMessage());
+  }
+
+  @Test
+  void anUnknownSettingWithNoNeighbourIsRefusedWithoutASuggestion() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> NodeConfig.create().set("revproxy.proxy.compression", "on").build());
+    assertEquals("unknown setting revproxy.proxy.compression", e.getMessage());
+  }
+
+  @Test
+  void anUnknownSettingFromASystemPropertyIsRefused() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> withSystemProperty("revproxy.client.timeuot", "5s", NodeConfig::defaults));
+    assertEquals(
+        "unknown setting revproxy.client.timeuot (did you mean revproxy.client.timeout?)",
+        e.getMessage());
+  }
+
+  /** Set from the role's management port at startup, never by an operator. */
+  @Test
+  void theDerivedManagementSwitchIsNoSetting() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> NodeConfig.create().set("revproxy.management.enabled", true).build());
+    assertEquals("unknown setting revproxy.management.enabled", e.getMessage());
+  }
+
+  private static Config withSystemProperty(String key, String value, Supplier<Config> build) {
     String before = System.getProperty(key);
-    System.setProperty(key, "7777");
+    System.setProperty(key, value);
     ConfigFactory.invalidateCaches();
     try {
-      assertEquals(7777, NodeConfig.create().build().getInt(key));
+      return build.get();
     } finally {
       if (before == null) {
         System.clearProperty(key);

@@ -109,7 +109,7 @@ class RemoteBatchingTest {
         base.maxInFlightPerConnection(), base.maxPacketBytes(), base.maxPolicies(),
         base.forgetPolicyAfter(), base.maxConnections(), base.idleTimeout(), base.packetTimeout(),
         base.outlier(), new ProxySettings.RemoteBatch(maxBatch, 32768), base.clientTls(),
-        base.requireClientAuth());
+        base.requireClientAuth(), base.accessLog());
   }
 
   private static ActorRef<RouterActor.Command> router(int maxBatch) {

@@ -10,9 +10,12 @@ import akka.actor.typed.receptionist.Receptionist;
 import com.typesafe.config.ConfigFactory;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import revproxy.LogCapture;
+import revproxy.cluster.NodeConfig;
 import revproxy.routee.Routee;
 import revproxy.Routees;
 import revproxy.TestConfigs;
@@ -36,7 +39,7 @@ class LegacyBackendTest {
                   + "  max-queued-per-backend = 16\n"
                   + "  registration.takeover-after = 300ms\n"
                   + "}")
-          .withFallback(ConfigFactory.load());
+          .withFallback(NodeConfig.defaults());
 
   static final LegacySettings SETTINGS = LegacySettings.fromConfig(SETTINGS_CONFIG);
 
@@ -46,11 +49,16 @@ class LegacyBackendTest {
   }
 
   private static ActorRef<Routee.Command> backend(String id, String policy, int port) {
+    return backend(id, policy, port, 1);
+  }
+
+  private static ActorRef<Routee.Command> backend(
+      String id, String policy, int port, int connections) {
     return testKit.spawn(
         LegacyBackend.create(
             new Packet.Registration(id, policy, port),
             "127.0.0.1",
-            1,
+            connections,
             false,
             SETTINGS,
             testKit.system().ignoreRef()));
@@ -195,6 +203,30 @@ class LegacyBackendTest {
     }
   }
 
+  /** A server of several connections that stops is one line, not one per connection. */
+  @Test
+  void aServerThatStopsIsOneLogLineNotOnePerConnection() throws Exception {
+    try (LogCapture log = new LogCapture(LegacyBackend.class.getName())) {
+      try (FakeLegacyServer server =
+          new FakeLegacyServer("220", 0, FakeLegacyServer.Mode.ANSWER, true)) {
+        backend("220", "lb-logs", server.port, 3);
+        Routees.await(testKit, "lb-logs", 1);
+        TestProbe<Void> probe = testKit.createTestProbe();
+        probe.awaitAssert(
+            () -> {
+              assertEquals(3, server.connections.get());
+              return null;
+            });
+      }
+      Routees.await(testKit, "lb-logs", 0);
+      assertEquals(
+          List.of(
+              "INFO Legacy server 220 joins the rotation of policy lb-logs",
+              "INFO Legacy server 220 leaves the rotation of policy lb-logs: closed by the server"),
+          log.lines().stream().filter(line -> line.contains("lb-logs")).toList());
+    }
+  }
+
   @Test
   void serverThatHangsUpReturnsTheRequestLeavesTheRotationAndRejoinsWhenBack() throws Exception {
     int port;
@@ -268,6 +300,25 @@ class LegacyBackendTest {
         new LegacyRegistry.Register(
             registration, InetAddress.getLoopbackAddress(), 2100, probe.getRef()));
     return probe.receiveMessage(Duration.ofSeconds(3));
+  }
+
+  /** Registrations come from clients: a flood of them is at most 20 lines a minute. */
+  @Test
+  void acceptedRegistrationsAreLoggedAtMostTwentyAMinute() {
+    ActorRef<LegacyRegistry.Command> registry =
+        testKit.spawn(LegacyRegistry.create(SETTINGS, Set.of()));
+    try (LogCapture log = new LogCapture(LegacyRegistry.class.getName())) {
+      for (int i = 0; i < 30; i++) {
+        assertEquals(
+            LegacyRegistry.Accepted.INSTANCE,
+            register(registry, new Packet.Registration("r" + i, "lb-flood", 40000 + i)));
+      }
+      List<String> lines = log.lines().stream().filter(line -> line.contains("lb-flood")).toList();
+      assertEquals(20, lines.size(), lines.toString());
+      assertEquals(
+          "INFO Legacy server r0 for policy lb-flood registered at 127.0.0.1:40000 (1 connection(s))",
+          lines.get(0));
+    }
   }
 
   @Test

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import revproxy.Routees;
 import revproxy.TestConfigs;
 import revproxy.TestSockets;
+import revproxy.cluster.NodeConfig;
 import revproxy.protocol.PayloadHash;
 import revproxy.proxy.ProxyServer;
 import revproxy.proxy.RouterActor;
@@ -64,7 +65,7 @@ class RegistrationAttacksTest {
 
   private static LegacySettings settings(String overrides) {
     return LegacySettings.fromConfig(
-        ConfigFactory.parseString(overrides).withFallback(ConfigFactory.load()));
+        ConfigFactory.parseString(overrides).withFallback(NodeConfig.defaults()));
   }
 
   /** A proxy with its own registry; returns its address. */

@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import revproxy.cluster.NodeConfig;
 
 class PacketFramingTest {
 
@@ -37,9 +38,9 @@ class PacketFramingTest {
 
   @BeforeAll
   static void start() {
-    // The project's application.conf configures a cluster; this test needs only a local system.
+    // The shipped configuration sets up a cluster; this test needs only a local system.
     Config local =
-        ConfigFactory.parseString("akka.actor.provider = local").withFallback(ConfigFactory.load());
+        ConfigFactory.parseString("akka.actor.provider = local").withFallback(NodeConfig.defaults());
     system = ActorSystem.create(Behaviors.empty(), "PacketFramingTest", local);
   }
 

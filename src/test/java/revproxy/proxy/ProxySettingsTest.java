@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import revproxy.cluster.NodeConfig;
 
 class ProxySettingsTest {
 
@@ -13,12 +14,12 @@ class ProxySettingsTest {
     return ProxySettings.fromConfig(
         ConfigFactory.parseString(
                 "revproxy.proxy { attempt-timeout = " + attempt + ", request-timeout = " + request + " }")
-            .withFallback(ConfigFactory.load()));
+            .withFallback(NodeConfig.defaults()));
   }
 
   @Test
   void theShippedTimeoutsAreInOrderAndTheAskOutlastsTheRequest() {
-    ProxySettings settings = ProxySettings.fromConfig(ConfigFactory.load());
+    ProxySettings settings = ProxySettings.fromConfig(NodeConfig.defaults());
     assertEquals(Duration.ofSeconds(2), settings.attemptTimeout());
     assertEquals(Duration.ofSeconds(5), settings.requestTimeout());
     assertEquals(Duration.ofSeconds(6), settings.askTimeout());

@@ -249,16 +249,38 @@ class HashServerTest {
     Result result = run("server", "-id", "1 0", "-pp", "111", "-listen", "2105");
     assertEquals(2, result.exitCode());
     assertEquals(
-        "error: server id and policy must be 1-64 characters of A-Z a-z 0-9 . _ - "
-            + "(got id \"1 0\", policy \"111\")",
-        result.err().strip());
+        "error: --id: \"1 0\" is not an id (1-64 characters of A-Z a-z 0-9 . _ -)\n"
+            + "try 'akka-reverse-proxy server --help'\n",
+        result.err().replace(System.lineSeparator(), "\n"));
+  }
+
+  @Test
+  void serverCommandRefusesABadPolicyBeforeStarting() {
+    Result result = run("server", "-id", "100", "-pp", "a/b", "-listen", "2105");
+    assertEquals(2, result.exitCode());
+    assertEquals(
+        "error: --policy: \"a/b\" is not an id (1-64 characters of A-Z a-z 0-9 . _ -)\n"
+            + "try 'akka-reverse-proxy server --help'\n",
+        result.err().replace(System.lineSeparator(), "\n"));
+  }
+
+  @Test
+  void serverCommandRefusesAProxyPortOutOfRange() {
+    Result result = run("server", "-id", "100", "-pp", "111", "-listen", "0", "-revproc", "0");
+    assertEquals(2, result.exitCode());
+    assertEquals(
+        "error: --proxy-port: \"0\" is not a port (1-65535)\n"
+            + "try 'akka-reverse-proxy server --help'\n",
+        result.err().replace(System.lineSeparator(), "\n"));
   }
 
   @Test
   void serverCommandRequiresTheListenPort() {
     Result result = run("server", "--id", "100", "--policy", "111");
     assertEquals(2, result.exitCode());
-    assertTrue(
-        result.err().contains("Missing required option: '--listen=PORT'"), result.err());
+    assertEquals(
+        "error: Missing required option: '--listen=PORT'\n"
+            + "try 'akka-reverse-proxy server --help'\n",
+        result.err().replace(System.lineSeparator(), "\n"));
   }
 }
