@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -91,7 +92,20 @@ class FatJarIT {
     Run run = java("demo", "--port", "0");
     assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
     assertTrue(run.stdout().contains("19 packets: 19 correct, 0 NOT correct, 0 errors, 0 without reply"), run.stdout());
-    assertTrue(run.stdout().contains("policy 111 served by workers {100=5, 300=5}"), run.stdout());
+    // Both worker nodes serve each policy. Not an exact 5/5: in a cold JVM the first remote
+    // replies can be slow enough for the outlier hold (max-unanswered, hold-after) to send a
+    // request to the other routee, by design; exact round robin is asserted in
+    // ClusterRoutingTest and RemoteBatchingTest.
+    assertTrue(
+        Pattern.compile("policy 111 served by workers \\{100=[1-9][0-9]*, 300=[1-9][0-9]*}")
+            .matcher(run.stdout())
+            .find(),
+        run.stdout());
+    assertTrue(
+        Pattern.compile("policy 222 served by workers \\{200=[1-9][0-9]*, 400=[1-9][0-9]*}")
+            .matcher(run.stdout())
+            .find(),
+        run.stdout());
     assertTrue(run.stdout().contains("RESULT: OK"), run.stdout());
   }
 
