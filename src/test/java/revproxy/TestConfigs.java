@@ -73,9 +73,32 @@ public final class TestConfigs {
         base.idleTimeout(),
         base.packetTimeout(),
         outliers,
+        base.remoteBatch(),
         Optional.empty(),
         false,
         false);
+  }
+
+  /** The shipped batching of remote attempts. */
+  public static ProxySettings.RemoteBatch remoteBatch() {
+    return ProxySettings.fromConfig(ConfigFactory.load()).remoteBatch();
+  }
+
+  /**
+   * Outlier detection that ejects and holds back nothing within seconds: for tests of the round
+   * robin, which a loaded machine must not turn into tests of outlier detection (with the
+   * shipped 100 ms, a routee of a busy test JVM may be ejected).
+   */
+  public static OutlierSettings patientOutliers() {
+    OutlierSettings shipped = outlierSettings();
+    return new OutlierSettings(
+        Duration.ofSeconds(5),
+        1000,
+        Duration.ofSeconds(5),
+        shipped.ejectAfterTimeouts(),
+        shipped.ejectionTime(),
+        shipped.maxEjectionTime(),
+        shipped.maxEjectedPercent());
   }
 
   /** The shipped outlier detection. */
@@ -216,6 +239,7 @@ public final class TestConfigs {
         idleTimeout,
         packetTimeout,
         outlierSettings(),
+        remoteBatch(),
         clientTls,
         requireClientAuth,
         accessLog);

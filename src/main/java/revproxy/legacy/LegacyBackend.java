@@ -162,6 +162,15 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   public Receive<Routee.Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Routee.Hash.class, this::onHash)
+        .onMessage(
+            Routee.HashBatch.class,
+            batch -> {
+              // From the router of another proxy node: each request on its own connection.
+              for (Routee.Hash hash : batch.hashes()) {
+                onHash(hash);
+              }
+              return this;
+            })
         .onMessage(Ready.class, this::onReady)
         .onMessage(ConnectionDown.class, this::onConnectionDown)
         .onMessageEquals(Reconnect.INSTANCE, this::open)

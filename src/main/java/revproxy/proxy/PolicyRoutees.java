@@ -80,6 +80,7 @@ final class PolicyRoutees {
   private long groupSends;
   private int directIndex;
   private boolean everListed;
+  private boolean anyRemote;
   /** The median latency, recomputed every {@link #MEDIAN_REUSE} uses (it moves slowly). */
   private long median;
   private int medianUses;
@@ -145,6 +146,7 @@ final class PolicyRoutees {
       }
     }
     routees = List.copyOf(sorted);
+    anyRemote = routees.stream().anyMatch(routee -> routee.path().address().hasGlobalScope());
     everListed = true;
     return changed;
   }
@@ -167,12 +169,33 @@ final class PolicyRoutees {
 
   /** Records a message sent through the group router, and returns whom it picks. */
   GroupSend viaGroupRouter() {
+    GroupSend pick = viaGroupRouter(0);
+    groupMessagesSent(1);
+    return pick;
+  }
+
+  /**
+   * Whom the group router picks for the next request, carried by the message {@code
+   * messageOffset} after the last one recorded by {@link #groupMessagesSent}. Requests batched
+   * into fewer messages ({@link Outbox}) are picked one by one, and their messages recorded once.
+   */
+  GroupSend viaGroupRouter(int messageOffset) {
     if (groupIndex >= routees.size()) {
       groupIndex = 0;
     }
     ActorRef<Routee.Command> picked = routees.get(groupIndex);
     groupIndex++;
-    return new GroupSend(picked, groupSends++);
+    return new GroupSend(picked, groupSends + messageOffset);
+  }
+
+  /** {@code count} messages went through the group router. */
+  void groupMessagesSent(int count) {
+    groupSends += count;
+  }
+
+  /** Whether a routee runs on another node: then attempts are batched ({@link Outbox}). */
+  boolean anyRemote() {
+    return anyRemote;
   }
 
   /**
@@ -184,6 +207,19 @@ final class PolicyRoutees {
    * Returns the attempt as sent.
    */
   Attempt choose(Attempt attempt, long now) {
+    ActorRef<Routee.Command> direct = direct(attempt, now);
+    if (direct != null) {
+      return attempt.sentTo(direct, null, now);
+    }
+    GroupSend pick = viaGroupRouter();
+    return attempt.sentTo(pick.routee(), pick, now);
+  }
+
+  /**
+   * As {@link #choose}: the routee for a direct attempt, or null when the attempt goes through the
+   * group router.
+   */
+  ActorRef<Routee.Command> direct(Attempt attempt, long now) {
     if (attempt.number() > 1 || !mayUseGroupRouter(now)) {
       ActorRef<Routee.Command> direct = nextDirect(attempt.tried(), now);
       if (attempt.number() > 1 && (direct == null || attempt.tried().contains(direct))) {
@@ -195,12 +231,9 @@ final class PolicyRoutees {
       if (direct == null) {
         direct = leastLoaded(now);
       }
-      if (direct != null) {
-        return attempt.sentTo(direct, null, now);
-      }
+      return direct;
     }
-    GroupSend pick = viaGroupRouter();
-    return attempt.sentTo(pick.routee(), pick, now);
+    return null;
   }
 
   /** A routee not in {@code tried}, on another node if there is one; null if all were tried. */

@@ -6,7 +6,6 @@ import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
-import akka.actor.typed.javadsl.AskPattern;
 import akka.stream.TLSClosing;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
@@ -18,13 +17,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.legacy.RegistrationSettings;
 import revproxy.ops.Metrics;
 import revproxy.ops.ProxyMetrics;
-import revproxy.protocol.Decoded;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Frame;
 import revproxy.protocol.Packet;
@@ -151,10 +148,11 @@ public final class ProxyServer {
   }
 
   /**
-   * What one client connection runs. Type "1" registrations from {@code peer} go to {@code
-   * legacyServers}; as in the original, an accepted one gets no reply, and a refused one gets a
-   * type "3" error. At most {@code max-per-connection} registrations are looked at per connection.
-   * {@code access} (null when the access log is off) counts the packets in and out.
+   * What one client connection runs: frames, then the {@link RequestStage} (requests to the
+   * router, registrations from {@code peer} to {@code legacyServers}, answers in request order),
+   * then bytes. As in the original, an accepted registration gets no reply, and a refused one gets
+   * a type "3" error. At most {@code max-per-connection} registrations are looked at per
+   * connection. {@code access} (null when the access log is off) counts the packets in and out.
    */
   static Flow<ByteString, ByteString, NotUsed> connectionFlow(
       ActorSystem<?> system,
@@ -166,9 +164,6 @@ public final class ProxyServer {
       AccessLog.Connection access,
       InetSocketAddress peer,
       int clientPort) {
-    // A safety net only: the RouterActor answers a timeout itself after request-timeout.
-    Duration askTimeout = settings.askTimeout();
-    int[] registrations = {0}; // one connection's count; its stream runs one element at a time
     Flow<ByteString, Frame, NotUsed> frames =
         PacketFraming.flow(settings.maxPacketBytes(), settings.packetTimeout());
     if (access != null) {
@@ -180,35 +175,19 @@ public final class ProxyServer {
               });
     }
     Flow<ByteString, Packet, NotUsed> replies =
-        frames
-            .mapAsync(
-                settings.maxInFlightPerConnection(),
-                frame -> {
-                  Decoded decoded = PacketCodec.decodeRequest(frame);
-                  if (decoded instanceof Decoded.Refused refused) {
-                    metrics.protocolError(refused.code().wire());
-                    return CompletableFuture.completedFuture(refused.toError());
-                  }
-                  // decodeRequest accepts requests and registrations, nothing else.
-                  Packet packet = ((Decoded.Ok) decoded).packet();
-                  if (packet instanceof Packet.Registration registration) {
-                    if (++registrations[0] > maxRegistrations) {
-                      metrics.registration(ErrorCode.REGISTRATION_REFUSED.wire());
-                      return CompletableFuture.completedFuture(
-                          Packet.Error.of(
-                              registration.serverId(),
-                              ErrorCode.REGISTRATION_REFUSED,
-                              "at most "
-                                  + maxRegistrations
-                                  + " registrations per connection"
-                                  + " (revproxy.legacy.registration.max-per-connection)"));
-                    }
-                    return register(
-                        registration, peer, clientPort, system, legacyServers, askTimeout);
-                  }
-                  return route((Packet.Request) packet, system, router, askTimeout);
-                })
-            .filter(packet -> !(packet instanceof Packet.Registration));
+        frames.via(
+            new RequestStage(
+                new RequestStage.Context(
+                    system,
+                    router,
+                    legacyServers,
+                    settings.maxInFlightPerConnection(),
+                    // A safety net only: the RouterActor answers a timeout itself.
+                    settings.askTimeout(),
+                    maxRegistrations,
+                    metrics,
+                    peer,
+                    clientPort)));
     if (access != null) {
       replies =
           replies.map(
@@ -220,61 +199,4 @@ public final class ProxyServer {
     return replies.map(PacketCodec::encode);
   }
 
-  private static CompletionStage<Packet> route(
-      Packet.Request request,
-      ActorSystem<?> system,
-      ActorRef<RouterActor.Command> router,
-      Duration askTimeout) {
-    CompletionStage<RouterActor.Reply> reply =
-        AskPattern.ask(
-            router,
-            replyTo ->
-                new RouterActor.Route(request.srcid(), request.policyId(), request.payload(), replyTo),
-            askTimeout,
-            system.scheduler());
-    return reply.handleAsync((answer, failure) -> toPacket(request, answer), SAME_THREAD);
-  }
-
-  /**
-   * Hands a registration to the registry. An accepted one comes back as the registration itself,
-   * which the flow drops (no reply); a refused one as the error to send.
-   */
-  private static CompletionStage<Packet> register(
-      Packet.Registration registration,
-      InetSocketAddress peer,
-      int clientPort,
-      ActorSystem<?> system,
-      ActorRef<LegacyRegistry.Command> legacyServers,
-      Duration askTimeout) {
-    CompletionStage<LegacyRegistry.Result> result =
-        AskPattern.ask(
-            legacyServers,
-            replyTo ->
-                new LegacyRegistry.Register(registration, peer.getAddress(), clientPort, replyTo),
-            askTimeout,
-            system.scheduler());
-    return result.handleAsync(
-        (answer, failure) -> {
-          if (answer instanceof LegacyRegistry.Refused refused) {
-            return Packet.Error.of(registration.serverId(), refused.code(), refused.message());
-          } else if (answer == LegacyRegistry.Accepted.INSTANCE) {
-            return registration;
-          }
-          return Packet.Error.of(
-              registration.serverId(),
-              ErrorCode.REGISTRATION_REFUSED,
-              "the proxy could not register the server now; try again");
-        },
-        SAME_THREAD);
-  }
-
-  private static Packet toPacket(Packet.Request request, RouterActor.Reply answer) {
-    if (answer instanceof RouterActor.Served served) {
-      return new Packet.Reply(served.workerId(), request.srcid(), served.payloadHash());
-    } else if (answer instanceof RouterActor.Rejected rejected) {
-      return Packet.Error.of(request.srcid(), rejected.code(), rejected.message());
-    } else {
-      return Packet.Error.of(request.srcid(), ErrorCode.TIMEOUT, "the router did not answer");
-    }
-  }
 }

@@ -32,9 +32,22 @@ public record ProxySettings(
     Duration idleTimeout,
     Duration packetTimeout,
     OutlierSettings outlier,
+    RemoteBatch remoteBatch,
     Optional<TlsDir> clientTls,
     boolean requireClientAuth,
     boolean accessLog) {
+
+  /**
+   * How attempts for routees on other nodes are batched ({@link Outbox}): at most {@code
+   * maxRequests} requests and {@code maxChars} characters of srcids and payloads per remote
+   * message; {@code maxRequests} 1 sends one message per request.
+   */
+  public record RemoteBatch(int maxRequests, int maxChars) {
+    static RemoteBatch fromConfig(Config proxy) {
+      return new RemoteBatch(
+          positive(proxy, "remote-batch.max-requests"), positive(proxy, "remote-batch.max-chars"));
+    }
+  }
 
   /** How much longer the connection stage waits for the router than the router for a worker. */
   static final Duration ASK_MARGIN = Duration.ofSeconds(1);
@@ -80,6 +93,7 @@ public record ProxySettings(
         proxy.getDuration("idle-timeout"),
         proxy.getDuration("packet-timeout"),
         OutlierSettings.fromConfig(proxy),
+        RemoteBatch.fromConfig(proxy),
         clientTls.isEmpty()
             ? Optional.empty()
             : Optional.of(TlsDir.load(Path.of(clientTls)).requireKey()),

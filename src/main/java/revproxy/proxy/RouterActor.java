@@ -1,5 +1,6 @@
 package revproxy.proxy;
 
+import akka.actor.DeadLetterSuppression;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.AbstractBehavior;
@@ -48,17 +49,56 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   public interface Command {}
 
-  /** Ask a routee of {@code policyId} for the hash of {@code payload}. */
-  public record Route(String srcid, String policyId, String payload, ActorRef<Reply> replyTo)
-      implements Command {}
+  /**
+   * Ask a routee of {@code policyId} for the hash of {@code payload}. The reply carries {@code
+   * tag} back, so that one sender can have many requests out at once (a client connection's stage
+   * does, without an ask per request).
+   */
+  public record Route(
+      long tag, String srcid, String policyId, String payload, ActorRef<Reply> replyTo)
+      implements Command {
 
-  public sealed interface Reply {}
+    /** A request with tag 0, for a sender that has one out at a time. */
+    public Route(String srcid, String policyId, String payload, ActorRef<Reply> replyTo) {
+      this(0, srcid, policyId, payload, replyTo);
+    }
+  }
+
+  /**
+   * The final answer to a {@link Route}. One for a client that has gone meanwhile is dropped
+   * without a dead-letter log line: that happens whenever a client disconnects mid-request.
+   */
+  public sealed interface Reply extends DeadLetterSuppression {
+    /** The {@link Route#tag()} this answers. */
+    long tag();
+
+    /** This answer for the request tagged {@code tag}. */
+    Reply withTag(long tag);
+  }
 
   /** Worker {@code workerId} answered with {@code payloadHash}. */
-  public record Served(String workerId, String payloadHash) implements Reply {}
+  public record Served(long tag, String workerId, String payloadHash) implements Reply {
+    public Served(String workerId, String payloadHash) {
+      this(0, workerId, payloadHash);
+    }
+
+    @Override
+    public Served withTag(long tag) {
+      return new Served(tag, workerId, payloadHash);
+    }
+  }
 
   /** The request could not be served; {@code code} says why. */
-  public record Rejected(ErrorCode code, String message) implements Reply {}
+  public record Rejected(long tag, ErrorCode code, String message) implements Reply {
+    public Rejected(ErrorCode code, String message) {
+      this(0, code, message);
+    }
+
+    @Override
+    public Rejected withTag(long tag) {
+      return new Rejected(tag, code, message);
+    }
+  }
 
   /** Answered with every policy and its routees, for the management endpoint's /routing. */
   public record GetRouting(ActorRef<RoutingTable> replyTo) implements Command {}
@@ -71,7 +111,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private enum Tick implements Command {
     CHECK_TIMEOUTS,
-    FORGET_IDLE_POLICIES
+    FORGET_IDLE_POLICIES,
+    /** Sends the {@link Outbox}: the requests that came in one run of the mailbox are held. */
+    FLUSH
   }
 
   public static Behavior<Command> create(ProxySettings settings) {
@@ -95,6 +137,22 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private final ActorRef<Routee.Reply> replies;
   private final InFlightAttempts inFlight;
   private final ProxyMetrics metrics;
+  /** Attempts for routees on other nodes, until the {@link Tick#FLUSH} after them. */
+  private final Outbox outbox;
+  private final boolean batching;
+  private boolean flushScheduled;
+  private final Outbox.Sender outboxSender =
+      new Outbox.Sender() {
+        @Override
+        public Routee.Hash sent(Attempt attempt) {
+          return recordSent(attempt);
+        }
+
+        @Override
+        public void tell(ActorRef<Routee.Command> to, Routee.Command message) {
+          to.tell(message);
+        }
+      };
   /** Policies with attempts out: their routees are checked for outliers on every tick. */
   private final Set<Policy> busy = new LinkedHashSet<>();
   private long nextRequestId = ThreadLocalRandom.current().nextLong();
@@ -110,6 +168,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     this.inFlight = new InFlightAttempts(attemptTimeoutNanos);
     this.replies = context.messageAdapter(Routee.Reply.class, RouteeReplied::new);
     this.metrics = Metrics.get(context.getSystem()).proxy();
+    this.outbox =
+        new Outbox(settings.remoteBatch().maxRequests(), settings.remoteBatch().maxChars());
+    this.batching = settings.remoteBatch().maxRequests() > 1;
   }
 
   @Override
@@ -118,6 +179,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         .onMessage(Route.class, this::onRoute)
         .onMessage(ListingUpdated.class, this::onListingUpdated)
         .onMessage(RouteeReplied.class, this::onRouteeReplied)
+        .onMessageEquals(Tick.FLUSH, this::onFlush)
         .onMessageEquals(Tick.CHECK_TIMEOUTS, this::onCheckTimeouts)
         .onMessage(GetRouting.class, this::onGetRouting)
         .onMessageEquals(Tick.FORGET_IDLE_POLICIES, this::onForgetIdlePolicies)
@@ -131,7 +193,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       if (policies.size() >= settings.maxPolicies()) {
         Rejected rejected = Rejections.tooManyPolicies(settings.maxPolicies());
         metrics.unserved().rejected(rejected.code(), 0);
-        route.replyTo().tell(rejected);
+        route.replyTo().tell(rejected.withTag(route.tag()));
         return this;
       }
       policy = track(route.policyId());
@@ -167,6 +229,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   private Behavior<Command> onListingUpdated(ListingUpdated updated) {
+    // Held attempts are laid out for the routees they were dispatched among.
+    flush();
     Policy policy = policies.byKeyId(updated.listing().getKey().id());
     if (policy == null || !policy.subscriber.equals(updated.subscriber())) {
       return this; // from the subscriber of a policy forgotten since
@@ -190,7 +254,11 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     return this;
   }
 
-  /** Sends an attempt: a first one through the group router when it may, else directly. */
+  /**
+   * Sends an attempt: a first one through the group router when it may, else directly. For a
+   * policy with a routee on another node, it is held in the {@link Outbox} until the end of the
+   * run of requests, so that several go to one node in one message.
+   */
   private void dispatch(Attempt attempt) {
     Policy policy = attempt.policy();
     if (policy.routees.isEmpty()) {
@@ -198,32 +266,77 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       return;
     }
     long now = System.nanoTime();
-    Attempt sent = policy.routees.choose(attempt, now);
-    ActorRef<Routee.Command> destination =
-        sent.groupSend() != null ? policy.groupRouter : sent.target();
+    boolean batch = batching && policy.routees.anyRemote();
+    ActorRef<Routee.Command> direct = policy.routees.direct(attempt, now);
+    if (direct == null && batch) {
+      outbox.viaGroupRouter(attempt);
+      scheduleFlush();
+    } else if (direct == null) {
+      PolicyRoutees.GroupSend pick = policy.routees.viaGroupRouter();
+      policy.groupRouter.tell(recordSent(attempt.sentTo(pick.routee(), pick, now)));
+    } else if (batch && direct.path().address().hasGlobalScope()) {
+      outbox.direct(direct, recordSent(attempt.sentTo(direct, null, now)));
+      scheduleFlush();
+    } else {
+      direct.tell(recordSent(attempt.sentTo(direct, null, now)));
+    }
+  }
+
+  /** Records {@code sent} as in flight and returns its message. */
+  private Routee.Hash recordSent(Attempt sent) {
+    long now = sent.sentNanos();
     // At least 1 ms: an attempt dispatched as its deadline passes still gets its chance.
     long timeoutNanos =
-        Math.max(MIN_ATTEMPT_NANOS, Math.min(attemptTimeoutNanos, attempt.deadlineNanos() - now));
+        Math.max(MIN_ATTEMPT_NANOS, Math.min(attemptTimeoutNanos, sent.deadlineNanos() - now));
     long requestId = nextRequestId++;
     if (inFlight.isEmpty()) {
       timers.startTimerWithFixedDelay(Tick.CHECK_TIMEOUTS, TIMEOUT_CHECK);
     }
     inFlight.add(requestId, sent, now, timeoutNanos);
-    policy.routees.sent(sent.target(), now);
-    busy.add(policy);
-    Route route = attempt.route();
-    destination.tell(new Routee.Hash(requestId, route.srcid(), route.payload(), replies));
+    sent.policy().routees.sent(sent.target(), now);
+    busy.add(sent.policy());
+    Route route = sent.route();
+    return new Routee.Hash(requestId, route.srcid(), route.payload(), replies);
+  }
+
+  private void scheduleFlush() {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      getContext().getSelf().tell(Tick.FLUSH);
+    }
+  }
+
+  private Behavior<Command> onFlush() {
+    flush();
+    return this;
+  }
+
+  private void flush() {
+    flushScheduled = false;
+    if (!outbox.isEmpty()) {
+      outbox.flush(outboxSender, System.nanoTime());
+    }
   }
 
   private Behavior<Command> onRouteeReplied(RouteeReplied replied) {
-    Attempt attempt = inFlight.answered(replied.reply().requestId());
+    if (replied.reply() instanceof Routee.Answers answers) {
+      for (Routee.Answer answer : answers.answers()) {
+        onAnswer(answer);
+      }
+    } else {
+      onAnswer((Routee.Answer) replied.reply());
+    }
+    return this;
+  }
+
+  private void onAnswer(Routee.Answer answer) {
+    Attempt attempt = inFlight.answered(answer.requestId());
     if (attempt == null) {
       // Its attempt timed out already (and was retried or answered): too late to count.
-      getContext().getLog().debug("Late reply dropped: {}", replied.reply());
-      return this;
+      getContext().getLog().debug("Late reply dropped: {}", answer);
+      return;
     }
-    attemptEnded(attempt, replied.reply());
-    return this;
+    attemptEnded(attempt, answer);
   }
 
   private Behavior<Command> onCheckTimeouts() {
@@ -258,7 +371,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   /** One attempt ended: {@code reply} is null when it timed out. */
-  private void attemptEnded(Attempt attempt, Routee.Reply reply) {
+  private void attemptEnded(Attempt attempt, Routee.Answer reply) {
     Policy policy = attempt.policy();
     PolicyRoutees routees = policy.routees;
     long now = System.nanoTime();
@@ -266,7 +379,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     if (reply instanceof Routee.Hashed hashed) {
       routees.replied(
           attempt.target(), attempt.groupSend(), hashed.workerId(), true, attempt.sentNanos(), now);
-      answer(attempt, new Served(hashed.workerId(), hashed.payloadHash()));
+      answer(attempt, new Served(attempt.route().tag(), hashed.workerId(), hashed.payloadHash()));
       return;
     }
     if (reply instanceof Routee.Unavailable unavailable) {
@@ -306,7 +419,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     } else {
       policy.metrics.served(nanos);
     }
-    attempt.route().replyTo().tell(reply);
+    attempt.route().replyTo().tell(reply.tag() == attempt.route().tag() ? reply : reply.withTag(attempt.route().tag()));
   }
 
   private Behavior<Command> onGetRouting(GetRouting get) {
@@ -316,6 +429,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   private Behavior<Command> onForgetIdlePolicies() {
+    flush();
     List<Policy> idle =
         policies.removeIdle(System.nanoTime(), settings.forgetPolicyAfter().toNanos());
     for (Policy policy : idle) {

@@ -16,7 +16,7 @@ import revproxy.routee.Routee;
 /**
  * A backend that serves one privacy policy: it registers itself with the cluster receptionist under
  * the policy's {@link Routee#serviceKey(String)} and answers each {@link Routee.Hash} with the
- * payload's SHA-1.
+ * payload's SHA-1 (a {@link Routee.HashBatch} with one {@link Routee.Answers}).
  */
 public final class HashWorker extends AbstractBehavior<Routee.Command> {
 
@@ -55,12 +55,23 @@ public final class HashWorker extends AbstractBehavior<Routee.Command> {
 
   @Override
   public Receive<Routee.Command> createReceive() {
-    return newReceiveBuilder().onMessage(Routee.Hash.class, this::onHash).build();
+    return newReceiveBuilder()
+        .onMessage(Routee.Hash.class, this::onHash)
+        .onMessage(Routee.HashBatch.class, this::onHashBatch)
+        .build();
   }
 
   private Behavior<Routee.Command> onHash(Routee.Hash hash) {
     hash.answer(workerId, PayloadHash.sha1Hex(hash.payload()));
     hashed.inc();
+    return this;
+  }
+
+  /** Several requests in one message: their answers go back in one message too. */
+  private Behavior<Routee.Command> onHashBatch(Routee.HashBatch batch) {
+    batch.answerAll(
+        hash -> new Routee.Hashed(hash.requestId(), workerId, PayloadHash.sha1Hex(hash.payload())));
+    hashed.inc(batch.hashes().size());
     return this;
   }
 }

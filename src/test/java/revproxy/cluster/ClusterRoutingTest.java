@@ -70,7 +70,8 @@ class ClusterRoutingTest {
     Routees.await(proxyNode, "111", 2);
     Routees.await(proxyNode, "222", 2);
     router =
-        proxyNode.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(5))));
+        proxyNode.spawn(
+            RouterActor.create(TestConfigs.withOutliers(TestConfigs.patientOutliers())));
   }
 
   @AfterAll

@@ -96,7 +96,7 @@ class LegacyBackendTest {
     }
     java.util.Map<Long, Routee.Reply> replies = new java.util.TreeMap<>();
     for (Routee.Reply reply : probe.receiveSeveralMessages(count, Duration.ofSeconds(10))) {
-      replies.put(reply.requestId(), reply);
+      replies.put(((Routee.Answer) reply).requestId(), reply);
     }
     return replies;
   }

@@ -469,7 +469,8 @@ class RouterActorTest {
                 new ProxySettings(
                     "127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofMillis(150), 5, 64, 65536,
                     10, Duration.ofSeconds(60), 100, Duration.ofSeconds(60), Duration.ofSeconds(10),
-                    TestConfigs.outlierSettings(), Optional.empty(), false, false)));
+                    TestConfigs.outlierSettings(), TestConfigs.remoteBatch(), Optional.empty(),
+                    false, false)));
     assertEquals(List.of("last-hope", "last-hope", "last-hope"), servedBy(router, "distinct", 3));
     for (TestProbe<Routee.Command> probe : silent) {
       // Per request at most once by the group router and once directly.
