@@ -81,7 +81,7 @@ public final class TestConfigs {
 
   /** The shipped batching of remote attempts. */
   public static ProxySettings.RemoteBatch remoteBatch() {
-    return ProxySettings.fromConfig(ConfigFactory.load()).remoteBatch();
+    return ProxySettings.fromConfig(DEFAULTS).remoteBatch();
   }
 
   /**

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -111,8 +112,24 @@ public final class ProxyCommand implements Callable<Integer> {
               : new String[] {"cluster-tls", "management", "proxy", "legacy", "worker"};
       return ConfigCheck.print(spec.commandLine().getOut(), "proxy", config, true, sections);
     }
-    ActorSystem<NodeGuardian.Command> system =
-        Nodes.start(NodeGuardian.create(config, localWorkers), config);
-    return Nodes.awaitTermination(system);
+    Config run = config;
+    while (true) {
+      ActorSystem<NodeGuardian.Command> system =
+          Nodes.start(NodeGuardian.create(run, localWorkers), run);
+      int status = Nodes.awaitTermination(system);
+      if (!Nodes.shouldRejoin(system)) {
+        return status;
+      }
+      // Downed by the cluster (a partition, a long pause): rejoin from this JVM, which is
+      // seconds faster than an exit and a restart, and never as the first seed.
+      run = NodeConfig.rejoining(config);
+      LoggerFactory.getLogger(ProxyCommand.class)
+          .warn(
+              "Proxy node stopped ({}); starting it again to rejoin the cluster, as the last of"
+                  + " its seeds {}, within {}",
+              Nodes.shutdownReason(system),
+              run.getStringList("akka.cluster.seed-nodes"),
+              run.getString("revproxy.cluster.rejoin-within"));
+    }
   }
 }

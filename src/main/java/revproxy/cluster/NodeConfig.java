@@ -46,6 +46,12 @@ public final class NodeConfig {
 
   private static final String SEED_NODES = "akka.cluster.seed-nodes";
 
+  private static final String SEED_NODE_TIMEOUT = "akka.cluster.seed-node-timeout";
+
+  private static final String JOIN_RETRY = "revproxy.cluster.join-retry";
+
+  private static final String REJOIN_WITHIN = "revproxy.cluster.rejoin-within";
+
   /**
    * The product's Akka settings. Not in reference.conf: the shaded jar concatenates every
    * module's reference.conf, ours first, so Akka's own defaults would win over them there.
@@ -116,12 +122,15 @@ public final class NodeConfig {
   }
 
   public Config build() {
-    Config resolved =
+    // What the operator set, over the product's defaults.
+    Config operator =
         ConfigFactory.parseMap(overrides)
             .withFallback(ConfigFactory.systemEnvironmentOverrides())
             .withFallback(ConfigFactory.systemProperties())
             .withFallback(configFile())
-            .withFallback(application())
+            .withFallback(application());
+    Config resolved =
+        operator
             .withFallback(
                 ConfigFactory.parseResources(
                     AKKA_SETTINGS, ConfigParseOptions.defaults().setAllowMissing(false)))
@@ -166,6 +175,19 @@ public final class NodeConfig {
               seedAddress(
                   resolved.getString("akka.remote.artery.canonical.hostname") + ":" + ownPort)));
     }
+    int ownPort =
+        port != null ? port : resolved.getInt("akka.remote.artery.canonical.port");
+    String self =
+        seedAddress(resolved.getString("akka.remote.artery.canonical.hostname") + ":" + ownPort);
+    @SuppressWarnings("unchecked")
+    List<String> seeds =
+        derived.containsKey(SEED_NODES)
+            ? (List<String>) derived.get(SEED_NODES)
+            : resolved.getStringList(SEED_NODES);
+    if (!seeds.isEmpty() && !seeds.get(0).equals(self) && !sets(operator, SEED_NODE_TIMEOUT)) {
+      // Not the first seed: akka.cluster.seed-node-timeout is only how often it asks to join.
+      derived.put(SEED_NODE_TIMEOUT, resolved.getString(JOIN_RETRY));
+    }
     if (management != null) {
       String host =
           managementHost != null ? managementHost : resolved.getString("revproxy.management.host");
@@ -173,6 +195,41 @@ public final class NodeConfig {
       derived.put("akka.management.http.port", management);
     }
     return ClusterTlsEngineProvider.configure(ConfigFactory.parseMap(derived).withFallback(resolved));
+  }
+
+  /** Whether the operator's layers set {@code path} (a value needing resolution counts as set). */
+  private static boolean sets(Config operator, String path) {
+    try {
+      return operator.hasPathOrNull(path);
+    } catch (com.typesafe.config.ConfigException.NotResolved e) {
+      return true;
+    }
+  }
+
+  /**
+   * The configuration to start a node again with, in the same JVM, after the cluster downed it:
+   * itself moved to the end of the seed nodes, so that it joins the cluster that downed it and
+   * never forms a second one as the first seed would when it finds no other seed (a partition),
+   * and {@code akka.cluster.shutdown-after-unsuccessful-join-seed-nodes} = {@code
+   * revproxy.cluster.rejoin-within}, so that it stops (exit status 1, for systemd to start it
+   * afresh) when no seed lets it in by then.
+   */
+  public static Config rejoining(Config config) {
+    String self =
+        seedAddress(
+            config.getString("akka.remote.artery.canonical.hostname")
+                + ":"
+                + config.getInt("akka.remote.artery.canonical.port"));
+    List<String> seeds = new ArrayList<>(config.getStringList(SEED_NODES));
+    if (seeds.remove(self)) {
+      seeds.add(self);
+    }
+    Map<String, Object> rejoin = new HashMap<>();
+    rejoin.put(SEED_NODES, seeds);
+    rejoin.put(
+        "akka.cluster.shutdown-after-unsuccessful-join-seed-nodes",
+        config.getString(REJOIN_WITHIN));
+    return ConfigFactory.parseMap(rejoin).withFallback(config);
   }
 
   /** Says what is missing, rather than letting Cluster Bootstrap fail once the node runs. */

@@ -146,6 +146,71 @@ class NodeConfigTest {
         config.getStringList("akka.cluster.seed-nodes"));
   }
 
+  // ---------------------------------------------------------------- joining and rejoining
+
+  private static Duration seedNodeTimeout(Config config) {
+    return config.getDuration("akka.cluster.seed-node-timeout");
+  }
+
+  @Test
+  void aNodeThatIsNotTheFirstSeedAsksToJoinEverySecond() {
+    Config worker =
+        NodeConfig.create().clusterPort(0, null).seeds(List.of("127.0.0.1:2551")).build();
+    Config secondProxy =
+        NodeConfig.create()
+            .clusterPort(2552, null)
+            .seeds(List.of("127.0.0.1:2551", "127.0.0.1:2552"))
+            .build();
+    assertEquals(Duration.ofSeconds(1), seedNodeTimeout(worker));
+    assertEquals(Duration.ofSeconds(1), seedNodeTimeout(secondProxy));
+  }
+
+  @Test
+  void theFirstSeedKeepsAkkasWaitBeforeItFormsACluster() {
+    Config first =
+        NodeConfig.create()
+            .clusterPort(2551, null)
+            .seeds(List.of("127.0.0.1:2551", "127.0.0.1:2552"))
+            .build();
+    Config alone = NodeConfig.create().clusterPort(2951, null).seedItself().build();
+    assertEquals(Duration.ofSeconds(5), seedNodeTimeout(first));
+    assertEquals(Duration.ofSeconds(5), seedNodeTimeout(alone));
+  }
+
+  @Test
+  void anOperatorsSeedNodeTimeoutWins() {
+    Config config =
+        NodeConfig.create()
+            .clusterPort(0, null)
+            .set("akka.cluster.seed-node-timeout", "3s")
+            .seeds(List.of("127.0.0.1:2551"))
+            .build();
+    assertEquals(Duration.ofSeconds(3), seedNodeTimeout(config));
+  }
+
+  @Test
+  void aRejoiningNodeIsTheLastOfItsSeedsAndStopsIfNotLetInInTime() {
+    Config first =
+        NodeConfig.create()
+            .clusterPort(2551, null)
+            .seeds(List.of("127.0.0.1:2551", "127.0.0.1:2552", "127.0.0.1:2553"))
+            .build();
+    Config rejoining = NodeConfig.rejoining(first);
+    assertEquals(
+        List.of(
+            "akka://akka-reverse-proxy@127.0.0.1:2552",
+            "akka://akka-reverse-proxy@127.0.0.1:2553",
+            "akka://akka-reverse-proxy@127.0.0.1:2551"),
+        rejoining.getStringList("akka.cluster.seed-nodes"));
+    assertEquals(
+        Duration.ofSeconds(60),
+        rejoining.getDuration("akka.cluster.shutdown-after-unsuccessful-join-seed-nodes"));
+    assertEquals(
+        "off",
+        first.getString("akka.cluster.shutdown-after-unsuccessful-join-seed-nodes"),
+        "a first start waits for its seeds for ever, as Akka's default");
+  }
+
   // ---------------------------------------------------------------- bootstrap
 
   /** A worker node with a management port and config discovery. */
