@@ -14,6 +14,28 @@ public sealed interface Packet {
    */
   Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
+  /** Whether {@code value} matches {@link #NAME}, without a regex (it runs per request). */
+  static boolean isName(String value) {
+    int length = value.length();
+    if (length < 1 || length > 64) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      char c = value.charAt(i);
+      boolean ok =
+          (c >= 'A' && c <= 'Z')
+              || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9')
+              || c == '.'
+              || c == '_'
+              || c == '-';
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Type "0": a client asks for the SHA-1 of {@code payload} from a worker of {@code policyId}. */
   record Request(String srcid, String policyId, String payload) implements Packet {}
 

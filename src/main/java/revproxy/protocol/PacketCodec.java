@@ -2,12 +2,16 @@ package revproxy.protocol;
 
 import akka.util.ByteString;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * Turns one framed JSON object into a {@link Packet} and back.
@@ -23,8 +27,9 @@ public final class PacketCodec {
   private static final int MAX_ERROR_DETAIL = 160;
 
   private static final JsonFactory JSON =
+      // Duplicate keys are refused by Fields itself: Jackson's STRICT_DUPLICATE_DETECTION
+      // allocates a hash set per object, the largest allocation of a request on the proxy.
       JsonFactory.builder()
-          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           // Never echo the client's bytes back inside error messages.
           .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
           .build();
@@ -83,6 +88,7 @@ public final class PacketCodec {
       }
       while (parser.nextToken() == JsonToken.FIELD_NAME) {
         String name = parser.currentName();
+        fields.firstTime(name, parser);
         parser.nextToken();
         fields.read(name, parser);
       }
@@ -102,77 +108,125 @@ public final class PacketCodec {
 
   /** Encodes a packet as one JSON object in the original's byte format, with no trailing newline. */
   public static ByteString encode(Packet packet) {
-    StringBuilder out = new StringBuilder(160);
+    Ascii out;
     if (packet instanceof Packet.Reply reply) {
+      out = new Ascii(96 + length(reply.workerId()) + length(reply.destId()) + 40);
       out.append("{\"type\": \"2\", \"srcid\": ");
-      appendString(out, reply.workerId());
+      out.appendString(reply.workerId());
       out.append(", \"destid\": ");
-      appendString(out, reply.destId());
-      out.append(", \"payloadsize\": ").append(reply.payloadHash().length());
+      out.appendString(reply.destId());
+      out.append(", \"payloadsize\": ").append(Integer.toString(reply.payloadHash().length()));
       out.append(", \"payload\": ");
-      appendString(out, reply.payloadHash());
+      out.appendString(reply.payloadHash());
     } else if (packet instanceof Packet.Registration registration) {
+      out = new Ascii(128);
       out.append("{\"type\": \"1\", \"id\": ");
-      appendString(out, registration.serverId());
+      out.appendString(registration.serverId());
       out.append(", \"privPolyId\": ");
-      appendString(out, registration.policyId());
+      out.appendString(registration.policyId());
       out.append(", \"listenport\": ");
-      appendString(out, Integer.toString(registration.listenPort()));
+      out.appendString(Integer.toString(registration.listenPort()));
       if (registration.connections() > 1) {
-        out.append(", \"connections\": ").append(registration.connections());
+        out.append(", \"connections\": ").append(Integer.toString(registration.connections()));
       }
       if (registration.token() != null) {
         out.append(", \"token\": ");
-        appendString(out, registration.token());
+        out.appendString(registration.token());
       }
     } else if (packet instanceof Packet.Error error) {
+      out = new Ascii(64 + length(error.destId()) + length(error.message()));
       out.append("{\"type\": \"3\", \"destid\": ");
-      appendString(out, error.destId());
+      out.appendString(error.destId());
       out.append(", \"code\": ");
-      appendString(out, error.code());
+      out.appendString(error.code());
       out.append(", \"message\": ");
-      appendString(out, error.message());
+      out.appendString(error.message());
     } else {
       Packet.Request request = (Packet.Request) packet;
+      out =
+          new Ascii(
+              64
+                  + length(request.srcid())
+                  + length(request.policyId())
+                  + length(request.payload()));
       out.append("{\"type\": \"0\", \"srcid\": ");
-      appendString(out, request.srcid());
+      out.appendString(request.srcid());
       out.append(", \"privPoliId\": ");
-      appendString(out, request.policyId());
+      out.appendString(request.policyId());
       out.append(", \"payload\": ");
-      appendString(out, request.payload());
+      out.appendString(request.payload());
     }
-    out.append('}');
-    // Every character written is ASCII, so this is also the UTF-8 encoding.
-    return ByteString.fromString(out.toString(), StandardCharsets.US_ASCII);
+    out.append("}");
+    return out.toByteString();
   }
 
-  /** Appends a JSON string literal escaped as Python's json.dumps does, or null. */
-  static void appendString(StringBuilder out, String value) {
-    if (value == null) {
-      out.append("null");
-      return;
+  private static int length(String value) {
+    return value == null ? 4 : value.length() + 2;
+  }
+
+  /**
+   * The bytes of an encoded packet, every one ASCII, written into one array that becomes the
+   * ByteString without a copy (a reply is encoded per request).
+   */
+  private static final class Ascii {
+    private byte[] bytes;
+    private int length;
+
+    Ascii(int capacity) {
+      bytes = new byte[capacity];
     }
-    out.append('"');
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        case '\b' -> out.append("\\b");
-        case '\f' -> out.append("\\f");
-        default -> {
-          if (c < 0x20 || c > 0x7e) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
+
+    /** Appends {@code ascii} as it is. */
+    Ascii append(String ascii) {
+      int n = ascii.length();
+      ensure(n);
+      for (int i = 0; i < n; i++) {
+        bytes[length++] = (byte) ascii.charAt(i);
+      }
+      return this;
+    }
+
+    /** Appends a JSON string literal escaped as Python's json.dumps does, or null. */
+    void appendString(String value) {
+      if (value == null) {
+        append("null");
+        return;
+      }
+      ensure(value.length() + 2);
+      bytes[length++] = '"';
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        switch (c) {
+          case '"' -> append("\\\"");
+          case '\\' -> append("\\\\");
+          case '\n' -> append("\\n");
+          case '\r' -> append("\\r");
+          case '\t' -> append("\\t");
+          case '\b' -> append("\\b");
+          case '\f' -> append("\\f");
+          default -> {
+            if (c < 0x20 || c > 0x7e) {
+              append(String.format("\\u%04x", (int) c));
+            } else {
+              ensure(1);
+              bytes[length++] = (byte) c;
+            }
           }
         }
       }
+      ensure(1);
+      bytes[length++] = '"';
     }
-    out.append('"');
+
+    private void ensure(int more) {
+      if (length + more > bytes.length) {
+        bytes = java.util.Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
+      }
+    }
+
+    ByteString toByteString() {
+      return ByteString.fromArrayUnsafe(bytes, 0, length);
+    }
   }
 
   private static String detail(IOException e) {
@@ -205,6 +259,10 @@ public final class PacketCodec {
     private String message;
     private String firstProblem;
     private ErrorCode firstProblemCode;
+    /** One bit per known field read, to refuse a duplicate key. */
+    private int seen;
+    /** The unknown top-level keys read, made only when there is one. */
+    private Set<String> unknownSeen;
 
     void read(String name, JsonParser parser) throws IOException {
       switch (name) {
@@ -221,7 +279,63 @@ public final class PacketCodec {
         case "payload" -> payload = text(name, parser);
         case "code" -> code = text(name, parser);
         case "message" -> message = text(name, parser);
-        default -> parser.skipChildren(); // unknown fields are ignored, for forward compatibility
+        default -> skip(parser); // unknown fields are ignored, for forward compatibility
+      }
+    }
+
+    private static final List<String> KNOWN =
+        List.of(
+            "type", "srcid", "destid", "privPoliId", "payloadsize", "id", "privPolyId",
+            "listenport", "connections", "token", "payload", "code", "message");
+
+    /**
+     * Refuses a key read already in this object, as the parser stands on it (before its value,
+     * where strict duplicate detection refuses it).
+     */
+    void firstTime(String name, JsonParser parser) throws JsonParseException {
+      int known = KNOWN.indexOf(name);
+      if (known >= 0) {
+        if ((seen & (1 << known)) != 0) {
+          throw duplicate(name, parser);
+        }
+        seen |= 1 << known;
+        return;
+      }
+      if (unknownSeen == null) {
+        unknownSeen = new HashSet<>();
+      }
+      if (!unknownSeen.add(name)) {
+        throw duplicate(name, parser);
+      }
+    }
+
+    /** Jackson's own words for a duplicate key, as STRICT_DUPLICATE_DETECTION says it. */
+    private static JsonParseException duplicate(String name, JsonParser parser) {
+      return new JsonParseException(parser, "Duplicate field '" + name + "'");
+    }
+
+    /**
+     * Skips the value the parser is at (an object or array with everything in it), refusing a
+     * duplicate key in any object inside, as strict duplicate detection would.
+     */
+    private static void skip(JsonParser parser) throws IOException {
+      JsonToken token = parser.currentToken();
+      if (token == JsonToken.START_OBJECT) {
+        Set<String> names = new HashSet<>();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+          String name = parser.currentName();
+          if (!names.add(name)) {
+            throw duplicate(name, parser);
+          }
+          parser.nextToken();
+          skip(parser);
+        }
+      } else if (token == JsonToken.START_ARRAY) {
+        for (JsonToken next = parser.nextToken();
+            next != JsonToken.END_ARRAY && next != null;
+            next = parser.nextToken()) {
+          skip(parser);
+        }
       }
     }
 
@@ -250,7 +364,7 @@ public final class PacketCodec {
       problem(
           ErrorCode.INVALID_FIELD,
           "field \"" + name + "\" must be " + expected + ", not " + describe(parser.currentToken()));
-      parser.skipChildren();
+      skip(parser);
       return null;
     }
 
@@ -292,7 +406,7 @@ public final class PacketCodec {
       if (missing != null) {
         return refused(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
       }
-      if (!Packet.NAME.matcher(policyId).matches()) {
+      if (!Packet.isName(policyId)) {
         return refused(
             ErrorCode.INVALID_FIELD,
             "field \"privPoliId\" must be 1-64 characters of A-Z a-z 0-9 . _ -");
@@ -318,8 +432,7 @@ public final class PacketCodec {
       if (missing != null) {
         return refused(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
       }
-      if (!Packet.NAME.matcher(serverId).matches()
-          || !Packet.NAME.matcher(registeredPolicyId).matches()) {
+      if (!Packet.isName(serverId) || !Packet.isName(registeredPolicyId)) {
         return refused(
             ErrorCode.INVALID_FIELD,
             "fields \"id\" and \"privPolyId\" must be 1-64 characters of A-Z a-z 0-9 . _ -");

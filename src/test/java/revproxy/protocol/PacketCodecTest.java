@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.util.ByteString;
 import java.io.ByteArrayOutputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.ParameterizedTest;
 
 class PacketCodecTest {
 
@@ -612,6 +614,35 @@ class PacketCodecTest {
     assertEquals("5", refused.destId());
     assertEquals(ErrorCode.MALFORMED_JSON, refused.code());
     assertEquals("malformed JSON: Duplicate field 'srcid'", refused.message());
+  }
+
+  /** Duplicate keys anywhere in the object: unknown fields and objects nested in them too. */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "{\"type\": \"0\", \"x\": 1, \"x\": 2, \"srcid\": \"5\"} | x",
+        "{\"type\": \"0\", \"x\": {\"a\": 1, \"b\": {\"c\": 1, \"c\": 2}}} | c",
+        "{\"type\": \"0\", \"x\": [1, {\"a\": 1, \"a\": 2}]} | a",
+        "{\"type\": \"0\", \"srcid\": {\"a\": 1, \"a\": 2}} | a",
+        "{\"type\": \"0\", \"type\": \"0\", \"srcid\": \"5\"} | type"
+      })
+  void aDuplicateKeyAnywhereIsMalformed(String json, String key) {
+    Decoded.Refused refused = decodeRefused(json);
+    assertEquals(ErrorCode.MALFORMED_JSON, refused.code());
+    assertEquals("malformed JSON: Duplicate field '" + key + "'", refused.message());
+  }
+
+  /** The same keys in different objects are no duplicates. */
+  @Test
+  void theSameKeyInTwoNestedObjectsIsNoDuplicate() {
+    Decoded decoded =
+        PacketCodec.decode(
+            ByteString.fromString(
+                "{\"type\": \"0\", \"srcid\": \"5\", \"privPoliId\": \"111\","
+                    + " \"payload\": \"x\", \"ext\": [{\"a\": 1}, {\"a\": 2}],"
+                    + " \"more\": {\"a\": {\"a\": 1}}}"));
+    assertEquals(new Decoded.Ok(new Packet.Request("5", "111", "x")), decoded);
   }
 
   @Test
