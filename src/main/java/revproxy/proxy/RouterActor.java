@@ -222,7 +222,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                 .spawn(
                     ListingForwarder.create(key, getContext().getSelf(), ListingUpdated::new),
                     "listing-" + name),
-            new PolicyRoutees(settings.outlier(), attemptTimeoutNanos),
+            new OutlierDetector(settings.outlier(), attemptTimeoutNanos),
             metrics.unserved());
     policies.add(policy);
     return policy;
@@ -293,7 +293,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
       timers.startTimerWithFixedDelay(Tick.CHECK_TIMEOUTS, TIMEOUT_CHECK);
     }
     inFlight.add(requestId, sent, now, timeoutNanos);
-    sent.policy().routees.sent(sent.target(), now);
+    sent.policy().outliers.sent(sent.target(), now);
     busy.add(sent.policy());
     Route route = sent.route();
     return new Routee.Hash(requestId, route.srcid(), route.payload(), replies);
@@ -349,9 +349,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         busy.remove(policy);
         continue;
       }
-      for (ActorRef<Routee.Command> outlier : policy.routees.overdue(now)) {
-        if (policy.routees.eject(outlier, now)) {
-          ejected(policy, outlier, "no reply for " + policy.routees.overdueNanos() / 1_000_000 + " ms");
+      for (ActorRef<Routee.Command> outlier : policy.outliers.overdue(now)) {
+        if (policy.outliers.eject(outlier, now)) {
+          ejected(policy, outlier, "no reply for " + policy.outliers.overdueNanos() / 1_000_000 + " ms");
         }
       }
     }
@@ -375,7 +375,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     Policy policy = attempt.policy();
     PolicyRoutees routees = policy.routees;
     long now = System.nanoTime();
-    routees.ended(attempt.target());
+    policy.outliers.ended(attempt.target());
     if (reply instanceof Routee.Hashed hashed) {
       routees.replied(
           attempt.target(), attempt.groupSend(), hashed.workerId(), true, attempt.sentNanos(), now);
@@ -392,7 +392,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
           false,
           attempt.sentNanos(),
           now);
-    } else if (routees.timedOut(attempt.target(), now)) {
+    } else if (policy.outliers.timedOut(attempt.target(), now)) {
       ejected(policy, attempt.target(), "attempts timed out in a row");
     }
     if (attempt.number() < settings.maxAttempts() && attempt.deadlineNanos() - System.nanoTime() > 0) {
