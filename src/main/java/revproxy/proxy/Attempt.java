@@ -43,4 +43,16 @@ record Attempt(
     return new Attempt(
         policy, route, number + 1, startNanos, deadlineNanos, tried, null, null, 0);
   }
+
+  /** Gives the request its final answer, and counts it. */
+  void answer(RouterActor.Reply reply) {
+    policy.pending--;
+    long nanos = System.nanoTime() - startNanos;
+    if (reply instanceof RouterActor.Rejected rejected) {
+      policy.metrics.rejected(rejected.code(), nanos);
+    } else {
+      policy.metrics.served(nanos);
+    }
+    route.replyTo().tell(reply.tag() == route.tag() ? reply : reply.withTag(route.tag()));
+  }
 }

@@ -26,8 +26,8 @@ import revproxy.routee.Routee;
  *
  * <p>A batch carries at most {@code maxRequests} requests and {@code maxChars} characters of
  * srcids and payloads (Artery's frame is 256 KiB), a request larger than that alone. Plain and
- * single-threaded: it lives inside the {@code RouterActor}, which flushes it at the end of a run of
- * requests and before anything else it handles.
+ * single-threaded: it lives inside the {@link AttemptDispatcher}, flushed at the end of a run of
+ * requests and before anything else the {@code RouterActor} handles.
  */
 final class Outbox {
 

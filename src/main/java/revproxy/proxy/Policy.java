@@ -17,6 +17,9 @@ final class Policy {
   final ActorRef<Routee.Command> groupRouter;
   /** The child that subscribes to the key's listing; stopping it ends the subscription. */
   final ActorRef<Receptionist.Listing> subscriber;
+  /** Each routee's health, and which routees are outliers. */
+  final OutlierDetector outliers;
+  /** The routees in order, whom the group router picks, and the choice of direct attempts. */
   final PolicyRoutees routees;
   /** Requests that came before the first listing told whether the policy has workers. */
   final Queue<Attempt> awaitingListing = new ArrayDeque<>();
@@ -34,10 +37,11 @@ final class Policy {
       ServiceKey<Routee.Command> key,
       ActorRef<Routee.Command> groupRouter,
       ActorRef<Receptionist.Listing> subscriber,
-      PolicyRoutees routees,
+      OutlierDetector outliers,
       ProxyMetrics.PolicyMetrics metrics) {
     this.id = id;
-    this.routees = routees;
+    this.outliers = outliers;
+    this.routees = new PolicyRoutees(outliers);
     this.metrics = metrics;
     this.key = key;
     this.groupRouter = groupRouter;

@@ -3,39 +3,26 @@ package revproxy.proxy;
 import akka.actor.Address;
 import akka.actor.typed.ActorRef;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import revproxy.routee.Routee;
 
 /**
  * The reachable routees of one policy, as the router sees them: their order, whom the group router
- * picks next, the router's own round robin for direct attempts, and each routee's health.
+ * picks next, and the router's own round robin for direct attempts, among the routees its {@link
+ * OutlierDetector} finds fit.
  *
  * <p><b>Order.</b> Routees are ordered as Akka's {@code RoundRobinLogic} orders them (by path
  * without address, then by address), and {@link #update} moves the group router's index exactly
  * as that logic does. So this class knows which routee the group router will pick for the next
  * message ({@link #viaGroupRouter}): the first attempt of a request goes through the group router,
  * as the design asks, yet its failure can be pinned on a routee. The prediction is checked against
- * every reply that names its worker ({@link #answered}); the group router and this class receive
+ * every reply that names its worker ({@link #replied}); the group router and this class receive
  * listings at slightly different moments, and a mismatch puts the index right again.
  *
- * <p><b>Health</b> ({@link RouteeHealth}) belongs to a routee and survives listing updates, also
- * while it drops out of the listing and comes back. Outliers, as in Envoy's outlier detection:
- * a routee that has had attempts in flight and no reply for {@code overdue-after} (and for 10
- * times the policy's median latency) is <i>overdue</i>, which is how a silent or a slow routee
- * shows; so is one whose attempts time out {@code eject-after-timeouts} times in a row. The
- * router ejects it (at most {@code max-ejected-percent} of the routees at once) and retries its
- * attempts at once. One that has {@code max-unanswered} attempts out and no reply for {@code
- * hold-after} gets no new attempt meanwhile. While any routee is ejected, probing or held back,
- * first attempts go directly (the group router cannot skip one).
+ * <p><b>Outliers</b> ({@link OutlierDetector}): while any routee is ejected, probing or held back,
+ * first attempts go directly (the group router cannot skip one), and direct attempts skip it.
  *
  * <p><b>Retries</b> go to the next routee in this class's own round robin that is available and
  * not tried already, preferring one on a node no attempt of the request went to.
@@ -53,27 +40,8 @@ final class PolicyRoutees {
   record RouteeState(
       ActorRef<Routee.Command> routee, String workerId, String state, int inFlight) {}
 
-  /** Routees that left the listing whose health is kept, in case they come back. */
-  static final int MAX_DEPARTED = 64;
-
-  private final OutlierSettings outliers;
-  private final long overdueFloorNanos;
-  private final long overdueCeilingNanos;
-  private final long holdFloorNanos;
+  private final OutlierDetector outliers;
   private List<ActorRef<Routee.Command>> routees = List.of();
-  private final Map<ActorRef<Routee.Command>, RouteeHealth> health = new HashMap<>();
-  /**
-   * The health of routees that left the listing, oldest first. A routee that drops out and comes
-   * back (a legacy backend that loses its connection after each unanswered request) must not
-   * start with a clean record each time, or it would never be ejected.
-   */
-  private final Map<ActorRef<Routee.Command>, RouteeHealth> departed =
-      new LinkedHashMap<>(16, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<ActorRef<Routee.Command>, RouteeHealth> eldest) {
-          return size() > MAX_DEPARTED;
-        }
-      };
   /** Mirror of the group router's {@code nextIdx}. */
   private int groupIndex;
   /** Messages sent through the group router so far. */
@@ -81,18 +49,10 @@ final class PolicyRoutees {
   private int directIndex;
   private boolean everListed;
   private boolean anyRemote;
-  /** The median latency, recomputed every {@link #MEDIAN_REUSE} uses (it moves slowly). */
-  private long median;
-  private int medianUses;
 
-  private static final int MEDIAN_REUSE = 64;
-
-  /** {@code attemptTimeoutNanos}: no routee is overdue later than its attempt would time out. */
-  PolicyRoutees(OutlierSettings outliers, long attemptTimeoutNanos) {
+  /** {@code outliers}: the policy's outlier detector, which judges these routees. */
+  PolicyRoutees(OutlierDetector outliers) {
     this.outliers = outliers;
-    this.overdueFloorNanos = outliers.overdueAfter().toNanos();
-    this.overdueCeilingNanos = Math.max(overdueFloorNanos, attemptTimeoutNanos);
-    this.holdFloorNanos = outliers.holdAfter().toNanos();
   }
 
   /** A first attempt sent through the group router: whom it went to, as far as can be told. */
@@ -112,8 +72,9 @@ final class PolicyRoutees {
   }
 
   /**
-   * Takes a new listing. Routees that stay keep their health; the group router's index moves as
-   * in {@code RoundRobinLogic.routeesUpdated}. Returns whether the set of routees changed.
+   * Takes a new listing, and gives it to the outlier detector (routees that stay keep their
+   * health); the group router's index moves as in {@code RoundRobinLogic.routeesUpdated}. Returns
+   * whether the set of routees changed.
    */
   boolean update(Collection<ActorRef<Routee.Command>> listing) {
     List<ActorRef<Routee.Command>> sorted = new ArrayList<>(listing);
@@ -130,22 +91,8 @@ final class PolicyRoutees {
         groupIndex--;
       }
     }
-    Set<ActorRef<Routee.Command>> listed = new HashSet<>(sorted);
-    for (Iterator<Map.Entry<ActorRef<Routee.Command>, RouteeHealth>> it = health.entrySet().iterator();
-        it.hasNext(); ) {
-      Map.Entry<ActorRef<Routee.Command>, RouteeHealth> entry = it.next();
-      if (!listed.contains(entry.getKey())) {
-        departed.put(entry.getKey(), entry.getValue());
-        it.remove();
-      }
-    }
-    for (ActorRef<Routee.Command> routee : sorted) {
-      if (!health.containsKey(routee)) {
-        RouteeHealth back = departed.remove(routee);
-        health.put(routee, back != null ? back : new RouteeHealth());
-      }
-    }
     routees = List.copyOf(sorted);
+    outliers.listed(routees);
     anyRemote = routees.stream().anyMatch(routee -> routee.path().address().hasGlobalScope());
     everListed = true;
     return changed;
@@ -158,13 +105,7 @@ final class PolicyRoutees {
    * gets a direct attempt.
    */
   boolean mayUseGroupRouter(long now) {
-    long hold = holdNanos();
-    for (RouteeHealth h : health.values()) {
-      if (h.workerId == null || !h.steady(now, outliers.maxUnanswered(), hold)) {
-        return false;
-      }
-    }
-    return true;
+    return outliers.allSteadyAndKnown(now);
   }
 
   /** Records a message sent through the group router, and returns whom it picks. */
@@ -259,7 +200,7 @@ final class PolicyRoutees {
     int n = routees.size();
     for (int i = 0; i < n; i++) {
       ActorRef<Routee.Command> candidate = routees.get(Math.floorMod(directIndex + i, n));
-      RouteeHealth h = health.get(candidate);
+      RouteeHealth h = outliers.health(candidate);
       if (!h.ejected(now) && h.inFlight() < fewest) {
         best = candidate;
         fewest = h.inFlight();
@@ -279,16 +220,16 @@ final class PolicyRoutees {
    */
   ActorRef<Routee.Command> nextDirect(List<ActorRef<Routee.Command>> tried, long now) {
     int n = routees.size();
-    long hold = holdNanos();
+    long hold = outliers.holdNanos();
     ActorRef<Routee.Command> untriedSameNode = null;
     ActorRef<Routee.Command> anyHealthy = null;
     for (int i = 0; i < n; i++) {
       int index = Math.floorMod(directIndex + i, n);
       ActorRef<Routee.Command> candidate = routees.get(index);
-      if (health.get(candidate).unavailable(now, outliers.maxUnanswered(), hold)) {
+      if (outliers.unavailable(candidate, now, hold)) {
         continue;
       }
-      if (tried.isEmpty() && health.get(candidate).workerId == null) {
+      if (tried.isEmpty() && outliers.health(candidate).workerId == null) {
         directIndex = index + 1;
         return candidate;
       }
@@ -338,7 +279,7 @@ final class PolicyRoutees {
       long now) {
     ActorRef<Routee.Command> credited = target;
     if (groupSend == null) {
-      RouteeHealth h = health.get(target);
+      RouteeHealth h = outliers.health(target);
       if (h != null) {
         h.workerId = workerId;
       }
@@ -353,155 +294,28 @@ final class PolicyRoutees {
         credited = actual;
       }
     }
-    RouteeHealth h = healthOf(credited);
-    if (h != null) {
-      if (hashed) {
-        h.answered(sentNanos, now);
-      } else {
-        h.replied(now);
-      }
-    }
+    outliers.replied(credited, hashed, sentNanos, now);
   }
 
   /** The one listed routee whose replies carry {@code workerId}, or null if none or several. */
   private ActorRef<Routee.Command> uniqueRouteeOf(String workerId) {
     ActorRef<Routee.Command> found = null;
-    for (Map.Entry<ActorRef<Routee.Command>, RouteeHealth> entry : health.entrySet()) {
-      if (workerId.equals(entry.getValue().workerId)) {
+    for (ActorRef<Routee.Command> routee : routees) {
+      if (workerId.equals(outliers.health(routee).workerId)) {
         if (found != null) {
           return null;
         }
-        found = entry.getKey();
+        found = routee;
       }
     }
     return found;
-  }
-
-  private RouteeHealth healthOf(ActorRef<Routee.Command> routee) {
-    RouteeHealth h = health.get(routee);
-    return h != null ? h : departed.get(routee);
-  }
-
-  /** An attempt went to {@code routee} at {@code now}. */
-  void sent(ActorRef<Routee.Command> routee, long now) {
-    RouteeHealth h = health.get(routee);
-    if (h != null) {
-      h.sent(now);
-    }
-  }
-
-  /** An attempt at {@code routee} ended, answered or not. */
-  void ended(ActorRef<Routee.Command> routee) {
-    RouteeHealth h = healthOf(routee);
-    if (h != null) {
-      h.ended();
-    }
-  }
-
-  /**
-   * An attempt at {@code routee} timed out. Returns whether this ejects it: {@code
-   * eject-after-timeouts} in a row, or a probe's.
-   */
-  boolean timedOut(ActorRef<Routee.Command> routee, long now) {
-    RouteeHealth h = health.get(routee);
-    return h != null
-        && !h.ejected(now)
-        && h.timedOut(outliers.ejectAfterTimeouts())
-        && eject(routee, now);
-  }
-
-  /**
-   * The listed routees that are overdue now and not ejected yet: outliers to eject. A routee that
-   * never answered yet is not judged by this: its first reply may take a second (a worker on a
-   * node whose JVM is cold, its first remote message still being set up); the hold-back rule
-   * keeps its attempts few meanwhile, and its attempts time out like any other.
-   */
-  List<ActorRef<Routee.Command>> overdue(long now) {
-    long overdue = overdueNanos();
-    List<ActorRef<Routee.Command>> found = new ArrayList<>();
-    for (ActorRef<Routee.Command> routee : routees) {
-      RouteeHealth h = health.get(routee);
-      if (h.latencyNanos() >= 0 && h.overdue(now, overdue) && !h.ejected(now)) {
-        found.add(routee);
-      }
-    }
-    return found;
-  }
-
-  /**
-   * Ejects {@code routee} now, unless that would eject more than {@code max-ejected-percent} of
-   * the routees (one may always be, if there are two or more: the last one is never ejected,
-   * since its requests would have nowhere else to go). Returns whether it did.
-   */
-  boolean eject(ActorRef<Routee.Command> routee, long now) {
-    RouteeHealth h = health.get(routee);
-    if (h == null) {
-      return false;
-    }
-    int ejected = 0;
-    for (RouteeHealth other : health.values()) {
-      if (other.ejected(now)) {
-        ejected++;
-      }
-    }
-    int allowed =
-        routees.size() < 2 ? 0 : Math.max(1, routees.size() * outliers.maxEjectedPercent() / 100);
-    if (ejected >= allowed) {
-      return false;
-    }
-    h.eject(now, outliers.ejectionTime().toNanos(), outliers.maxEjectionTime().toNanos());
-    return true;
-  }
-
-  /** Whether {@code routee} is ejected now. */
-  boolean ejected(ActorRef<Routee.Command> routee, long now) {
-    RouteeHealth h = health.get(routee);
-    return h != null && h.ejected(now);
-  }
-
-  /**
-   * How long a routee may have attempts out without a reply: {@code overdue-after}, or 10 times
-   * the policy's median latency if that is longer (a policy of slow backends is not a policy of
-   * outliers), at most the attempt timeout.
-   */
-  long overdueNanos() {
-    return Math.min(overdueCeilingNanos, Math.max(overdueFloorNanos, 10 * medianLatencyNanos()));
-  }
-
-  private long holdNanos() {
-    return Math.max(holdFloorNanos, 3 * medianLatencyNanos());
-  }
-
-  /** The median of the routees' average latencies (0 before any answered), cached briefly. */
-  private long medianLatencyNanos() {
-    if (--medianUses > 0) {
-      return median;
-    }
-    medianUses = MEDIAN_REUSE;
-    median = computeMedianLatencyNanos();
-    return median;
-  }
-
-  private long computeMedianLatencyNanos() {
-    double[] latencies = new double[routees.size()];
-    int known = 0;
-    for (RouteeHealth h : health.values()) {
-      if (h.latencyNanos() >= 0) {
-        latencies[known++] = h.latencyNanos();
-      }
-    }
-    if (known == 0) {
-      return 0;
-    }
-    Arrays.sort(latencies, 0, known);
-    return (long) latencies[known / 2];
   }
 
   /** Every listed routee with its state, in order. */
   List<RouteeState> states(long now) {
     List<RouteeState> states = new ArrayList<>(routees.size());
     for (ActorRef<Routee.Command> routee : routees) {
-      RouteeHealth h = health.get(routee);
+      RouteeHealth h = outliers.health(routee);
       String state = h.ejected(now) ? "ejected" : h.probing() ? "probing" : "serving";
       states.add(new RouteeState(routee, h.workerId, state, h.inFlight()));
     }

@@ -14,10 +14,7 @@ import akka.actor.typed.receptionist.ServiceKey;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import revproxy.ops.Metrics;
 import revproxy.ops.ProxyMetrics;
 import revproxy.protocol.ErrorCode;
@@ -31,20 +28,20 @@ import revproxy.routee.Routee;
  * subscription to the policy's listing, so that a policy without workers is answered {@code
  * no_worker_for_policy} at once (the group router would drop the message). {@link PolicyRoutees}
  * knows whom the group router picks, so every attempt's routee is known: a routee that keeps
- * failing is ejected, and a retry goes to a routee not tried yet, on another node if there is one.
- * An attempt that times out, or that its routee answers {@link Routee.Unavailable}, is retried
- * (hashing is idempotent), at most {@code max-attempts} times within {@code request-timeout}.
+ * failing is ejected ({@link OutlierDetector}), and a retry goes to a routee not tried yet, on
+ * another node if there is one.
  *
- * <p>Each attempt is a {@code tell} with a request id that the reply carries back ({@link
- * InFlightAttempts}), not an ask. Request ids start at a random number in each incarnation of this
- * actor, so a late reply to an attempt of an earlier one matches nothing.
+ * <p>This actor handles the messages; plain classes do the rest. {@link AttemptDispatcher} sends
+ * each attempt (a {@code tell} with a request id, several in one message to a node when it can)
+ * and {@link AttemptOutcomes} serves, retries or rejects the request when an attempt ends: one that
+ * times out, or that its routee answers {@link Routee.Unavailable}, is retried, at most {@code
+ * max-attempts} times within {@code request-timeout}.
  *
  * <p>At most {@code max-policies} policies are tracked; one without workers and without requests
  * for {@code forget-policy-after} is forgotten, so made-up policy ids cannot use up the slots.
  */
 public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
-  private static final long MIN_ATTEMPT_NANOS = Duration.ofMillis(1).toNanos();
   static final Duration TIMEOUT_CHECK = Duration.ofMillis(10);
 
   public interface Command {}
@@ -132,30 +129,10 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private final TimerScheduler<Command> timers;
   private final ProxySettings settings;
-  private final long attemptTimeoutNanos;
   private final PolicyTable policies = new PolicyTable();
-  private final ActorRef<Routee.Reply> replies;
-  private final InFlightAttempts inFlight;
   private final ProxyMetrics metrics;
-  /** Attempts for routees on other nodes, until the {@link Tick#FLUSH} after them. */
-  private final Outbox outbox;
-  private final boolean batching;
-  private boolean flushScheduled;
-  private final Outbox.Sender outboxSender =
-      new Outbox.Sender() {
-        @Override
-        public Routee.Hash sent(Attempt attempt) {
-          return recordSent(attempt);
-        }
-
-        @Override
-        public void tell(ActorRef<Routee.Command> to, Routee.Command message) {
-          to.tell(message);
-        }
-      };
-  /** Policies with attempts out: their routees are checked for outliers on every tick. */
-  private final Set<Policy> busy = new LinkedHashSet<>();
-  private long nextRequestId = ThreadLocalRandom.current().nextLong();
+  private final AttemptDispatcher dispatcher;
+  private final AttemptOutcomes outcomes;
   /** Policies tracked so far: makes each policy's child actor names unique. */
   private long policiesTracked;
 
@@ -164,13 +141,14 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     super(context);
     this.timers = timers;
     this.settings = settings;
-    this.attemptTimeoutNanos = settings.attemptTimeout().toNanos();
-    this.inFlight = new InFlightAttempts(attemptTimeoutNanos);
-    this.replies = context.messageAdapter(Routee.Reply.class, RouteeReplied::new);
     this.metrics = Metrics.get(context.getSystem()).proxy();
-    this.outbox =
-        new Outbox(settings.remoteBatch().maxRequests(), settings.remoteBatch().maxChars());
-    this.batching = settings.remoteBatch().maxRequests() > 1;
+    this.dispatcher =
+        new AttemptDispatcher(
+            settings,
+            context.messageAdapter(Routee.Reply.class, RouteeReplied::new),
+            () -> timers.startTimerWithFixedDelay(Tick.CHECK_TIMEOUTS, TIMEOUT_CHECK),
+            () -> context.getSelf().tell(Tick.FLUSH));
+    this.outcomes = new AttemptOutcomes(settings, dispatcher, context::getLog);
   }
 
   @Override
@@ -202,7 +180,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     policy.lastRequestNanos = now;
     Attempt first = Attempt.first(policy, route, now, now + settings.requestTimeout().toNanos());
     if (policy.routees.listed()) {
-      dispatch(first);
+      dispatcher.dispatch(first);
     } else {
       policy.awaitingListing.add(first);
     }
@@ -222,7 +200,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
                 .spawn(
                     ListingForwarder.create(key, getContext().getSelf(), ListingUpdated::new),
                     "listing-" + name),
-            new PolicyRoutees(settings.outlier(), attemptTimeoutNanos),
+            new OutlierDetector(settings.outlier(), settings.attemptTimeout().toNanos()),
             metrics.unserved());
     policies.add(policy);
     return policy;
@@ -230,7 +208,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private Behavior<Command> onListingUpdated(ListingUpdated updated) {
     // Held attempts are laid out for the routees they were dispatched among.
-    flush();
+    dispatcher.flush();
     Policy policy = policies.byKeyId(updated.listing().getKey().id());
     if (policy == null || !policy.subscriber.equals(updated.subscriber())) {
       return this; // from the subscriber of a policy forgotten since
@@ -249,177 +227,27 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
               policy.routees.routees().stream().map(routee -> routee.path().toString()).toList());
     }
     while (!policy.awaitingListing.isEmpty()) {
-      dispatch(policy.awaitingListing.poll());
+      dispatcher.dispatch(policy.awaitingListing.poll());
     }
     return this;
-  }
-
-  /**
-   * Sends an attempt: a first one through the group router when it may, else directly. For a
-   * policy with a routee on another node, it is held in the {@link Outbox} until the end of the
-   * run of requests, so that several go to one node in one message.
-   */
-  private void dispatch(Attempt attempt) {
-    Policy policy = attempt.policy();
-    if (policy.routees.isEmpty()) {
-      answer(attempt, Rejections.noWorker(policy.id));
-      return;
-    }
-    long now = System.nanoTime();
-    boolean batch = batching && policy.routees.anyRemote();
-    ActorRef<Routee.Command> direct = policy.routees.direct(attempt, now);
-    if (direct == null && batch) {
-      outbox.viaGroupRouter(attempt);
-      scheduleFlush();
-    } else if (direct == null) {
-      PolicyRoutees.GroupSend pick = policy.routees.viaGroupRouter();
-      policy.groupRouter.tell(recordSent(attempt.sentTo(pick.routee(), pick, now)));
-    } else if (batch && direct.path().address().hasGlobalScope()) {
-      outbox.direct(direct, recordSent(attempt.sentTo(direct, null, now)));
-      scheduleFlush();
-    } else {
-      direct.tell(recordSent(attempt.sentTo(direct, null, now)));
-    }
-  }
-
-  /** Records {@code sent} as in flight and returns its message. */
-  private Routee.Hash recordSent(Attempt sent) {
-    long now = sent.sentNanos();
-    // At least 1 ms: an attempt dispatched as its deadline passes still gets its chance.
-    long timeoutNanos =
-        Math.max(MIN_ATTEMPT_NANOS, Math.min(attemptTimeoutNanos, sent.deadlineNanos() - now));
-    long requestId = nextRequestId++;
-    if (inFlight.isEmpty()) {
-      timers.startTimerWithFixedDelay(Tick.CHECK_TIMEOUTS, TIMEOUT_CHECK);
-    }
-    inFlight.add(requestId, sent, now, timeoutNanos);
-    sent.policy().routees.sent(sent.target(), now);
-    busy.add(sent.policy());
-    Route route = sent.route();
-    return new Routee.Hash(requestId, route.srcid(), route.payload(), replies);
-  }
-
-  private void scheduleFlush() {
-    if (!flushScheduled) {
-      flushScheduled = true;
-      getContext().getSelf().tell(Tick.FLUSH);
-    }
   }
 
   private Behavior<Command> onFlush() {
-    flush();
+    dispatcher.flush();
     return this;
-  }
-
-  private void flush() {
-    flushScheduled = false;
-    if (!outbox.isEmpty()) {
-      outbox.flush(outboxSender, System.nanoTime());
-    }
   }
 
   private Behavior<Command> onRouteeReplied(RouteeReplied replied) {
-    if (replied.reply() instanceof Routee.Answers answers) {
-      for (Routee.Answer answer : answers.answers()) {
-        onAnswer(answer);
-      }
-    } else {
-      onAnswer((Routee.Answer) replied.reply());
-    }
+    outcomes.replied(replied.reply());
     return this;
-  }
-
-  private void onAnswer(Routee.Answer answer) {
-    Attempt attempt = inFlight.answered(answer.requestId());
-    if (attempt == null) {
-      // Its attempt timed out already (and was retried or answered): too late to count.
-      getContext().getLog().debug("Late reply dropped: {}", answer);
-      return;
-    }
-    attemptEnded(attempt, answer);
   }
 
   private Behavior<Command> onCheckTimeouts() {
-    long now = System.nanoTime();
-    for (Attempt expired : inFlight.expire(now)) {
-      attemptEnded(expired, null);
-    }
-    for (Policy policy : List.copyOf(busy)) {
-      if (policy.pending == 0) {
-        busy.remove(policy);
-        continue;
-      }
-      for (ActorRef<Routee.Command> outlier : policy.routees.overdue(now)) {
-        if (policy.routees.eject(outlier, now)) {
-          ejected(policy, outlier, "no reply for " + policy.routees.overdueNanos() / 1_000_000 + " ms");
-        }
-      }
-    }
-    if (inFlight.isEmpty()) {
+    outcomes.checkTimeouts(System.nanoTime());
+    if (dispatcher.inFlight().isEmpty()) {
       timers.cancel(Tick.CHECK_TIMEOUTS);
     }
     return this;
-  }
-
-  /** {@code routee} was ejected: its attempts in flight are retried elsewhere now. */
-  private void ejected(Policy policy, ActorRef<Routee.Command> routee, String why) {
-    policy.metrics.ejected();
-    getContext().getLog().warn("Ejecting {} from policy {}: {}", routee.path(), policy.id, why);
-    for (Attempt abandoned : inFlight.removeSentTo(routee)) {
-      attemptEnded(abandoned, null);
-    }
-  }
-
-  /** One attempt ended: {@code reply} is null when it timed out. */
-  private void attemptEnded(Attempt attempt, Routee.Answer reply) {
-    Policy policy = attempt.policy();
-    PolicyRoutees routees = policy.routees;
-    long now = System.nanoTime();
-    routees.ended(attempt.target());
-    if (reply instanceof Routee.Hashed hashed) {
-      routees.replied(
-          attempt.target(), attempt.groupSend(), hashed.workerId(), true, attempt.sentNanos(), now);
-      answer(attempt, new Served(attempt.route().tag(), hashed.workerId(), hashed.payloadHash()));
-      return;
-    }
-    if (reply instanceof Routee.Unavailable unavailable) {
-      // "Unavailable" comes from a routee that is busy, or down and about to leave the listing
-      // by itself: no reason to eject it.
-      routees.replied(
-          attempt.target(),
-          attempt.groupSend(),
-          unavailable.workerId(),
-          false,
-          attempt.sentNanos(),
-          now);
-    } else if (routees.timedOut(attempt.target(), now)) {
-      ejected(policy, attempt.target(), "attempts timed out in a row");
-    }
-    if (attempt.number() < settings.maxAttempts() && attempt.deadlineNanos() - System.nanoTime() > 0) {
-      attempt.policy().metrics.retried();
-      dispatch(attempt.next());
-    } else if (reply instanceof Routee.Unavailable unavailable) {
-      answer(
-          attempt,
-          Rejections.unavailable(attempt.policy().id, attempt.number(), unavailable.reason()));
-    } else {
-      answer(
-          attempt,
-          Rejections.timeout(attempt.policy().id, settings.requestTimeout(), attempt.number()));
-    }
-  }
-
-  /** Gives a request its final answer, and counts it. */
-  private static void answer(Attempt attempt, Reply reply) {
-    Policy policy = attempt.policy();
-    policy.pending--;
-    long nanos = System.nanoTime() - attempt.startNanos();
-    if (reply instanceof Rejected rejected) {
-      policy.metrics.rejected(rejected.code(), nanos);
-    } else {
-      policy.metrics.served(nanos);
-    }
-    attempt.route().replyTo().tell(reply.tag() == attempt.route().tag() ? reply : reply.withTag(attempt.route().tag()));
   }
 
   private Behavior<Command> onGetRouting(GetRouting get) {
@@ -429,7 +257,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   }
 
   private Behavior<Command> onForgetIdlePolicies() {
-    flush();
+    dispatcher.flush();
     List<Policy> idle =
         policies.removeIdle(System.nanoTime(), settings.forgetPolicyAfter().toNanos());
     for (Policy policy : idle) {

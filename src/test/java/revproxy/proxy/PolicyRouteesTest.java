@@ -38,7 +38,12 @@ class PolicyRouteesTest {
 
   /** Routees ejected after {@code ejectAfterTimeouts} timeouts in a row for {@code ejectionNanos}. */
   private static PolicyRoutees routees(int ejectAfterTimeouts, long ejectionNanos) {
-    return new PolicyRoutees(
+    return new PolicyRoutees(outliers(ejectAfterTimeouts, ejectionNanos));
+  }
+
+  /** Ejects after {@code ejectAfterTimeouts} timeouts in a row for {@code ejectionNanos}. */
+  private static OutlierDetector outliers(int ejectAfterTimeouts, long ejectionNanos) {
+    return new OutlierDetector(
         new OutlierSettings(
             Duration.ofMillis(25),
             3,
@@ -155,7 +160,8 @@ class PolicyRouteesTest {
   void theGroupRouterIsUsedOnlyOnceEveryRouteesWorkerIdIsKnownAndNoneIsEjected() {
     ActorRef<Routee.Command> a = routee(nodeA, "use-a");
     ActorRef<Routee.Command> b = routee(nodeA, "use-b");
-    PolicyRoutees routees = routees(1, 10 * SECOND);
+    OutlierDetector outliers = outliers(1, 10 * SECOND);
+    PolicyRoutees routees = new PolicyRoutees(outliers);
     routees.update(List.of(a, b));
     assertFalse(routees.mayUseGroupRouter(0));
     // An unknown routee comes first in direct round robin, so its worker id is learnt.
@@ -164,7 +170,7 @@ class PolicyRouteesTest {
     assertEquals(b, routees.nextDirect(List.of(), 0));
     routees.replied(b, null, "B", true, 0, 0);
     assertTrue(routees.mayUseGroupRouter(0));
-    assertTrue(routees.timedOut(b, 0));
+    assertTrue(outliers.timedOut(b, 0));
     assertFalse(routees.mayUseGroupRouter(SECOND), "b is ejected: direct attempts skip it");
     assertEquals(a, routees.nextDirect(List.of(), SECOND));
     assertEquals(a, routees.nextDirect(List.of(), SECOND));
@@ -196,12 +202,13 @@ class PolicyRouteesTest {
   @Test
   void withOneRouteeARetryGoesToItAgainAndTheOnlyRouteeIsNeverEjected() {
     ActorRef<Routee.Command> only = routee(nodeA, "only");
-    PolicyRoutees routees = routees(1, SECOND);
+    OutlierDetector outliers = outliers(1, SECOND);
+    PolicyRoutees routees = new PolicyRoutees(outliers);
     routees.update(List.of(only));
     routees.replied(only, null, "only", true, 0, 0);
     assertEquals(only, routees.nextDirect(List.of(only), 0));
-    assertFalse(routees.timedOut(only, 0), "its requests would have nowhere else to go");
-    assertFalse(routees.eject(only, 0));
+    assertFalse(outliers.timedOut(only, 0), "its requests would have nowhere else to go");
+    assertFalse(outliers.eject(only, 0));
     assertEquals(only, routees.nextDirect(List.of(), 0));
   }
 
@@ -209,12 +216,13 @@ class PolicyRouteesTest {
   void aRetryPrefersAnEjectedRouteeItHasNotTriedToOneThatFailedIt() {
     ActorRef<Routee.Command> healthy = routee(nodeA, "panic-a");
     ActorRef<Routee.Command> dying = routee(nodeB, "panic-b");
-    PolicyRoutees routees = routees(2, 10 * SECOND);
+    OutlierDetector outliers = outliers(2, 10 * SECOND);
+    PolicyRoutees routees = new PolicyRoutees(outliers);
     routees.update(List.of(healthy, dying));
     routees.replied(healthy, null, "a", true, 0, 0);
     routees.replied(dying, null, "b", true, 0, 0);
     // A pause ejected the healthy one; then the other one stops answering.
-    assertTrue(routees.eject(healthy, 0));
+    assertTrue(outliers.eject(healthy, 0));
     Attempt first = Attempt.first(null, new RouterActor.Route("c", "p", "x", null), 0, SECOND);
     Attempt sent = routees.choose(first, 0);
     assertEquals(dying, sent.target(), "first attempts skip the ejected one");
@@ -222,50 +230,20 @@ class PolicyRouteesTest {
   }
 
   @Test
-  void atMostMaxEjectedPercentOfTheRouteesAreEjectedAtOnce() {
-    ActorRef<Routee.Command> a = routee(nodeA, "cap-a");
-    ActorRef<Routee.Command> b = routee(nodeA, "cap-b");
-    ActorRef<Routee.Command> c = routee(nodeA, "cap-c");
-    ActorRef<Routee.Command> d = routee(nodeA, "cap-d");
-    PolicyRoutees routees =
-        new PolicyRoutees(
-            new OutlierSettings(
-                Duration.ofMillis(25), 3, Duration.ofMillis(5), 1, Duration.ofSeconds(10),
-                Duration.ofSeconds(60), 50),
-            Duration.ofSeconds(2).toNanos());
-    routees.update(List.of(a, b, c, d));
-    assertTrue(routees.eject(a, 0));
-    assertTrue(routees.eject(b, 0));
-    assertFalse(routees.eject(c, 0), "half of 4 are ejected already");
-    assertFalse(routees.ejected(c, 0));
-  }
-
-  @Test
   void failuresAndEjectionsSurviveListingUpdatesAndARouteeThatLeavesAndComesBack() {
     ActorRef<Routee.Command> flapping = routee(nodeA, "flap-1");
     ActorRef<Routee.Command> steady = routee(nodeA, "flap-2");
-    PolicyRoutees routees = routees(2, 10 * SECOND);
+    OutlierDetector outliers = outliers(2, 10 * SECOND);
+    PolicyRoutees routees = new PolicyRoutees(outliers);
     routees.update(List.of(flapping, steady));
-    assertFalse(routees.timedOut(flapping, 0));
+    assertFalse(outliers.timedOut(flapping, 0));
     // It drops out of the listing (a legacy backend's connection closed) and comes back.
     routees.update(List.of(steady));
     routees.update(List.of(flapping, steady));
-    assertTrue(routees.timedOut(flapping, 0), "the second failure in a row ejects");
+    assertTrue(outliers.timedOut(flapping, 0), "the second failure in a row ejects");
     routees.update(List.of(steady));
     routees.update(List.of(flapping, steady));
-    assertTrue(routees.ejected(flapping, SECOND), "still ejected after coming back");
+    assertTrue(outliers.ejected(flapping, SECOND), "still ejected after coming back");
     assertEquals(steady, routees.nextDirect(List.of(), SECOND));
-  }
-
-  @Test
-  void aReplyEndsATimeoutRun() {
-    ActorRef<Routee.Command> r = routee(nodeA, "run-1");
-    ActorRef<Routee.Command> other = routee(nodeA, "run-2");
-    PolicyRoutees routees = routees(2, SECOND);
-    routees.update(List.of(r, other));
-    assertFalse(routees.timedOut(r, 0));
-    routees.replied(r, null, "r", true, 0, 0);
-    assertFalse(routees.timedOut(r, 0));
-    assertTrue(routees.timedOut(r, 0));
   }
 }
