@@ -45,6 +45,18 @@ public final class BenchCommand implements Callable<Integer> {
   Integer port;
 
   @Option(
+      names = "--proxy",
+      paramLabel = "HOST:PORT",
+      split = ",",
+      converter = HostPort.Converter.class,
+      description = {
+        "A proxy to load instead of --host/--port (repeatable or comma-separated): the",
+        "connections are spread over them; when one fails or breaks, it reconnects to the next",
+        "and resends the requests without a reply (hashing is idempotent)."
+      })
+  List<HostPort> proxies;
+
+  @Option(
       names = {"--connections", "-c"},
       paramLabel = "N",
       description = "Connections that send requests (default 64).")
@@ -136,6 +148,9 @@ public final class BenchCommand implements Callable<Integer> {
         configOption.nodeConfig()
             .set("revproxy.bench.host", host)
             .set("revproxy.bench.port", port)
+            .set(
+                "revproxy.bench.proxies",
+                proxies == null ? null : proxies.stream().map(HostPort::toString).toList())
             .set("revproxy.bench.connections", connections)
             .set("revproxy.bench.pipeline", pipeline)
             .set("revproxy.bench.duration", duration)
