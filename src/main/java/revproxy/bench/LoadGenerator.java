@@ -1,6 +1,6 @@
 package revproxy.bench;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,12 +73,12 @@ public final class LoadGenerator {
    * Runs the load described by {@code settings} and returns what happened. Progress lines, one a
    * second, go to {@code progress} when it is not null.
    */
-  public static BenchResult run(BenchSettings settings, PrintStream progress)
+  public static BenchResult run(BenchSettings settings, PrintWriter progress)
       throws InterruptedException {
     return new LoadGenerator(settings).run(progress);
   }
 
-  private BenchResult run(PrintStream progress) throws InterruptedException {
+  private BenchResult run(PrintWriter progress) throws InterruptedException {
     List<Thread> threads = new ArrayList<>();
     for (SelectorLoop loop : loops) {
       Thread thread = new Thread(loop, "bench-loop-" + loop.index);
@@ -117,6 +117,7 @@ public final class LoadGenerator {
           progress.printf(
               "%6.1fs  %-8s %,10.0f req/s  %,d replies  %,d failed%n",
               (now - start) / 1e9, phase, rate, completed, failed);
+          progress.flush();
           lastCompleted = completed;
           lastTime = now;
         }

@@ -226,6 +226,26 @@ class LoadGeneratorTest {
   }
 
   @Test
+  void progressLinesGoToStderrWhenAskedFor() throws Exception {
+    Run run =
+        bench(
+            "--port", "" + hashServerPort,
+            "--rate", "200",
+            "--duration", "1s",
+            "--warmup", "2s",
+            "--connections", "2",
+            "--progress");
+    assertEquals(0, run.exitCode(), run.out());
+    List<String> lines = run.err().lines().toList();
+    assertTrue(lines.size() >= 2, run.err());
+    // Seconds since the clock started, the phase, the rate, replies and failures so far.
+    assertTrue(
+        lines.get(0).matches(" +[0-9]+\\.[0-9]s  warmup +[0-9,]+ req/s  [0-9,]+ replies  0 failed"),
+        run.err());
+    assertTrue(lines.stream().anyMatch(line -> line.contains("s  running ")), run.err());
+  }
+
+  @Test
   void idleConnectionsStayOpenBesideTheLoad() throws Exception {
     Run run =
         bench(
