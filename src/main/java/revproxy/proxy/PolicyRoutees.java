@@ -59,6 +59,8 @@ final class PolicyRoutees {
   private final OutlierSettings outliers;
   private final long overdueFloorNanos;
   private final long overdueCeilingNanos;
+  /** When a routee that never answered is overdue; past the attempt timeout: never. */
+  private final long firstReplyNanos;
   private final long holdFloorNanos;
   private List<ActorRef<Routee.Command>> routees = List.of();
   private final Map<ActorRef<Routee.Command>, RouteeHealth> health = new HashMap<>();
@@ -91,6 +93,8 @@ final class PolicyRoutees {
     this.outliers = outliers;
     this.overdueFloorNanos = outliers.overdueAfter().toNanos();
     this.overdueCeilingNanos = Math.max(overdueFloorNanos, attemptTimeoutNanos);
+    long firstReply = outliers.firstReplyAfter().toNanos();
+    this.firstReplyNanos = firstReply < attemptTimeoutNanos ? firstReply : Long.MAX_VALUE;
     this.holdFloorNanos = outliers.holdAfter().toNanos();
   }
 
@@ -379,16 +383,23 @@ final class PolicyRoutees {
 
   /**
    * The listed routees that are overdue now and not ejected yet: outliers to eject. A routee that
-   * never answered yet is not judged by this: its first reply may take a second (a worker on a
-   * node whose JVM is cold, its first remote message still being set up); the hold-back rule
-   * keeps its attempts few meanwhile, and its attempts time out like any other.
+   * never answered yet is judged from its first attempt instead, after {@code first-reply-after}:
+   * its first reply may take a second (a worker on a node whose JVM is cold, its first remote
+   * message still being set up); the hold-back rule keeps its attempts few meanwhile. Without
+   * that limit, a backend that accepts and never answers would be judged by attempt timeouts
+   * only, which a legacy server's own reply timeout ("unavailable", then a new connection) keeps
+   * from ever adding up, and its "unavailable" replies would count as progress.
    */
   List<ActorRef<Routee.Command>> overdue(long now) {
     long overdue = overdueNanos();
     List<ActorRef<Routee.Command>> found = new ArrayList<>();
     for (ActorRef<Routee.Command> routee : routees) {
       RouteeHealth h = health.get(routee);
-      if (h.latencyNanos() >= 0 && h.overdue(now, overdue) && !h.ejected(now)) {
+      boolean outlier =
+          h.latencyNanos() >= 0
+              ? h.overdue(now, overdue)
+              : firstReplyNanos != Long.MAX_VALUE && h.firstReplyOverdue(now, firstReplyNanos);
+      if (outlier && !h.ejected(now)) {
         found.add(routee);
       }
     }

@@ -26,6 +26,11 @@ final class RouteeHealth {
   private long ejectedUntilNanos;
   private int ejectionsInARow;
   private boolean probing;
+  /**
+   * While it has never answered: when its first attempt went out, or its first since its last
+   * ejection (-1: none yet). Replies that are no answer ("unavailable") do not move it.
+   */
+  private long trialSinceNanos = -1;
 
   int inFlight() {
     return inFlight;
@@ -39,6 +44,9 @@ final class RouteeHealth {
   void sent(long now) {
     if (inFlight++ == 0) {
       progressNanos = now;
+    }
+    if (latencyNanos < 0 && trialSinceNanos < 0) {
+      trialSinceNanos = now;
     }
   }
 
@@ -70,6 +78,16 @@ final class RouteeHealth {
   /** Whether it has had attempts in flight and no reply for longer than {@code overdueNanos}. */
   boolean overdue(long now, long overdueNanos) {
     return inFlight > 0 && now - progressNanos > overdueNanos;
+  }
+
+  /**
+   * Whether it has never answered, has attempts in flight, and was first tried (since its last
+   * ejection) longer than {@code limitNanos} ago: a backend that accepts requests and never
+   * answers, however often it says "unavailable" meanwhile.
+   */
+  boolean firstReplyOverdue(long now, long limitNanos) {
+    return latencyNanos < 0 && inFlight > 0 && trialSinceNanos >= 0
+        && now - trialSinceNanos > limitNanos;
   }
 
   /**
@@ -108,6 +126,7 @@ final class RouteeHealth {
     ejectionsInARow++;
     timeoutsInARow = 0;
     probing = false;
+    trialSinceNanos = -1;
   }
 
   /** Whether it is ejected now; an ejection that ran out turns into probing here. */

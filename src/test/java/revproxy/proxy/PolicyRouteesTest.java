@@ -41,6 +41,7 @@ class PolicyRouteesTest {
     return new PolicyRoutees(
         new OutlierSettings(
             Duration.ofMillis(25),
+            Duration.ofSeconds(1),
             3,
             Duration.ofMillis(5),
             ejectAfterTimeouts,
@@ -230,7 +231,7 @@ class PolicyRouteesTest {
     PolicyRoutees routees =
         new PolicyRoutees(
             new OutlierSettings(
-                Duration.ofMillis(25), 3, Duration.ofMillis(5), 1, Duration.ofSeconds(10),
+                Duration.ofMillis(25), Duration.ofSeconds(1), 3, Duration.ofMillis(5), 1, Duration.ofSeconds(10),
                 Duration.ofSeconds(60), 50),
             Duration.ofSeconds(2).toNanos());
     routees.update(List.of(a, b, c, d));

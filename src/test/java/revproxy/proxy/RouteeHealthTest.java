@@ -34,6 +34,40 @@ class RouteeHealthTest {
   }
 
   @Test
+  void aRouteeThatNeverAnsweredIsOverdueFromItsFirstAttemptWhateverItSaysUnavailable() {
+    RouteeHealth health = new RouteeHealth();
+    assertFalse(health.firstReplyOverdue(10 * SECOND, SECOND), "never tried");
+    health.sent(0);
+    for (long t = 100 * MS; t <= SECOND; t += 100 * MS) {
+      // Each attempt handed back "unavailable" and replaced by a new one: no answer yet.
+      health.replied(t);
+      health.ended();
+      health.sent(t);
+      assertFalse(health.firstReplyOverdue(t, SECOND), "at " + t);
+    }
+    assertTrue(health.firstReplyOverdue(SECOND + MS, SECOND));
+    assertFalse(health.overdue(SECOND + MS, SECOND), "by replies, it keeps making progress");
+
+    // Ejected, then probed: the probe gets a second of its own.
+    health.eject(2 * SECOND, 10 * SECOND, 60 * SECOND);
+    assertTrue(health.ejected(11 * SECOND));
+    assertFalse(health.ejected(12 * SECOND));
+    health.sent(12 * SECOND);
+    assertFalse(health.firstReplyOverdue(12 * SECOND + 500 * MS, SECOND));
+    assertTrue(health.firstReplyOverdue(13 * SECOND + MS, SECOND));
+  }
+
+  @Test
+  void aRouteeThatAnsweredOnceIsNoLongerJudgedByItsFirstReply() {
+    RouteeHealth health = new RouteeHealth();
+    health.sent(0);
+    health.answered(0, 900 * MS);
+    health.ended();
+    health.sent(5 * SECOND);
+    assertFalse(health.firstReplyOverdue(10 * SECOND, SECOND));
+  }
+
+  @Test
   void unansweredAttemptsHoldNewOnesBackOnlyWhenTheyPileUpWithoutAReply() {
     RouteeHealth health = new RouteeHealth();
     health.sent(0);
