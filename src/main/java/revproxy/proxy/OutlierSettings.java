@@ -14,7 +14,8 @@ import java.time.Duration;
  *     slow (a worker on a node just started); applies only when shorter than the attempt timeout
  * @param maxUnanswered a routee that has this many attempts without an answer since its last one,
  *     the oldest older than {@code holdAfter} (and than 3 times the policy's median latency), gets
- *     no new attempt until it answers: requests do not queue up behind a backend that stopped
+ *     no new attempt until it answers: requests do not queue up behind a backend that stopped (one
+ *     that never answered yet gets one attempt at a time)
  * @param ejectAfterTimeouts attempts timed out in a row that eject a routee
  * @param ejectionTime the first ejection's length; each further one in a row doubles it
  * @param maxEjectionTime the longest ejection

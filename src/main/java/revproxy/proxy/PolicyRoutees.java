@@ -34,7 +34,8 @@ import revproxy.routee.Routee;
  * shows; so is one whose attempts time out {@code eject-after-timeouts} times in a row. The
  * router ejects it (at most {@code max-ejected-percent} of the routees at once) and retries its
  * attempts at once. One that has {@code max-unanswered} attempts out and no reply for {@code
- * hold-after} gets no new attempt meanwhile. While any routee is ejected, probing or held back,
+ * hold-after} gets no new attempt meanwhile, nor does one that never answered yet and has one
+ * out. While any routee is ejected, probing or held back,
  * first attempts go directly (the group router cannot skip one).
  *
  * <p><b>Retries</b> go to the next routee in this class's own round robin that is available and

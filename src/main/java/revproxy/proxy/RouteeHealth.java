@@ -91,21 +91,19 @@ final class RouteeHealth {
   }
 
   /**
-   * Whether it should get no new attempt now: ejected; probing with its probe out; {@code
-   * maxUnanswered} attempts out and no answer yet ever (a new routee proves itself first); or
-   * {@code maxUnanswered} attempts behind an answer that is {@code holdNanos} late.
+   * Whether it should get no new attempt now: ejected; probing with its probe out; never
+   * answered yet with an attempt out (a new routee proves itself with one request first, so a
+   * backend that accepts and never answers holds up one request, not several); or {@code
+   * maxUnanswered} attempts behind an answer that is {@code holdNanos} late.
    */
   boolean unavailable(long now, int maxUnanswered, long holdNanos) {
     if (ejected(now)) {
       return true;
     }
-    if (probing && inFlight > 0) {
+    if ((probing || latencyNanos < 0) && inFlight > 0) {
       return true;
     }
-    if (inFlight < maxUnanswered) {
-      return false;
-    }
-    return latencyNanos < 0 || now - progressNanos > holdNanos;
+    return inFlight >= maxUnanswered && now - progressNanos > holdNanos;
   }
 
   /** Whether the group router may pick it: serving, not probing, not held back. */

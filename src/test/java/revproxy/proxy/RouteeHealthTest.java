@@ -84,17 +84,21 @@ class RouteeHealthTest {
   }
 
   @Test
-  void aRouteeThatNeverAnsweredGetsNoMoreThanMaxUnansweredAttemptsAtOnce() {
+  void aRouteeThatNeverAnsweredGetsOneAttemptAtATimeUntilItAnswers() {
     RouteeHealth health = new RouteeHealth();
+    assertFalse(health.unavailable(0, 3, 5 * MS), "a new routee may get its first attempt");
     health.sent(0);
-    health.sent(0);
-    assertFalse(health.unavailable(0, 3, 5 * MS));
-    health.sent(0);
-    assertTrue(health.unavailable(0, 3, 5 * MS), "three out, none ever answered: at once");
-    health.answered(0, MS);
+    assertTrue(health.unavailable(0, 3, 5 * MS), "one out, none ever answered: at once");
+    health.replied(MS);
     health.ended();
+    assertFalse(health.unavailable(MS, 3, 5 * MS), "handed back unavailable: the next may go");
     health.sent(MS);
-    assertFalse(health.unavailable(MS, 3, 5 * MS), "it answers: many may be out");
+    assertTrue(health.unavailable(MS, 3, 5 * MS));
+    health.answered(MS, 2 * MS);
+    health.ended();
+    health.sent(2 * MS);
+    health.sent(2 * MS);
+    assertFalse(health.unavailable(2 * MS, 3, 5 * MS), "it answers: many may be out");
   }
 
   @Test
