@@ -232,6 +232,18 @@ class MainTest {
   }
 
   @Test
+  void aBadProxyOfTheClientOrTheBenchIsRefusedBeforeStarting() {
+    assertUsageError(
+        run("client", "--proxy", "127.0.0.1:2100,nohost", "packets/0.json"),
+        "client",
+        "error: --proxy: \"nohost\" is not HOST:PORT (a host, a colon, a port 1-65535)");
+    assertUsageError(
+        run("bench", "--proxy", "127.0.0.1:0"),
+        "bench",
+        "error: --proxy: \"127.0.0.1:0\" is not HOST:PORT (a host, a colon, a port 1-65535)");
+  }
+
+  @Test
   void bootstrapWithASeedIsRefusedBeforeStarting() {
     assertUsageError(
         run("worker", "--worker", "100:111", "--bootstrap", "--seed", "10.0.0.1:2551"),

@@ -58,7 +58,12 @@ public final class TestConfigs {
 
   /** The default test settings with another outlier detection. */
   public static ProxySettings withOutliers(OutlierSettings outliers) {
-    ProxySettings base = proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 100);
+    return withOutliers(
+        proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 100), outliers);
+  }
+
+  /** {@code base} with another outlier detection. */
+  public static ProxySettings withOutliers(ProxySettings base, OutlierSettings outliers) {
     return new ProxySettings(
         base.host(),
         base.port(),
@@ -74,9 +79,9 @@ public final class TestConfigs {
         base.packetTimeout(),
         outliers,
         base.remoteBatch(),
-        Optional.empty(),
-        false,
-        false);
+        base.clientTls(),
+        base.requireClientAuth(),
+        base.accessLog());
   }
 
   /** The shipped batching of remote attempts. */
@@ -92,6 +97,7 @@ public final class TestConfigs {
   public static OutlierSettings patientOutliers() {
     OutlierSettings shipped = outlierSettings();
     return new OutlierSettings(
+        Duration.ofSeconds(5),
         Duration.ofSeconds(5),
         1000,
         Duration.ofSeconds(5),

@@ -16,6 +16,10 @@ import org.HdrHistogram.Histogram;
  * @param warmup requests sent during the warmup: not in the rates or latencies, but checked too
  * @param latencyMicros latency of each verified measured request, from its scheduled send time
  * @param windowSeconds from the end of the warmup to the last measured reply
+ * @param connectionErrors connects that failed and connections that broke or failed
+ * @param failovers with --proxy: connections that moved to the next proxy after failing, breaking
+ *     or timing out
+ * @param resent with --proxy: requests written again on the next proxy after a failover
  * @param malformed reply bytes that answer no request: garbage, unrequested or oversized objects
  * @param generatorCpuSeconds CPU the load threads used while measuring
  * @param stalled the run gave up early because nothing came back
@@ -28,6 +32,8 @@ public record BenchResult(
     Histogram latencyMicros,
     double windowSeconds,
     long connectionErrors,
+    long failovers,
+    long resent,
     long malformed,
     int idleOpen,
     int idleFailed,
@@ -38,13 +44,16 @@ public record BenchResult(
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  /** Every request got its verified reply, and nothing else went wrong. */
+  /**
+   * Every request got its verified reply, and nothing else went wrong. With --proxy a connection
+   * error is no failure by itself: its requests were failed over, and count as what became of them.
+   */
   public boolean passed() {
     return measured.failed() == 0
         && warmup.failed() == 0
         && measured.ok() > 0
         && (!settings.byRequestCount() || measured.ok() == settings.requests())
-        && connectionErrors == 0
+        && (connectionErrors == 0 || settings.failover())
         && malformed == 0
         && idleFailed == 0
         && idleClosed == 0
@@ -69,9 +78,8 @@ public record BenchResult(
     out.append(
         String.format(
             Locale.ROOT,
-            "bench %s:%d%s  %d connections x %d in flight, %s, %s after %s warmup%n",
-            s.host(),
-            s.port(),
+            "bench %s%s  %d connections x %d in flight, %s, %s after %s warmup%n",
+            s.targetNames(),
             s.tls().isPresent() ? " over TLS" : "",
             s.connections(),
             s.pipeline(),
@@ -124,6 +132,16 @@ public record BenchResult(
             measured.timeouts(),
             measured.lost(),
             connectionErrors));
+    if (s.failover()) {
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "  failover   %,d failovers, %,d requests sent again, over %d prox%s%n",
+              failovers,
+              resent,
+              s.proxies().size(),
+              s.proxies().size() == 1 ? "y" : "ies"));
+    }
     if (!measured.errors().isEmpty()) {
       out.append("  errors     ").append(measured.errors()).append(System.lineSeparator());
     }
@@ -157,7 +175,8 @@ public record BenchResult(
   public String json() {
     Map<String, Object> root = new LinkedHashMap<>();
     BenchSettings s = settings;
-    root.put("target", s.host() + ":" + s.port());
+    root.put("target", s.targetNames());
+    root.put("proxies", s.failover() ? List.of(s.targetNames().split(",")) : List.of());
     root.put("tls", s.tls().isPresent());
     root.put("connections", s.connections());
     root.put("pipeline", s.pipeline());
@@ -180,6 +199,8 @@ public record BenchResult(
     root.put("timeouts", measured.timeouts());
     root.put("lost", measured.lost());
     root.put("connection_errors", connectionErrors);
+    root.put("failovers", failovers);
+    root.put("resent", resent);
     root.put("malformed", malformed);
     Map<String, Object> latency = new LinkedHashMap<>();
     latency.put("count", latencyMicros.getTotalCount());

@@ -1,6 +1,7 @@
 package revproxy.bench;
 
 import com.typesafe.config.Config;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -12,6 +13,9 @@ import revproxy.util.Ports;
 /**
  * One load-generator run, read once from {@code revproxy.bench} (see reference.conf).
  *
+ * @param proxies when not empty, the proxies to load instead of {@code host:port}, with failover:
+ *     the connections are spread over them, and one that fails or breaks reconnects to the next
+ *     and resends its requests that had no reply yet (hashing is idempotent)
  * @param requests when positive, send exactly this many requests after the warmup instead of
  *     running for {@code duration}
  * @param rate requests per second over all connections (open loop); 0 = closed loop, each
@@ -24,6 +28,7 @@ import revproxy.util.Ports;
 public record BenchSettings(
     String host,
     int port,
+    List<InetSocketAddress> proxies,
     int connections,
     int pipeline,
     Duration duration,
@@ -43,6 +48,7 @@ public record BenchSettings(
 
   public BenchSettings {
     policies = List.copyOf(policies);
+    proxies = List.copyOf(proxies);
     check(port >= 1 && port <= Ports.MAX, "revproxy.bench.port: " + Ports.notAPort(port, 1));
     check(connections >= 0, "--connections must not be negative, got " + connections);
     check(
@@ -79,6 +85,7 @@ public record BenchSettings(
     return new BenchSettings(
         bench.getString("host"),
         bench.getInt("port"),
+        Ports.hostPorts(config, "revproxy.bench.proxies"),
         connections,
         bench.getInt("pipeline"),
         bench.getDuration("duration"),
@@ -93,6 +100,29 @@ public record BenchSettings(
         Math.min(bench.getInt("threads"), Math.max(connections, 1)),
         bench.getInt("idle-connections"),
         tls.isEmpty() ? Optional.empty() : Optional.of(TlsDir.load(Path.of(tls))));
+  }
+
+  /** Where the connections go: the proxies, or the one {@code host:port}. */
+  public List<InetSocketAddress> targets() {
+    return failover() ? proxies : List.of(InetSocketAddress.createUnresolved(host, port));
+  }
+
+  /** With {@code --proxy}: broken connections fail over and resend, instead of losing requests. */
+  public boolean failover() {
+    return !proxies.isEmpty();
+  }
+
+  /** The targets as written: {@code host:port}, comma-separated. */
+  public String targetNames() {
+    StringBuilder names = new StringBuilder();
+    for (InetSocketAddress target : targets()) {
+      names.append(names.length() > 0 ? "," : "").append(name(target));
+    }
+    return names.toString();
+  }
+
+  static String name(InetSocketAddress target) {
+    return target.getHostString() + ":" + target.getPort();
   }
 
   public boolean openLoop() {

@@ -3,6 +3,7 @@ package revproxy.bench;
 import static revproxy.bench.Problems.describe;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 
@@ -14,13 +15,15 @@ import java.nio.channels.SocketChannel;
 final class IdleConnection {
 
   private final SelectorLoop loop;
+  private final InetSocketAddress target;
   private ConnectionState state = ConnectionState.WAITING;
   private SocketChannel channel;
   private TlsChannel tls;
   private long connectStarted;
 
-  IdleConnection(SelectorLoop loop) {
+  IdleConnection(SelectorLoop loop, InetSocketAddress target) {
     this.loop = loop;
+    this.target = target;
   }
 
   void connect(long now) {
@@ -30,7 +33,7 @@ final class IdleConnection {
     try {
       channel = SocketChannel.open();
       channel.configureBlocking(false);
-      if (channel.connect(loop.address)) {
+      if (channel.connect(target)) {
         connected(channel.register(loop.selector, SelectionKey.OP_READ, this));
       } else {
         channel.register(loop.selector, SelectionKey.OP_CONNECT, this);
@@ -43,7 +46,7 @@ final class IdleConnection {
   /** As for a load connection: open now, or with --tls once the handshake is done. */
   private void connected(SelectionKey key) throws IOException {
     if (loop.settings.tls().isPresent()) {
-      tls = loop.tlsChannel(channel);
+      tls = loop.tlsChannel(channel, target);
       handshake(key);
     } else {
       opened();
@@ -107,7 +110,7 @@ final class IdleConnection {
       loop.pendingConnects--;
       loop.unresolved--;
       loop.idleFailed++;
-      problem("idle connection to " + loop.address + ": " + reason);
+      problem("idle connection to " + target + ": " + reason);
     }
     close();
   }

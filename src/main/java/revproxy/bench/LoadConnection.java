@@ -4,6 +4,7 @@ import static revproxy.bench.Problems.describe;
 import static revproxy.bench.Problems.sample;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -18,6 +19,14 @@ import java.util.concurrent.TimeUnit;
  * oldest request in flight. A connection that fails, is closed by the server or gets no reply in
  * time counts what it had in flight and is opened again after a short delay.
  *
+ * <p>With several proxies ({@code --proxy}) connection {@code id} starts on proxy {@code id} modulo
+ * their number. When it fails or breaks, it fails over: it reconnects to the next proxy in the
+ * list (round the list: at once, then after {@link #FAILOVER_MIN_BACKOFF_NANOS} doubling to {@link
+ * #FAILOVER_MAX_BACKOFF_NANOS} while connects keep failing, until a reply comes) and writes again,
+ * with their sequence numbers and due times, the requests that had no reply yet (hashing is
+ * idempotent). Only a run that ends while they still wait for a connection loses them. A timeout
+ * is not failed over: those requests are counted as timeouts, and the connection moves on.
+ *
  * <p>Closed loop, it keeps {@code pipeline} requests in flight while the loop lets it start more;
  * open loop, it sends the slots the {@link OpenLoopSchedule} gave it, at most {@code pipeline} in
  * flight, the rest waiting their turn with their due times kept.
@@ -28,6 +37,8 @@ final class LoadConnection implements ReplyScanner.Handler {
   static final int MAX_REPLY_BYTES = 65536;
 
   private static final long RECONNECT_DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
+  static final long FAILOVER_MIN_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(25);
+  static final long FAILOVER_MAX_BACKOFF_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final SelectorLoop loop;
   private final BenchSettings settings;
@@ -57,6 +68,15 @@ final class LoadConnection implements ReplyScanner.Handler {
   /** Sequence number of the next request; the oldest in flight is {@code nextSeq - inFlight}. */
   private long nextSeq;
   private int inFlight;
+  /**
+   * The next request in flight to write on this connection: {@code nextSeq} once all are written;
+   * after a failover, the oldest without a reply, which is written again.
+   */
+  private long writeSeq;
+  /** Index into the loop's targets of the proxy this connection uses. */
+  private int target;
+  /** Failovers since the last reply: the first reconnects at once, later ones back off. */
+  private int failoversInARow;
   /** Open loop: requests scheduled but not sent yet, the oldest at schedule slot backlogSlot. */
   private long backlog;
   private long backlogSlot;
@@ -71,6 +91,7 @@ final class LoadConnection implements ReplyScanner.Handler {
     this.id = id;
     this.pipeline = settings.pipeline();
     this.srcidPrefix = ReplyFields.ascii(id + "-");
+    this.target = id % loop.targets.size();
     this.intended = new long[pipeline];
     this.sentAt = new long[pipeline];
     int request = pool.maxRequestBytes();
@@ -89,7 +110,7 @@ final class LoadConnection implements ReplyScanner.Handler {
       channel = SocketChannel.open();
       channel.configureBlocking(false);
       channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      if (channel.connect(loop.address)) {
+      if (channel.connect(loop.targets.get(target))) {
         key = channel.register(loop.selector, SelectionKey.OP_READ, this);
         connected(now);
       } else {
@@ -103,7 +124,7 @@ final class LoadConnection implements ReplyScanner.Handler {
   /** TCP is connected: the connection is open now, or with --tls once the handshake is done. */
   private void connected(long now) throws IOException {
     if (settings.tls().isPresent()) {
-      tls = loop.tlsChannel(channel);
+      tls = loop.tlsChannel(channel, loop.targets.get(target));
       handshake(now);
     } else {
       opened(now);
@@ -185,12 +206,23 @@ final class LoadConnection implements ReplyScanner.Handler {
     }
   }
 
-  /** Starts what may be started: more requests (closed loop) or the backlog (open loop). */
+  /**
+   * Starts what may be started: first the requests to write again after a failover, then more
+   * requests (closed loop) or the backlog (open loop).
+   */
   void sendMore(long now) {
     if (state != ConnectionState.OPEN) {
       return;
     }
     int room = pool.maxRequestBytes();
+    while (writeSeq < nextSeq && out.remaining() >= room) {
+      sentAt[(int) (writeSeq % pipeline)] = now;
+      write(writeSeq++);
+      loop.resent++;
+    }
+    if (writeSeq < nextSeq) {
+      return;
+    }
     if (schedule != null) {
       while (backlog > 0 && inFlight < pipeline && out.remaining() >= room) {
         send(schedule.dueTime(backlogSlot), now);
@@ -223,6 +255,11 @@ final class LoadConnection implements ReplyScanner.Handler {
     intended[slot] = intendedTime;
     sentAt[slot] = now;
     inFlight++;
+    writeSeq = nextSeq;
+    write(seq);
+  }
+
+  private void write(long seq) {
     pool.write(out, id, srcidPrefix, seq, loop.digits);
     if (!dirty) {
       dirty = true;
@@ -266,7 +303,7 @@ final class LoadConnection implements ReplyScanner.Handler {
   @Override
   public void onObject(byte[] bytes, int start, int end) {
     loop.lastProgress = now;
-    if (inFlight == 0) {
+    if (inFlight == 0 || nextSeq - inFlight >= writeSeq) {
       loop.malformed++;
       problem("a reply with no request in flight on connection " + id + ": " + sample(bytes, start, end));
       return;
@@ -275,6 +312,7 @@ final class LoadConnection implements ReplyScanner.Handler {
     int slot = (int) (seq % pipeline);
     long intendedTime = intended[slot];
     inFlight--;
+    failoversInARow = 0;
     loop.outstanding--;
     Outcomes phase = loop.phaseOf(intendedTime);
     boolean ok = false;
@@ -346,13 +384,13 @@ final class LoadConnection implements ReplyScanner.Handler {
         if (everResolved
             && state == ConnectionState.WAITING
             && now >= reconnectAt
-            && (!loop.sendingStopped || backlog > 0)) {
+            && (!loop.sendingStopped || backlog > 0 || inFlight > 0)) {
           state = ConnectionState.CLOSED;
           loop.toConnect.add(this);
         }
       }
       case OPEN -> {
-        if (inFlight > 0 && loop.time != null) {
+        if (inFlight > 0 && nextSeq - inFlight < writeSeq && loop.time != null) {
           long oldest = sentAt[(int) ((nextSeq - inFlight) % pipeline)];
           if (now - oldest > settings.timeout().toNanos()) {
             problem(
@@ -360,7 +398,11 @@ final class LoadConnection implements ReplyScanner.Handler {
                     + " (" + inFlight + " in flight); reconnecting");
             timeOutInFlight();
             close();
-            retryLater(now);
+            if (settings.failover()) {
+              failOver(now);
+            } else {
+              retryLater(now);
+            }
           }
         }
       }
@@ -377,8 +419,23 @@ final class LoadConnection implements ReplyScanner.Handler {
     inFlight = 0;
   }
 
-  /** The run is over: what is still in flight or scheduled never got a reply in time. */
+  /**
+   * The run is over: what is still in flight or scheduled never got a reply in time. Requests
+   * waiting to be written again after a failover are lost: in flight on a connection that broke
+   * and never answered.
+   */
   void giveUp() {
+    if (state != ConnectionState.OPEN) {
+      writeSeq = nextSeq - inFlight;
+    }
+    long unwritten = nextSeq - writeSeq;
+    for (long seq = writeSeq; seq < nextSeq; seq++) {
+      loop.phaseOf(intended[(int) (seq % pipeline)]).addLost(1);
+    }
+    loop.outstanding -= unwritten;
+    loop.failedWithoutReply(unwritten);
+    inFlight -= (int) unwritten;
+    nextSeq = writeSeq;
     timeOutInFlight();
     if (backlog > 0) {
       long slot = backlogSlot;
@@ -398,7 +455,17 @@ final class LoadConnection implements ReplyScanner.Handler {
     }
     resolved();
     loop.connectionErrors++;
-    problem("connection " + id + " to " + loop.address + ": " + reason);
+    InetSocketAddress address = loop.targets.get(target);
+    if (settings.failover()) {
+      close();
+      failOver(now);
+      problem(
+          "connection " + id + " to " + address + ": " + reason + "; failing over to "
+              + BenchSettings.name(loop.targets.get(target))
+              + (inFlight == 0 ? "" : " with " + requests(inFlight) + " to send again"));
+      return;
+    }
+    problem("connection " + id + " to " + address + ": " + reason);
     if (inFlight > 0) {
       for (long seq = nextSeq - inFlight; seq < nextSeq; seq++) {
         loop.phaseOf(intended[(int) (seq % pipeline)]).addLost(1);
@@ -409,6 +476,29 @@ final class LoadConnection implements ReplyScanner.Handler {
     }
     close();
     retryLater(now);
+  }
+
+  private static String requests(int n) {
+    return n + (n == 1 ? " request" : " requests");
+  }
+
+  /**
+   * Moves to the next proxy, keeping the requests in flight to write again there: at once after
+   * the first failure since a reply, then with a backoff, so that a list of proxies that are all
+   * down is tried at a bounded pace.
+   */
+  private void failOver(long now) {
+    loop.failovers++;
+    target = (target + 1) % loop.targets.size();
+    writeSeq = nextSeq - inFlight;
+    long backoff = 0;
+    if (failoversInARow > 0) {
+      int doublings = Math.min(failoversInARow - 1, 10);
+      backoff = Math.min(FAILOVER_MIN_BACKOFF_NANOS << doublings, FAILOVER_MAX_BACKOFF_NANOS);
+    }
+    failoversInARow++;
+    state = ConnectionState.WAITING;
+    reconnectAt = now + backoff;
   }
 
   private void retryLater(long now) {

@@ -1,6 +1,6 @@
 package revproxy.bench;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +24,9 @@ import org.HdrHistogram.Histogram;
  * every connection is up, prints progress, and merges what the loops counted into one {@link
  * BenchResult}.
  *
+ * <p>With {@code --proxy} the connections are spread over the proxies, and each fails over to the
+ * next one when its connection fails or breaks (see {@link LoadConnection}).
+ *
  * <p>With {@code --tls} every connection, idle ones too, reads and writes through a {@link
  * TlsChannel}, and counts as connected once its handshake is done.
  */
@@ -37,9 +40,13 @@ public final class LoadGenerator {
   private LoadGenerator(BenchSettings settings) {
     this.settings = settings;
     RequestPool pool = new RequestPool(settings.payloadBytes(), settings.policies(), 42);
-    InetSocketAddress address = new InetSocketAddress(settings.host(), settings.port());
-    if (address.isUnresolved()) {
-      throw new IllegalArgumentException("cannot resolve host " + settings.host());
+    List<InetSocketAddress> targets = new ArrayList<>();
+    for (InetSocketAddress target : settings.targets()) {
+      InetSocketAddress resolved = new InetSocketAddress(target.getHostString(), target.getPort());
+      if (resolved.isUnresolved()) {
+        throw new IllegalArgumentException("cannot resolve host " + target.getHostString());
+      }
+      targets.add(resolved);
     }
     int threads = settings.threads();
     long totalConnections = (long) settings.connections();
@@ -56,7 +63,7 @@ public final class LoadGenerator {
               new SelectorLoop.Share(active, idle, quota, rate),
               settings,
               pool,
-              address,
+              targets,
               problems,
               connected));
     }
@@ -66,12 +73,12 @@ public final class LoadGenerator {
    * Runs the load described by {@code settings} and returns what happened. Progress lines, one a
    * second, go to {@code progress} when it is not null.
    */
-  public static BenchResult run(BenchSettings settings, PrintStream progress)
+  public static BenchResult run(BenchSettings settings, PrintWriter progress)
       throws InterruptedException {
     return new LoadGenerator(settings).run(progress);
   }
 
-  private BenchResult run(PrintStream progress) throws InterruptedException {
+  private BenchResult run(PrintWriter progress) throws InterruptedException {
     List<Thread> threads = new ArrayList<>();
     for (SelectorLoop loop : loops) {
       Thread thread = new Thread(loop, "bench-loop-" + loop.index);
@@ -110,6 +117,7 @@ public final class LoadGenerator {
           progress.printf(
               "%6.1fs  %-8s %,10.0f req/s  %,d replies  %,d failed%n",
               (now - start) / 1e9, phase, rate, completed, failed);
+          progress.flush();
           lastCompleted = completed;
           lastTime = now;
         }
@@ -124,6 +132,8 @@ public final class LoadGenerator {
     Histogram latency = new Histogram(SelectorLoop.MAX_LATENCY_MICROS, 3);
     long lastReply = measureStart;
     long connectionErrors = 0;
+    long failovers = 0;
+    long resent = 0;
     long malformed = 0;
     int idleOpen = 0;
     int idleFailed = 0;
@@ -139,6 +149,8 @@ public final class LoadGenerator {
       latency.add(loop.latency);
       lastReply = Math.max(lastReply, loop.lastMeasuredReply);
       connectionErrors += loop.connectionErrors;
+      failovers += loop.failovers;
+      resent += loop.resent;
       malformed += loop.malformed;
       idleOpen += loop.idleOpen;
       idleFailed += loop.idleFailed;
@@ -153,6 +165,8 @@ public final class LoadGenerator {
         latency,
         (lastReply - measureStart) / 1e9,
         connectionErrors,
+        failovers,
+        resent,
         malformed,
         idleOpen,
         idleFailed,

@@ -48,7 +48,8 @@ final class SelectorLoop implements Runnable {
   final int index;
   final BenchSettings settings;
   final RequestPool pool;
-  final InetSocketAddress address;
+  /** Where the connections go: the proxies in order, or the one server. */
+  final List<InetSocketAddress> targets;
   final Problems problems;
   final Selector selector;
   /** Open loop: when each request is due; null in a closed loop. */
@@ -76,6 +77,10 @@ final class SelectorLoop implements Runnable {
   private long completed;
   private long failed;
   long connectionErrors;
+  /** Connections that moved to the next proxy after failing or breaking (--proxy). */
+  long failovers;
+  /** Requests written again on the next proxy's connection after a failover. */
+  long resent;
   long malformed;
   int idleOpen;
   int idleFailed;
@@ -116,13 +121,13 @@ final class SelectorLoop implements Runnable {
       Share share,
       BenchSettings settings,
       RequestPool pool,
-      InetSocketAddress address,
+      List<InetSocketAddress> targets,
       Problems problems,
       CountDownLatch connected) {
     this.index = index;
     this.settings = settings;
     this.pool = pool;
-    this.address = address;
+    this.targets = targets;
     this.problems = problems;
     this.connected = connected;
     try {
@@ -139,7 +144,7 @@ final class SelectorLoop implements Runnable {
       toConnect.add(active[i]);
     }
     for (int i = 0; i < share.idleConnections(); i++) {
-      IdleConnection conn = new IdleConnection(this);
+      IdleConnection conn = new IdleConnection(this, targets.get((index + i * threads) % targets.size()));
       idle.add(conn);
       toConnect.add(conn);
     }
@@ -407,9 +412,9 @@ final class SelectorLoop implements Runnable {
     failedCounter.lazySet(failed);
   }
 
-  /** A connected channel through TLS to the server, checking its certificate (--tls). */
-  TlsChannel tlsChannel(SocketChannel channel) throws SSLException {
+  /** A connected channel through TLS to {@code target}, checking its certificate (--tls). */
+  TlsChannel tlsChannel(SocketChannel channel, InetSocketAddress target) throws SSLException {
     return new TlsChannel(
-        channel, settings.tls().get().clientEngine(settings.host(), settings.port()));
+        channel, settings.tls().get().clientEngine(target.getHostString(), target.getPort()));
   }
 }

@@ -1,7 +1,7 @@
 package revproxy.cli;
 
 import com.typesafe.config.Config;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -43,6 +43,18 @@ public final class BenchCommand implements Callable<Integer> {
       converter = OptionValues.Port.class,
       description = "Server port (default 2100).")
   Integer port;
+
+  @Option(
+      names = "--proxy",
+      paramLabel = "HOST:PORT",
+      split = ",",
+      converter = HostPort.Converter.class,
+      description = {
+        "A proxy to load instead of --host/--port (repeatable or comma-separated): the",
+        "connections are spread over them; when one fails or breaks, it reconnects to the next",
+        "and resends the requests without a reply (hashing is idempotent)."
+      })
+  List<HostPort> proxies;
 
   @Option(
       names = {"--connections", "-c"},
@@ -124,6 +136,14 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object instead of the report.")
   boolean json;
 
+  @Option(
+      names = "--progress",
+      description = {
+        "Print the progress line every second on stderr also when it is not a terminal",
+        "(seconds since the clock started, phase, req/s, replies, failed)."
+      })
+  boolean progress;
+
   @Mixin ConfigOption configOption;
 
   @Override
@@ -136,6 +156,9 @@ public final class BenchCommand implements Callable<Integer> {
         configOption.nodeConfig()
             .set("revproxy.bench.host", host)
             .set("revproxy.bench.port", port)
+            .set(
+                "revproxy.bench.proxies",
+                proxies == null ? null : proxies.stream().map(HostPort::toString).toList())
             .set("revproxy.bench.connections", connections)
             .set("revproxy.bench.pipeline", pipeline)
             .set("revproxy.bench.duration", duration)
@@ -153,9 +176,10 @@ public final class BenchCommand implements Callable<Integer> {
     if (configOption.check) {
       return ConfigCheck.print(spec.commandLine().getOut(), "bench", config, false, "bench");
     }
-    // Progress lines only for a person at a terminal, on stderr: stdout is the report.
-    PrintStream progress = System.console() != null ? System.err : null;
-    BenchResult result = LoadGenerator.run(settings, progress);
+    // Progress lines for a person at a terminal, or when asked for, on stderr: stdout is the report.
+    PrintWriter progressLines =
+        progress || System.console() != null ? spec.commandLine().getErr() : null;
+    BenchResult result = LoadGenerator.run(settings, progressLines);
     spec.commandLine().getOut().print(json ? result.json() + System.lineSeparator() : result.text());
     spec.commandLine().getOut().flush();
     return result.exitCode();

@@ -50,11 +50,14 @@ public final class ClientCommand implements Callable<Integer> {
   @Option(
       names = "--proxy",
       paramLabel = "HOST:PORT",
+      split = ",",
+      converter = HostPort.Converter.class,
       description = {
-        "A proxy to use instead of --host/--port (repeatable, in order of preference): when a",
-        "connection fails or breaks, the requests without a reply go to the next one."
+        "A proxy to use instead of --host/--port (repeatable or comma-separated, in order of",
+        "preference): when a connection fails or breaks, the requests without a reply go to the",
+        "next one."
       })
-  List<String> proxies;
+  List<HostPort> proxies;
 
   @Option(
       names = {"--pkt", "-pkt"},
@@ -126,7 +129,9 @@ public final class ClientCommand implements Callable<Integer> {
             .set("akka.loglevel", "WARNING")
             .set("revproxy.client.host", host)
             .set("revproxy.client.port", port)
-            .set("revproxy.client.proxies", proxies)
+            .set(
+                "revproxy.client.proxies",
+                proxies == null ? null : proxies.stream().map(HostPort::toString).toList())
             .set("revproxy.client.timeout", timeout)
             .set("revproxy.client.readiness-wait", readinessWait)
             .set("revproxy.client.tls", Objects.toString(tls, null))

@@ -51,10 +51,7 @@ public record ClientSettings(
   public static ClientSettings fromConfig(Config config) {
     Config client = config.getConfig("revproxy.client");
     String tls = client.getString("tls");
-    List<InetSocketAddress> proxies = new ArrayList<>();
-    for (String proxy : client.getStringList("proxies")) {
-      proxies.add(hostPort(proxy));
-    }
+    List<InetSocketAddress> proxies = new ArrayList<>(Ports.hostPorts(config, "revproxy.client.proxies"));
     if (proxies.isEmpty()) {
       proxies.add(InetSocketAddress.createUnresolved(client.getString("host"), Ports.fromConfig(config, "revproxy.client.port", 1)));
     }
@@ -64,17 +61,6 @@ public record ClientSettings(
         client.getDuration("readiness-wait"),
         client.getInt("max-reply-bytes"),
         tls.isEmpty() ? Optional.empty() : Optional.of(TlsDir.load(Path.of(tls))));
-  }
-
-  private static InetSocketAddress hostPort(String value) {
-    int colon = value.lastIndexOf(':');
-    String port = colon < 0 ? "" : value.substring(colon + 1);
-    if (colon <= 0 || !port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1
-        || Integer.parseInt(port) > 65535) {
-      throw new IllegalArgumentException(
-          "revproxy.client.proxies: expected HOST:PORT, e.g. 127.0.0.1:2100, got \"" + value + "\"");
-    }
-    return InetSocketAddress.createUnresolved(value.substring(0, colon), Integer.parseInt(port));
   }
 
   public ClientSettings withAddress(String newHost, int newPort) {

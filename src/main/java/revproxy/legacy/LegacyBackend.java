@@ -43,15 +43,23 @@ import revproxy.routee.Routee;
  * only once the server answers are the others opened, so a server that is down, or a registration
  * that names a closed port, costs one connection attempt at a time. A request it cannot serve
  * (down, busy, no reply in time) is answered {@link Routee.Unavailable}, and the router tries the
- * next routee. A server unreachable for {@code forget-unreachable-after} is dropped.
+ * next routee. A server that has never answered and has left a request unanswered for {@code
+ * probe-timeout} gets no other: what waits, and what comes, is handed back at once (it would wait
+ * behind a server that may never answer, and reach it after the router has given up on it),
+ * until a connection of it ends and a new one gives it a new chance. A server unreachable for
+ * {@code forget-unreachable-after} is dropped.
  */
 public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
 
   /** Messages from this backend's connections and timers; never sent across nodes. */
   interface Internal extends Routee.Command {}
 
-  /** From a connection: it is up and has no request in flight. */
-  record Ready(ActorRef<LegacyConnection.Command> connection) implements Internal {}
+  /**
+   * From a connection: it is up and has no request in flight; {@code answered}: it just got the
+   * server's answer to one.
+   */
+  record Ready(ActorRef<LegacyConnection.Command> connection, boolean answered)
+      implements Internal {}
 
   /** From a connection: it has ended ({@code wasUp}: after connecting), and why. */
   record ConnectionDown(ActorRef<LegacyConnection.Command> connection, boolean wasUp, String reason)
@@ -129,6 +137,10 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   private ActorRef<LegacyConnection.Command> newest;
   /** Whether the probe connection has yet to get its one request. */
   private boolean probePending;
+  /** Whether the server has answered a request yet. */
+  private boolean everAnswered;
+  /** Before it has: when the oldest request out to it was sent, on the connections now up. */
+  private long unansweredSinceNanos = -1;
 
   private LegacyBackend(
       ActorContext<Routee.Command> context,
@@ -209,14 +221,17 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   }
 
   private Behavior<Routee.Command> onHash(Routee.Hash hash) {
+    if (unproven()) {
+      refuseWaiting(unprovenReason());
+      hash.refuse(serverId, unprovenReason());
+      return this;
+    }
     ActorRef<LegacyConnection.Command> free = idle.poll();
     if (free != null) {
       idleSince.remove(free);
       boolean probing = free.equals(probe) && probePending;
       probePending &= !probing;
-      free.tell(
-          new LegacyConnection.Send(
-              hash, probing ? settings.probeTimeout() : settings.replyTimeout()));
+      send(free, hash, probing);
     } else if (!registered) {
       hash.refuse(serverId, "not connected to " + address);
     } else if (waiting.size() >= settings.maxQueuedPerBackend()) {
@@ -263,8 +278,39 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     return this;
   }
 
+  /** Sends {@code hash} on {@code connection}, with the probe's timeout when it is one. */
+  private void send(ActorRef<LegacyConnection.Command> connection, Routee.Hash hash, boolean probing) {
+    if (!everAnswered && unansweredSinceNanos < 0) {
+      unansweredSinceNanos = System.nanoTime();
+    }
+    connection.tell(
+        new LegacyConnection.Send(hash, probing ? settings.probeTimeout() : settings.replyTimeout()));
+  }
+
+  /** Never answered, and a request has been out to it for longer than {@code probe-timeout}. */
+  private boolean unproven() {
+    return !everAnswered
+        && unansweredSinceNanos >= 0
+        && System.nanoTime() - unansweredSinceNanos > settings.probeTimeout().toNanos();
+  }
+
+  private void refuseWaiting(String reason) {
+    while (!waiting.isEmpty()) {
+      waiting.poll().hash().refuse(serverId, reason);
+    }
+  }
+
+  private String unprovenReason() {
+    return "no answer yet: its first request has waited more than "
+        + settings.probeTimeout().toMillis()
+        + " ms";
+  }
+
   private Behavior<Routee.Command> onReady(Ready ready) {
     ActorRef<LegacyConnection.Command> connection = ready.connection();
+    if (ready.answered()) {
+      everAnswered = true;
+    }
     if (connecting.remove(connection)) {
       up.add(connection);
       backoff = settings.reconnectMinBackoff();
@@ -276,11 +322,12 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
       return this; // a connection of an instance before a restart
     }
     boolean probing = connection.equals(probe) && probePending;
+    if (unproven()) {
+      refuseWaiting(unprovenReason());
+    }
     Queued next = nextFresh();
     if (next != null) {
-      connection.tell(
-          new LegacyConnection.Send(
-              next.hash(), probing ? settings.probeTimeout() : settings.replyTimeout()));
+      send(connection, next.hash(), probing);
       if (probing) {
         probePending = false;
       } else if (connection.equals(probe)) {
@@ -320,6 +367,10 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     boolean wasUp = up.remove(connection);
     if (!wasUp && !connecting.remove(connection)) {
       return this; // a connection of an instance before a restart
+    }
+    if (wasUp) {
+      // Its request went back to the router: a new connection is a new chance.
+      unansweredSinceNanos = -1;
     }
     idle.remove(connection);
     idleSince.remove(connection);

@@ -169,7 +169,7 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
     connectSettled = true;
     if (ending == null) {
       up = true;
-      parent.tell(new LegacyBackend.Ready(getContext().getSelf()));
+      parent.tell(new LegacyBackend.Ready(getContext().getSelf(), false));
     }
     return stopOnceEnded();
   }
@@ -207,12 +207,16 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
     timers.cancel(ReplyTimedOut.INSTANCE);
     Routee.Hash hash = inFlight;
     inFlight = null;
-    if (replied.reply() instanceof Decoded.Ok ok && ok.packet() instanceof Packet.Reply reply) {
-      hash.answer(serverId, reply.payloadHash());
+    String payloadHash =
+        replied.reply() instanceof Decoded.Ok ok && ok.packet() instanceof Packet.Reply reply
+            ? reply.payloadHash()
+            : null;
+    if (payloadHash != null) {
+      hash.answer(serverId, payloadHash);
     } else {
       hash.refuse(serverId, "the server did not answer with a type \"2\" reply");
     }
-    parent.tell(new LegacyBackend.Ready(getContext().getSelf()));
+    parent.tell(new LegacyBackend.Ready(getContext().getSelf(), payloadHash != null));
     return this;
   }
 

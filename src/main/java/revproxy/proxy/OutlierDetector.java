@@ -23,7 +23,9 @@ import revproxy.routee.Routee;
  * row ({@link #timedOut}). The router ejects it (at most {@code max-ejected-percent} of the
  * routees at once) and retries its attempts at once. One that has {@code max-unanswered} attempts
  * out and no reply for {@code hold-after} (and for 3 times the median latency) is held back: it
- * gets no new attempt meanwhile ({@link #unavailable}).
+ * gets no new attempt meanwhile ({@link #unavailable}), and so does one that never answered yet
+ * and has one attempt out. One that never answered is overdue once its first attempt (since its
+ * last ejection) is {@code first-reply-after} old, whatever "unavailable" it says meanwhile.
  *
  * <p>A record belongs to a routee and survives listing updates, also while it drops out of the
  * listing and comes back.
@@ -41,6 +43,8 @@ final class OutlierDetector {
   private final OutlierSettings settings;
   private final long overdueFloorNanos;
   private final long overdueCeilingNanos;
+  /** When a routee that never answered is overdue; past the attempt timeout: never. */
+  private final long firstReplyNanos;
   private final long holdFloorNanos;
   /** The listed routees, in the router's order. */
   private List<ActorRef<Routee.Command>> routees = List.of();
@@ -65,6 +69,8 @@ final class OutlierDetector {
     this.settings = settings;
     this.overdueFloorNanos = settings.overdueAfter().toNanos();
     this.overdueCeilingNanos = Math.max(overdueFloorNanos, attemptTimeoutNanos);
+    long firstReply = settings.firstReplyAfter().toNanos();
+    this.firstReplyNanos = firstReply < attemptTimeoutNanos ? firstReply : Long.MAX_VALUE;
     this.holdFloorNanos = settings.holdAfter().toNanos();
   }
 
@@ -171,16 +177,23 @@ final class OutlierDetector {
 
   /**
    * The listed routees that are overdue now and not ejected yet: outliers to eject. A routee that
-   * never answered yet is not judged by this: its first reply may take a second (a worker on a
-   * node whose JVM is cold, its first remote message still being set up); the hold-back rule
-   * keeps its attempts few meanwhile, and its attempts time out like any other.
+   * never answered yet is judged from its first attempt instead, after {@code first-reply-after}:
+   * its first reply may take a second (a worker on a node whose JVM is cold, its first remote
+   * message still being set up); the hold-back rule keeps its attempts few meanwhile. Without
+   * that limit, a backend that accepts and never answers would be judged by attempt timeouts
+   * only, which a legacy server's own reply timeout ("unavailable", then a new connection) keeps
+   * from ever adding up, and its "unavailable" replies would count as progress.
    */
   List<ActorRef<Routee.Command>> overdue(long now) {
     long overdue = overdueNanos();
     List<ActorRef<Routee.Command>> found = new ArrayList<>();
     for (ActorRef<Routee.Command> routee : routees) {
       RouteeHealth h = health.get(routee);
-      if (h.latencyNanos() >= 0 && h.overdue(now, overdue) && !h.ejected(now)) {
+      boolean outlier =
+          h.latencyNanos() >= 0
+              ? h.overdue(now, overdue)
+              : firstReplyNanos != Long.MAX_VALUE && h.firstReplyOverdue(now, firstReplyNanos);
+      if (outlier && !h.ejected(now)) {
         found.add(routee);
       }
     }

@@ -10,9 +10,12 @@ import java.time.Duration;
  *
  * @param overdueAfter a routee whose oldest unanswered attempt is older than this, and than 10
  *     times the policy's median latency, is ejected, and its attempts in flight are retried now
+ * @param firstReplyAfter the same for a routee that never answered yet, whose first reply may be
+ *     slow (a worker on a node just started); applies only when shorter than the attempt timeout
  * @param maxUnanswered a routee that has this many attempts without an answer since its last one,
  *     the oldest older than {@code holdAfter} (and than 3 times the policy's median latency), gets
- *     no new attempt until it answers: requests do not queue up behind a backend that stopped
+ *     no new attempt until it answers: requests do not queue up behind a backend that stopped (one
+ *     that never answered yet gets one attempt at a time)
  * @param ejectAfterTimeouts attempts timed out in a row that eject a routee
  * @param ejectionTime the first ejection's length; each further one in a row doubles it
  * @param maxEjectionTime the longest ejection
@@ -21,6 +24,7 @@ import java.time.Duration;
  */
 public record OutlierSettings(
     Duration overdueAfter,
+    Duration firstReplyAfter,
     int maxUnanswered,
     Duration holdAfter,
     int ejectAfterTimeouts,
@@ -47,6 +51,7 @@ public record OutlierSettings(
     Config outlier = proxy.getConfig("outlier");
     return new OutlierSettings(
         outlier.getDuration("overdue-after"),
+        outlier.getDuration("first-reply-after"),
         outlier.getInt("max-unanswered"),
         outlier.getDuration("hold-after"),
         outlier.getInt("eject-after-timeouts"),

@@ -26,6 +26,11 @@ final class RouteeHealth {
   private long ejectedUntilNanos;
   private int ejectionsInARow;
   private boolean probing;
+  /**
+   * While it has never answered: when its first attempt went out, or its first since its last
+   * ejection (-1: none yet). Replies that are no answer ("unavailable") do not move it.
+   */
+  private long trialSinceNanos = -1;
 
   int inFlight() {
     return inFlight;
@@ -39,6 +44,9 @@ final class RouteeHealth {
   void sent(long now) {
     if (inFlight++ == 0) {
       progressNanos = now;
+    }
+    if (latencyNanos < 0 && trialSinceNanos < 0) {
+      trialSinceNanos = now;
     }
   }
 
@@ -73,21 +81,29 @@ final class RouteeHealth {
   }
 
   /**
-   * Whether it should get no new attempt now: ejected; probing with its probe out; {@code
-   * maxUnanswered} attempts out and no answer yet ever (a new routee proves itself first); or
-   * {@code maxUnanswered} attempts behind an answer that is {@code holdNanos} late.
+   * Whether it has never answered, has attempts in flight, and was first tried (since its last
+   * ejection) longer than {@code limitNanos} ago: a backend that accepts requests and never
+   * answers, however often it says "unavailable" meanwhile.
+   */
+  boolean firstReplyOverdue(long now, long limitNanos) {
+    return latencyNanos < 0 && inFlight > 0 && trialSinceNanos >= 0
+        && now - trialSinceNanos > limitNanos;
+  }
+
+  /**
+   * Whether it should get no new attempt now: ejected; probing with its probe out; never
+   * answered yet with an attempt out (a new routee proves itself with one request first, so a
+   * backend that accepts and never answers holds up one request, not several); or {@code
+   * maxUnanswered} attempts behind an answer that is {@code holdNanos} late.
    */
   boolean unavailable(long now, int maxUnanswered, long holdNanos) {
     if (ejected(now)) {
       return true;
     }
-    if (probing && inFlight > 0) {
+    if ((probing || latencyNanos < 0) && inFlight > 0) {
       return true;
     }
-    if (inFlight < maxUnanswered) {
-      return false;
-    }
-    return latencyNanos < 0 || now - progressNanos > holdNanos;
+    return inFlight >= maxUnanswered && now - progressNanos > holdNanos;
   }
 
   /** Whether the group router may pick it: serving, not probing, not held back. */
@@ -108,6 +124,7 @@ final class RouteeHealth {
     ejectionsInARow++;
     timeoutsInARow = 0;
     probing = false;
+    trialSinceNanos = -1;
   }
 
   /** Whether it is ejected now; an ejection that ran out turns into probing here. */

@@ -1,6 +1,9 @@
 package revproxy.util;
 
 import com.typesafe.config.Config;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 
 /** TCP ports, and the one way a bad one is reported, on the command line or in the configuration. */
 public final class Ports {
@@ -25,5 +28,26 @@ public final class Ports {
       throw new IllegalArgumentException(path + ": " + notAPort(port, min));
     }
     return port;
+  }
+
+  /**
+   * The {@code "host:port"} strings at {@code path} as unresolved addresses, in order.
+   *
+   * @throws IllegalArgumentException for a value that is not HOST:PORT with a port 1-65535
+   */
+  public static List<InetSocketAddress> hostPorts(Config config, String path) {
+    List<InetSocketAddress> addresses = new ArrayList<>();
+    for (String value : config.getStringList(path)) {
+      int colon = value.lastIndexOf(':');
+      String port = colon < 0 ? "" : value.substring(colon + 1);
+      if (colon <= 0 || !port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1
+          || Integer.parseInt(port) > MAX) {
+        throw new IllegalArgumentException(
+            path + ": expected HOST:PORT, e.g. 127.0.0.1:2100, got \"" + value + "\"");
+      }
+      addresses.add(
+          InetSocketAddress.createUnresolved(value.substring(0, colon), Integer.parseInt(port)));
+    }
+    return addresses;
   }
 }

@@ -94,7 +94,7 @@ class LoadConnectionTest {
       throws InterruptedException {
     BenchSettings settings =
         new BenchSettings(
-            "127.0.0.1", peer.port(), 1, pipeline, Duration.ZERO, requests, 0, 16, List.of("111"),
+            "127.0.0.1", peer.port(), List.of(), 1, pipeline, Duration.ZERO, requests, 0, 16, List.of("111"),
             Duration.ZERO, timeout, Duration.ofSeconds(2), 1, 0, Optional.empty());
     return LoadGenerator.run(settings, null);
   }

@@ -226,6 +226,26 @@ class LoadGeneratorTest {
   }
 
   @Test
+  void progressLinesGoToStderrWhenAskedFor() throws Exception {
+    Run run =
+        bench(
+            "--port", "" + hashServerPort,
+            "--rate", "200",
+            "--duration", "1s",
+            "--warmup", "2s",
+            "--connections", "2",
+            "--progress");
+    assertEquals(0, run.exitCode(), run.out());
+    List<String> lines = run.err().lines().toList();
+    assertTrue(lines.size() >= 2, run.err());
+    // Seconds since the clock started, the phase, the rate, replies and failures so far.
+    assertTrue(
+        lines.get(0).matches(" +[0-9]+\\.[0-9]s  warmup +[0-9,]+ req/s  [0-9,]+ replies  0 failed"),
+        run.err());
+    assertTrue(lines.stream().anyMatch(line -> line.contains("s  running ")), run.err());
+  }
+
+  @Test
   void idleConnectionsStayOpenBesideTheLoad() throws Exception {
     Run run =
         bench(
@@ -252,6 +272,91 @@ class LoadGeneratorTest {
     assertEquals(0, json.get("ok").asLong());
     assertTrue(json.get("stalled").asBoolean(), run.out());
     assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(15));
+  }
+
+  @Test
+  void withSeveralProxiesABrokenConnectionFailsOverAndResendsWhatHadNoReply() throws Exception {
+    // Every connection to the first proxy is closed after 25 replies with a request unanswered,
+    // every one to the second after 200: connections go round the list, several times each.
+    try (FakeProxy first = new FakeProxy(25);
+        FakeProxy second = new FakeProxy(200)) {
+      Run run =
+          bench(
+              "--proxy", first.address(),
+              "--proxy", second.address(),
+              "--requests", "2000",
+              "--connections", "4",
+              "--pipeline", "4",
+              "--warmup", "0s",
+              "--timeout", "5s");
+      JsonNode json = run.json();
+      assertEquals(0, run.exitCode(), run.out());
+      assertEquals(2000, json.get("requests").asLong(), run.out());
+      assertEquals(2000, json.get("ok").asLong(), run.out());
+      assertEquals(0, json.get("wrong").asLong(), run.out());
+      assertEquals(0, json.get("error_count").asLong(), run.out());
+      assertEquals(0, json.get("timeouts").asLong(), run.out());
+      assertEquals(0, json.get("lost").asLong(), run.out());
+      assertEquals(0, json.get("malformed").asLong(), run.out());
+      // One failover per connection a proxy broke, each resending at least the request unanswered.
+      long broken = first.broken.get() + second.broken.get();
+      assertTrue(first.broken.get() >= 4 && second.broken.get() >= 2, run.out());
+      assertEquals(broken, json.get("failovers").asLong(), run.out());
+      assertTrue(json.get("resent").asLong() >= broken, run.out());
+      assertEquals(List.of(first.address(), second.address()), proxies(json));
+      // Half the connections started on each proxy; each broken one reconnected to the other.
+      assertEquals(2 + second.broken.get(), first.accepted.get(), run.out());
+      assertEquals(2 + first.broken.get(), second.accepted.get(), run.out());
+    }
+  }
+
+  @Test
+  void withSeveralProxiesOneDownFromTheStartIsFailedOverAtOnce() throws Exception {
+    int down = TestSockets.unusedPort();
+    try (FakeProxy up = new FakeProxy(0)) {
+      Run run =
+          bench(
+              "--proxy", "127.0.0.1:" + down + "," + up.address(),
+              "--requests", "500",
+              "--connections", "4",
+              "--pipeline", "2",
+              "--warmup", "0s");
+      JsonNode json = run.json();
+      assertEquals(0, run.exitCode(), run.out());
+      assertEquals(500, json.get("ok").asLong(), run.out());
+      assertEquals(0, json.get("lost").asLong(), run.out());
+      // Connections 0 and 2 started on the proxy that is down, were refused, and moved on.
+      assertEquals(2, json.get("failovers").asLong(), run.out());
+      assertEquals(2, json.get("connection_errors").asLong(), run.out());
+      assertEquals(0, json.get("resent").asLong(), run.out());
+      assertEquals(4, up.accepted.get());
+    }
+  }
+
+  @Test
+  void withOneHostAndPortABrokenConnectionLosesWhatWasInFlight() throws Exception {
+    try (FakeProxy breaking = new FakeProxy(25)) {
+      Run run =
+          bench(
+              "--port", breaking.address().substring("127.0.0.1:".length()),
+              "--requests", "200",
+              "--connections", "2",
+              "--pipeline", "4",
+              "--warmup", "0s");
+      JsonNode json = run.json();
+      assertEquals(1, run.exitCode(), run.out());
+      assertEquals(200, json.get("requests").asLong(), run.out());
+      assertTrue(json.get("lost").asLong() >= breaking.broken.get(), run.out());
+      assertEquals(200, json.get("ok").asLong() + json.get("lost").asLong(), run.out());
+      assertEquals(0, json.get("failovers").asLong(), run.out());
+      assertEquals(0, json.get("resent").asLong(), run.out());
+    }
+  }
+
+  private static List<String> proxies(JsonNode json) {
+    List<String> proxies = new ArrayList<>();
+    json.get("proxies").forEach(proxy -> proxies.add(proxy.asText()));
+    return proxies;
   }
 
   @Test
@@ -373,6 +478,9 @@ class LoadGeneratorTest {
         "--policies: \"no way\" is not an id (1-64 characters of A-Z a-z 0-9 . _ -)");
     assertBadOption(
         bench("--duration", "soon"), "--duration: \"soon\" is not a duration (e.g. 500ms, 30s)");
+    assertBadOption(
+        bench("--proxy", "127.0.0.1", "--requests", "1"),
+        "--proxy: \"127.0.0.1\" is not HOST:PORT (a host, a colon, a port 1-65535)");
   }
 
   private static void assertBadOption(Run run, String error) {

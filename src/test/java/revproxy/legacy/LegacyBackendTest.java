@@ -292,6 +292,44 @@ class LegacyBackendTest {
     }
   }
 
+  @Test
+  void aServerThatLeavesItsFirstRequestUnansweredPastTheProbeTimeoutGetsNoOtherUntilANewConnection()
+      throws Exception {
+    try (FakeLegacyServer mute = new FakeLegacyServer("410", 0, FakeLegacyServer.Mode.IGNORE)) {
+      ActorRef<Routee.Command> backend = backend("410", "lb-unproven", mute.port);
+      Routees.await(testKit, "lb-unproven", 1);
+      TestProbe<Routee.Reply> probe = testKit.createTestProbe();
+      backend.tell(new Routee.Hash(0, "c0", "p0", probe.getRef()));
+      backend.tell(new Routee.Hash(1, "c1", "p1", probe.getRef()));
+      // It never answered and its first request is older than probe-timeout (200 ms): what
+      // waits, and what comes, goes back to the router at once instead of waiting behind it.
+      Thread.sleep(250);
+      backend.tell(new Routee.Hash(2, "c2", "p2", probe.getRef()));
+      String unproven = "no answer yet: its first request has waited more than 200 ms";
+      assertEquals(new Routee.Unavailable(1, "410", unproven), probe.receiveMessage());
+      assertEquals(new Routee.Unavailable(2, "410", unproven), probe.receiveMessage());
+      assertEquals(
+          new Routee.Unavailable(0, "410", "no reply within 300 ms"), probe.receiveMessage());
+      assertEquals(1, mute.reads.size(), "only the first request reached it");
+      // A new connection is a new chance: its first request goes to the server again.
+      TestProbe<Void> waiter = testKit.createTestProbe();
+      waiter.awaitAssert(
+          Duration.ofSeconds(3),
+          () -> {
+            assertEquals(2, mute.connections.get());
+            return null;
+          });
+      Routees.await(testKit, "lb-unproven", 1);
+      backend.tell(new Routee.Hash(3, "c3", "p3", probe.getRef()));
+      waiter.awaitAssert(
+          Duration.ofSeconds(3),
+          () -> {
+            assertEquals(2, mute.reads.size());
+            return null;
+          });
+    }
+  }
+
   /** Registers {@code registration} as if it came from 127.0.0.1 and returns the answer. */
   private static LegacyRegistry.Result register(
       ActorRef<LegacyRegistry.Command> registry, Packet.Registration registration) {

@@ -7,9 +7,12 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +27,7 @@ import revproxy.TestSockets;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
 import revproxy.proxy.ProxyServer;
+import revproxy.proxy.ProxySettings;
 import revproxy.proxy.RouterActor;
 import revproxy.worker.HashWorker;
 
@@ -35,6 +39,7 @@ import revproxy.worker.HashWorker;
 class SilentLegacyBackendTest {
 
   static final ActorTestKit testKit = ActorTestKit.create(TestConfigs.local());
+  static final ObjectMapper JSON = new ObjectMapper();
 
   @AfterAll
   static void shutdown() {
@@ -101,6 +106,101 @@ class SilentLegacyBackendTest {
       }
       // One connection, one request in flight: whatever it was sent before it left the rotation.
       assertTrue(silent.reads.size() <= 3, silent.reads.size() + " requests reached it");
+    }
+  }
+
+  /**
+   * Steady load for 6 s, as clients send it: a legacy server that never answered gets one
+   * request at a time, and is ejected once that one is a second overdue (first-reply-after), not
+   * kept in the rotation by its own reply timeout (which hands its requests back as
+   * "unavailable" every 2 s, reconnects, and would take the next ones): one request waits that
+   * second, no other waits at all.
+   */
+  @Test
+  void underSteadyLoadASilentLegacyServerIsEjectedWithinASecondAndGetsNoMoreRequests()
+      throws Exception {
+    testKit.spawn(HashWorker.create("w1", "steady"));
+    testKit.spawn(HashWorker.create("w2", "steady"));
+    ProxySettings settings =
+        TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 10);
+    ActorRef<RouterActor.Command> router = testKit.spawn(RouterActor.create(settings));
+    ActorRef<LegacyRegistry.Command> registry =
+        testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of()));
+    InetSocketAddress proxy =
+        ProxyServer.bind(testKit.system(), router, registry, settings, TestConfigs.registrationSettings())
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS)
+            .localAddress();
+    try (FakeLegacyServer silent =
+        new FakeLegacyServer("mute", 0, FakeLegacyServer.Mode.IGNORE, true)) {
+      TestProbe<LegacyRegistry.Result> registered = testKit.createTestProbe();
+      registry.tell(
+          new LegacyRegistry.Register(
+              new Packet.Registration("mute", "steady", silent.port),
+              InetAddress.getLoopbackAddress(),
+              proxy.getPort(),
+              registered.getRef()));
+      assertEquals(LegacyRegistry.Accepted.INSTANCE, registered.receiveMessage());
+      Routees.await(testKit, "steady", 3);
+
+      // 8 clients, one request at a time each, for 6 s.
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(6);
+      List<CompletableFuture<long[]>> clients = new ArrayList<>();
+      for (int c = 0; c < 8; c++) {
+        int client = c;
+        clients.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  long requests = 0;
+                  long slowestNanos = 0;
+                  long slow = 0;
+                  try (Socket socket = TestSockets.connect(proxy)) {
+                    // Opened after the first request: opening it reads the stream's first token.
+                    MappingIterator<JsonNode> replies = null;
+                    while (System.nanoTime() < end) {
+                      String payload = "s" + client + "-" + requests;
+                      long sent = System.nanoTime();
+                      socket
+                          .getOutputStream()
+                          .write(
+                              TestSockets.request(client + "-" + requests, "steady", payload)
+                                  .getBytes(StandardCharsets.UTF_8));
+                      if (replies == null) {
+                        replies = JSON.readerFor(JsonNode.class).readValues(socket.getInputStream());
+                      }
+                      JsonNode reply = replies.nextValue();
+                      long tookNanos = System.nanoTime() - sent;
+                      slowestNanos = Math.max(slowestNanos, tookNanos);
+                      slow += tookNanos > TimeUnit.MILLISECONDS.toNanos(500) ? 1 : 0;
+                      if (!"2".equals(reply.get("type").asText())
+                          || !PayloadHash.sha1Hex(payload).equals(reply.get("payload").asText())) {
+                        throw new IllegalStateException("not served: " + reply);
+                      }
+                      requests++;
+                    }
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                  return new long[] {requests, slowestNanos, slow};
+                }));
+      }
+      long served = 0;
+      long slowestNanos = 0;
+      long slow = 0;
+      for (CompletableFuture<long[]> client : clients) {
+        long[] result = client.get(30, TimeUnit.SECONDS);
+        served += result[0];
+        slowestNanos = Math.max(slowestNanos, result[1]);
+        slow += result[2];
+      }
+      String seen =
+          served + " requests served, " + silent.reads.size() + " reached it, " + slow
+              + " took over 500 ms, the slowest " + slowestNanos / 1_000_000 + " ms";
+      assertTrue(served > 100, seen);
+      // Never answered, it gets one attempt at a time: one request waits, then it is ejected.
+      assertTrue(silent.reads.size() <= 1, seen);
+      assertTrue(slow <= 1, seen);
+      assertTrue(slowestNanos < TimeUnit.MILLISECONDS.toNanos(1500), seen);
     }
   }
 }

@@ -23,7 +23,27 @@ class AttemptOutcomesTest {
   static final ActorTestKit kit = ActorTestKit.create("outcomes", TestConfigs.local());
 
   /** 3 attempts within 5 s, each up to 5 s; the shipped outlier detection (overdue: 100 ms). */
-  static final ProxySettings SETTINGS = TestConfigs.proxySettings(Duration.ofSeconds(5));
+  /**
+   * One attempt may use the whole request timeout, and a routee that never answered is judged by
+   * its attempt timeouts only (first-reply-after as long as the attempt timeout turns that rule
+   * off; it has tests of its own in OutlierDetectorTest and SilentLegacyBackendTest).
+   */
+  static final ProxySettings SETTINGS = withoutFirstReplyLimit(TestConfigs.proxySettings(Duration.ofSeconds(5)));
+
+  private static ProxySettings withoutFirstReplyLimit(ProxySettings base) {
+    OutlierSettings o = base.outlier();
+    return TestConfigs.withOutliers(
+        base,
+        new OutlierSettings(
+            o.overdueAfter(),
+            base.attemptTimeout(),
+            o.maxUnanswered(),
+            o.holdAfter(),
+            o.ejectAfterTimeouts(),
+            o.ejectionTime(),
+            o.maxEjectionTime(),
+            o.maxEjectedPercent()));
+  }
 
   static final Duration QUIET = Duration.ofMillis(100);
 

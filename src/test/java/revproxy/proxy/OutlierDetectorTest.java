@@ -37,6 +37,7 @@ class OutlierDetectorTest {
     return new OutlierDetector(
         new OutlierSettings(
             Duration.ofMillis(25),
+            Duration.ofSeconds(1),
             3,
             Duration.ofMillis(5),
             ejectAfterTimeouts,

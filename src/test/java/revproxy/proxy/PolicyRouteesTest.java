@@ -46,6 +46,7 @@ class PolicyRouteesTest {
     return new OutlierDetector(
         new OutlierSettings(
             Duration.ofMillis(25),
+            Duration.ofSeconds(1),
             3,
             Duration.ofMillis(5),
             ejectAfterTimeouts,

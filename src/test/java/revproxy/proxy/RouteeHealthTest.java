@@ -34,6 +34,40 @@ class RouteeHealthTest {
   }
 
   @Test
+  void aRouteeThatNeverAnsweredIsOverdueFromItsFirstAttemptWhateverItSaysUnavailable() {
+    RouteeHealth health = new RouteeHealth();
+    assertFalse(health.firstReplyOverdue(10 * SECOND, SECOND), "never tried");
+    health.sent(0);
+    for (long t = 100 * MS; t <= SECOND; t += 100 * MS) {
+      // Each attempt handed back "unavailable" and replaced by a new one: no answer yet.
+      health.replied(t);
+      health.ended();
+      health.sent(t);
+      assertFalse(health.firstReplyOverdue(t, SECOND), "at " + t);
+    }
+    assertTrue(health.firstReplyOverdue(SECOND + MS, SECOND));
+    assertFalse(health.overdue(SECOND + MS, SECOND), "by replies, it keeps making progress");
+
+    // Ejected, then probed: the probe gets a second of its own.
+    health.eject(2 * SECOND, 10 * SECOND, 60 * SECOND);
+    assertTrue(health.ejected(11 * SECOND));
+    assertFalse(health.ejected(12 * SECOND));
+    health.sent(12 * SECOND);
+    assertFalse(health.firstReplyOverdue(12 * SECOND + 500 * MS, SECOND));
+    assertTrue(health.firstReplyOverdue(13 * SECOND + MS, SECOND));
+  }
+
+  @Test
+  void aRouteeThatAnsweredOnceIsNoLongerJudgedByItsFirstReply() {
+    RouteeHealth health = new RouteeHealth();
+    health.sent(0);
+    health.answered(0, 900 * MS);
+    health.ended();
+    health.sent(5 * SECOND);
+    assertFalse(health.firstReplyOverdue(10 * SECOND, SECOND));
+  }
+
+  @Test
   void unansweredAttemptsHoldNewOnesBackOnlyWhenTheyPileUpWithoutAReply() {
     RouteeHealth health = new RouteeHealth();
     health.sent(0);
@@ -50,17 +84,21 @@ class RouteeHealthTest {
   }
 
   @Test
-  void aRouteeThatNeverAnsweredGetsNoMoreThanMaxUnansweredAttemptsAtOnce() {
+  void aRouteeThatNeverAnsweredGetsOneAttemptAtATimeUntilItAnswers() {
     RouteeHealth health = new RouteeHealth();
+    assertFalse(health.unavailable(0, 3, 5 * MS), "a new routee may get its first attempt");
     health.sent(0);
-    health.sent(0);
-    assertFalse(health.unavailable(0, 3, 5 * MS));
-    health.sent(0);
-    assertTrue(health.unavailable(0, 3, 5 * MS), "three out, none ever answered: at once");
-    health.answered(0, MS);
+    assertTrue(health.unavailable(0, 3, 5 * MS), "one out, none ever answered: at once");
+    health.replied(MS);
     health.ended();
+    assertFalse(health.unavailable(MS, 3, 5 * MS), "handed back unavailable: the next may go");
     health.sent(MS);
-    assertFalse(health.unavailable(MS, 3, 5 * MS), "it answers: many may be out");
+    assertTrue(health.unavailable(MS, 3, 5 * MS));
+    health.answered(MS, 2 * MS);
+    health.ended();
+    health.sent(2 * MS);
+    health.sent(2 * MS);
+    assertFalse(health.unavailable(2 * MS, 3, 5 * MS), "it answers: many may be out");
   }
 
   @Test

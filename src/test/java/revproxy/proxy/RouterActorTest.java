@@ -399,6 +399,7 @@ class RouterActorTest {
     OutlierSettings outliers =
         new OutlierSettings(
             Duration.ofMillis(25),
+            Duration.ofSeconds(1),
             3,
             Duration.ofMillis(5),
             2,
