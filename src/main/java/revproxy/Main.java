@@ -7,13 +7,13 @@ import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.UnmatchedArgumentException;
 import revproxy.cli.BenchCommand;
@@ -67,8 +67,8 @@ public final class Main implements Runnable {
   /**
    * The command line with readable errors. A bad command line or configuration is one {@code
    * error:} line, a pointer to the role's help, and exit status 2, never a usage dump; anything
-   * else that stops a command is one {@code error:} line and exit status 1, never a stack trace
-   * (it is logged at DEBUG).
+   * else that stops a command is one {@code error:} line and exit status 1, never a stack trace (it
+   * is logged at DEBUG).
    */
   public static CommandLine commandLine() {
     return new CommandLine(new Main())
@@ -118,7 +118,9 @@ public final class Main implements Runnable {
           .forEach(known::add);
       String typed = unmatched.getUnmatched().get(0).split("=", 2)[0];
       return exception.getMessage()
-          + Suggestions.closest(typed, known).map(name -> " (did you mean " + name + "?)").orElse("");
+          + Suggestions.closest(typed, known)
+              .map(name -> " (did you mean " + name + "?)")
+              .orElse("");
     }
     return exception.getMessage();
   }

@@ -19,8 +19,8 @@ import revproxy.cluster.NodeConfig;
 
 /**
  * The repository's application.conf is the operator's file: it sets nothing, and lists every
- * setting of reference.conf commented out, with reference.conf's comments and defaults, so the
- * two cannot drift apart. reference.conf stays the one place the defaults are set.
+ * setting of reference.conf commented out, with reference.conf's comments and defaults, so the two
+ * cannot drift apart. reference.conf stays the one place the defaults are set.
  */
 class ApplicationConfTest {
 

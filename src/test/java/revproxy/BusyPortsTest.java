@@ -38,9 +38,12 @@ class BusyPortsTest {
       Result result =
           run(
               "proxy",
-              "--port", Integer.toString(port),
-              "--cluster-port", Integer.toString(TestSockets.unusedPort()),
-              "--management-port", Integer.toString(TestSockets.unusedPort()));
+              "--port",
+              Integer.toString(port),
+              "--cluster-port",
+              Integer.toString(TestSockets.unusedPort()),
+              "--management-port",
+              Integer.toString(TestSockets.unusedPort()));
       assertEquals(
           new Result(1, "error: port " + port + " on 127.0.0.1 is already in use (client port)\n"),
           result);
@@ -54,9 +57,12 @@ class BusyPortsTest {
       Result result =
           run(
               "proxy",
-              "--port", Integer.toString(TestSockets.unusedPort()),
-              "--cluster-port", Integer.toString(port),
-              "--management-port", Integer.toString(TestSockets.unusedPort()));
+              "--port",
+              Integer.toString(TestSockets.unusedPort()),
+              "--cluster-port",
+              Integer.toString(port),
+              "--management-port",
+              Integer.toString(TestSockets.unusedPort()));
       assertEquals(
           new Result(1, "error: port " + port + " on 127.0.0.1 is already in use (cluster port)\n"),
           result);
@@ -70,9 +76,12 @@ class BusyPortsTest {
       Result result =
           run(
               "worker",
-              "--worker", "100:111",
-              "--seed", "127.0.0.1:" + TestSockets.unusedPort(),
-              "--management-port", Integer.toString(port));
+              "--worker",
+              "100:111",
+              "--seed",
+              "127.0.0.1:" + TestSockets.unusedPort(),
+              "--management-port",
+              Integer.toString(port));
       assertEquals(
           new Result(
               1, "error: port " + port + " on 127.0.0.1 is already in use (management port)\n"),

@@ -15,9 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -91,7 +91,9 @@ class FatJarIT {
   void demoRunsTheWholeClusterInOneJvmAndVerifiesEveryPacket() throws Exception {
     Run run = java("demo", "--port", "0");
     assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
-    assertTrue(run.stdout().contains("19 packets: 19 correct, 0 NOT correct, 0 errors, 0 without reply"), run.stdout());
+    assertTrue(
+        run.stdout().contains("19 packets: 19 correct, 0 NOT correct, 0 errors, 0 without reply"),
+        run.stdout());
     // Both worker nodes serve each policy. Not an exact 5/5: in a cold JVM the first remote
     // replies can be slow enough for the outlier hold (max-unanswered, hold-after) to send a
     // request to the other routee, by design; exact round robin is asserted in
@@ -113,7 +115,9 @@ class FatJarIT {
   void demoWithClusterTlsVerifiesEveryPacketOverMutualTls() throws Exception {
     Run run = java("demo", "--port", "0", "--cluster-tls", TestCerts.cluster().toString());
     assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
-    assertTrue(run.stdout().contains("19 packets: 19 correct, 0 NOT correct, 0 errors, 0 without reply"), run.stdout());
+    assertTrue(
+        run.stdout().contains("19 packets: 19 correct, 0 NOT correct, 0 errors, 0 without reply"),
+        run.stdout());
     assertTrue(run.stdout().contains("RESULT: OK"), run.stdout());
     assertFalse(run.stderr().contains("ClusterTlsEngineProvider"), run.stderr());
   }
@@ -136,9 +140,12 @@ class FatJarIT {
 
   @Test
   void clientReportsAnUnreachableProxyReadably() throws Exception {
-    Run run = java("client", "--port", Integer.toString(TestSockets.unusedPort()), "packets/0.json");
+    Run run =
+        java("client", "--port", Integer.toString(TestSockets.unusedPort()), "packets/0.json");
     assertEquals(1, run.exitCode(), run.stdout() + run.stderr());
-    assertTrue(run.stdout().contains("error: cannot exchange packets with the proxy at 127.0.0.1:"), run.stdout());
+    assertTrue(
+        run.stdout().contains("error: cannot exchange packets with the proxy at 127.0.0.1:"),
+        run.stdout());
   }
 
   @Test
@@ -150,8 +157,8 @@ class FatJarIT {
   }
 
   /**
-   * Only --cluster-host given (the cluster port comes from the configuration): the proxy is its
-   * own seed at that address, becomes Up and listens, instead of waiting for 127.0.0.1:2551.
+   * Only --cluster-host given (the cluster port comes from the configuration): the proxy is its own
+   * seed at that address, becomes Up and listens, instead of waiting for 127.0.0.1:2551.
    */
   @Test
   void aProxyGivenOnlyAClusterHostSeedsItselfThereAndListens(@TempDir Path dir) throws Exception {
@@ -171,8 +178,7 @@ class FatJarIT {
             "--management-port",
             Integer.toString(TestSockets.unusedPort()));
     try {
-      assertTrue(
-          accepts(proxy, "127.0.0.1", clientPort), Files.readString(dir.resolve("err.txt")));
+      assertTrue(accepts(proxy, "127.0.0.1", clientPort), Files.readString(dir.resolve("err.txt")));
     } finally {
       proxy.destroy();
       proxy.waitFor(30, TimeUnit.SECONDS);
@@ -190,9 +196,12 @@ class FatJarIT {
               Map.of(),
               List.of(),
               "proxy",
-              "--port", Integer.toString(port),
-              "--cluster-port", Integer.toString(TestSockets.unusedPort()),
-              "--management-port", Integer.toString(TestSockets.unusedPort()));
+              "--port",
+              Integer.toString(port),
+              "--cluster-port",
+              Integer.toString(TestSockets.unusedPort()),
+              "--management-port",
+              Integer.toString(TestSockets.unusedPort()));
       assertEquals(1, run.exitCode(), run.stderr());
       List<String> problems =
           run.stderr().lines().filter(line -> !line.contains(" INFO ")).toList();
@@ -211,9 +220,12 @@ class FatJarIT {
         new ArrayList<>(
             List.of(
                 "proxy",
-                "--port", Integer.toString(clientPort),
-                "--cluster-port", Integer.toString(TestSockets.unusedPort()),
-                "--management-port", Integer.toString(TestSockets.unusedPort())));
+                "--port",
+                Integer.toString(clientPort),
+                "--cluster-port",
+                Integer.toString(TestSockets.unusedPort()),
+                "--management-port",
+                Integer.toString(TestSockets.unusedPort())));
     args.addAll(List.of(options));
     Path err = dir.resolve("err.txt");
     Process proxy =
@@ -259,8 +271,8 @@ class FatJarIT {
   // ---------------------------------------------------------------- configuration, in the jar
 
   /**
-   * The shaded jar appends Akka's reference.conf after ours: the product's Akka settings must
-   * still be the ones in effect.
+   * The shaded jar appends Akka's reference.conf after ours: the product's Akka settings must still
+   * be the ones in effect.
    */
   @Test
   void theShadedJarRunsWithTheProductsAkkaSettings(@TempDir Path dir) throws Exception {
@@ -271,9 +283,11 @@ class FatJarIT {
             "akka.actor.serialization-bindings.\"revproxy.cluster.CborSerializable\" ="
                 + " \"jackson-cbor\""),
         settings.toString());
-    assertTrue(settings.contains("akka.actor.allow-java-serialization = \"off\""), settings.toString());
     assertTrue(
-        settings.contains("akka.cluster.seed-nodes = [\"akka://akka-reverse-proxy@127.0.0.1:2551\"]"),
+        settings.contains("akka.actor.allow-java-serialization = \"off\""), settings.toString());
+    assertTrue(
+        settings.contains(
+            "akka.cluster.seed-nodes = [\"akka://akka-reverse-proxy@127.0.0.1:2551\"]"),
         settings.toString());
     assertTrue(settings.contains("revproxy.proxy.port = 2100"), settings.toString());
   }
@@ -314,7 +328,8 @@ class FatJarIT {
   @Test
   void aMisspeltSettingInTheEnvironmentStopsTheStart(@TempDir Path dir) throws Exception {
     Run run =
-        java(dir, Map.of("CONFIG_FORCE_revproxy_proxy_prot", "2300"), List.of(), "proxy", "--check");
+        java(
+            dir, Map.of("CONFIG_FORCE_revproxy_proxy_prot", "2300"), List.of(), "proxy", "--check");
     assertEquals(2, run.exitCode(), run.stdout() + run.stderr());
     assertEquals(
         "error: unknown setting revproxy.proxy.prot (did you mean revproxy.proxy.port?)\n"

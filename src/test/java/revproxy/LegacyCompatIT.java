@@ -54,6 +54,7 @@ class LegacyCompatIT {
   private static final String PYTHON = "python3";
   private static final String CORRECT = "Hash of payload is correct";
   private static final String NOT_CORRECT = "Hash of payload is not correct";
+
   /** The one line our client.py adds to the original's output. */
   private static final Pattern SERVED_BY = Pattern.compile("(?m)^Served by server (\\S+)\\s*$");
 
@@ -74,7 +75,9 @@ class LegacyCompatIT {
       return; // each test is skipped, with the reason, by skipWithoutPython()
     }
     assertTrue(Files.isRegularFile(JAR), JAR + " is missing: run `mvn package` first");
-    assertTrue(Files.isRegularFile(CLIENT_PY) && Files.isRegularFile(SERVER_PY), "the Python scripts are missing");
+    assertTrue(
+        Files.isRegularFile(CLIENT_PY) && Files.isRegularFile(SERVER_PY),
+        "the Python scripts are missing");
 
     Files.createDirectories(LOGS);
     Files.writeString(CLIENT_LOG, "");
@@ -96,11 +99,31 @@ class LegacyCompatIT {
     // The originals register before they listen: the proxy connects to them in the background.
     start(
         "server-100.log",
-        List.of(PYTHON, SERVER_PY.toString(), "-id", "100", "-pp", "111", "-listen", str(listen100), "-revproc", str(proxyPort)));
+        List.of(
+            PYTHON,
+            SERVER_PY.toString(),
+            "-id",
+            "100",
+            "-pp",
+            "111",
+            "-listen",
+            str(listen100),
+            "-revproc",
+            str(proxyPort)));
     server300 =
         start(
             "server-300.log",
-            List.of(PYTHON, SERVER_PY.toString(), "-id", "300", "-pp", "111", "-listen", str(listen300), "-revproc", str(proxyPort)));
+            List.of(
+                PYTHON,
+                SERVER_PY.toString(),
+                "-id",
+                "300",
+                "-pp",
+                "111",
+                "-listen",
+                str(listen300),
+                "-revproc",
+                str(proxyPort)));
     start(
         "worker-500.log",
         java("worker", "--worker", "500:111", "--seed", "127.0.0.1:" + clusterPort));
@@ -112,7 +135,8 @@ class LegacyCompatIT {
   @BeforeEach
   void skipWithoutPython() {
     Assumptions.assumeTrue(
-        pythonFound, "python3 not found: skipping the compatibility test with the original scripts");
+        pythonFound,
+        "python3 not found: skipping the compatibility test with the original scripts");
   }
 
   @AfterAll
@@ -165,7 +189,9 @@ class LegacyCompatIT {
       }
     }
     // Server 300 is dead from request 11 on: a reply naming it could only be a stale one.
-    assertFalse(after.contains("300"), "server 300 answered after it was killed: " + after + "\n" + logTails());
+    assertFalse(
+        after.contains("300"),
+        "server 300 answered after it was killed: " + after + "\n" + logTails());
     assertTrue(
         after.contains("100") && after.contains("500"),
         "after the kill, 100 and 500 should share the requests: " + after);
@@ -180,7 +206,15 @@ class LegacyCompatIT {
     }
 
     void assertCorrect() {
-      String context = "original client on " + packet + " (exit " + exitCode + "):\n" + output + "\n" + logTails();
+      String context =
+          "original client on "
+              + packet
+              + " (exit "
+              + exitCode
+              + "):\n"
+              + output
+              + "\n"
+              + logTails();
       assertEquals(0, exitCode, context);
       assertTrue(output.contains(CORRECT) && !output.contains(NOT_CORRECT), context);
       assertTrue(servedBy() != null, context);
@@ -188,12 +222,20 @@ class LegacyCompatIT {
   }
 
   /** {@code python3 client.py -id ID -revproc PORT -pkt FILE}, bounded in time. */
-  private static ClientRun runClient(int id, Path packetFile) throws IOException, InterruptedException {
+  private static ClientRun runClient(int id, Path packetFile)
+      throws IOException, InterruptedException {
     Path out = Files.createTempFile("compat-client", ".txt");
     try {
       ProcessBuilder builder =
           new ProcessBuilder(
-                  PYTHON, CLIENT_PY.toString(), "-id", str(id), "-revproc", str(proxyPort), "-pkt", packetFile.toString())
+                  PYTHON,
+                  CLIENT_PY.toString(),
+                  "-id",
+                  str(id),
+                  "-revproc",
+                  str(proxyPort),
+                  "-pkt",
+                  packetFile.toString())
               .redirectErrorStream(true)
               .redirectOutput(out.toFile());
       Process process = builder.start();
@@ -211,7 +253,16 @@ class LegacyCompatIT {
         output += "\n[no answer within " + CLIENT_RUN_TIMEOUT_S + " s: client killed]";
       }
       appendClientLog(
-          "---- run " + (++clientRuns) + ": -id " + id + " -pkt " + packetFile + " -> exit " + exit + "\n" + output);
+          "---- run "
+              + (++clientRuns)
+              + ": -id "
+              + id
+              + " -pkt "
+              + packetFile
+              + " -> exit "
+              + exit
+              + "\n"
+              + output);
       return new ClientRun(packetFile.toString(), exit, output);
     } finally {
       Files.deleteIfExists(out);
@@ -224,11 +275,23 @@ class LegacyCompatIT {
     long deadline = System.currentTimeMillis() + waitMs;
     while (!seen.containsAll(expected)) {
       if (System.currentTimeMillis() > deadline) {
-        fail("within " + waitMs / 1000 + " s only backends " + seen + " of " + expected + " answered\n" + logTails());
+        fail(
+            "within "
+                + waitMs / 1000
+                + " s only backends "
+                + seen
+                + " of "
+                + expected
+                + " answered\n"
+                + logTails());
       }
       for (Process process : processes) {
         if (!process.isAlive()) {
-          fail("a process exited early (" + process.info().commandLine().orElse("?") + ")\n" + logTails());
+          fail(
+              "a process exited early ("
+                  + process.info().commandLine().orElse("?")
+                  + ")\n"
+                  + logTails());
         }
       }
       ClientRun run = runClient(0, probePacket);
@@ -253,7 +316,13 @@ class LegacyCompatIT {
         Thread.sleep(200);
       }
     }
-    fail("the proxy did not listen on port " + port + " within " + waitMs / 1000 + " s\n" + logTails());
+    fail(
+        "the proxy did not listen on port "
+            + port
+            + " within "
+            + waitMs / 1000
+            + " s\n"
+            + logTails());
   }
 
   private static Process start(String logName, List<String> command) throws IOException {
@@ -314,7 +383,11 @@ class LegacyCompatIT {
   }
 
   private static String packet(String srcid, String payload) {
-    return "{\"type\": \"0\", \"srcid\": \"" + srcid + "\", \"privPoliId\": \"111\", \"payload\": \"" + payload + "\"}";
+    return "{\"type\": \"0\", \"srcid\": \""
+        + srcid
+        + "\", \"privPoliId\": \"111\", \"payload\": \""
+        + payload
+        + "\"}";
   }
 
   private static void appendClientLog(String text) {
@@ -340,7 +413,11 @@ class LegacyCompatIT {
           out.append(line).append('\n');
         }
       } catch (IOException | UncheckedIOException e) {
-        out.append("---- ").append(log).append(": unreadable (").append(e.getMessage()).append(")\n");
+        out.append("---- ")
+            .append(log)
+            .append(": unreadable (")
+            .append(e.getMessage())
+            .append(")\n");
       }
     }
     return out.toString();

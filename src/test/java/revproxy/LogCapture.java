@@ -8,8 +8,8 @@ import java.util.List;
 import org.slf4j.LoggerFactory;
 
 /**
- * What one logger (and those below it) writes at INFO and above while it is open, whatever the
- * test configuration's levels; {@link #close()} puts the logger back as it was.
+ * What one logger (and those below it) writes at INFO and above while it is open, whatever the test
+ * configuration's levels; {@link #close()} puts the logger back as it was.
  */
 public final class LogCapture implements AutoCloseable {
 

@@ -15,9 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/**
- * Every command here fails (or only prints help) before an actor system or a socket is created.
- */
+/** Every command here fails (or only prints help) before an actor system or a socket is created. */
 class MainTest {
 
   /** What one execution printed and returned. */
@@ -34,8 +32,8 @@ class MainTest {
   }
 
   /**
-   * A bad command line or configuration: exactly the error line and a pointer to the role's help
-   * on stderr, nothing on stdout (no usage dump), exit status 2.
+   * A bad command line or configuration: exactly the error line and a pointer to the role's help on
+   * stderr, nothing on stdout (no usage dump), exit status 2.
    */
   private static void assertUsageError(Result result, String role, String errorLine) {
     assertEquals(
@@ -68,7 +66,9 @@ class MainTest {
   @Test
   void noRoleIsAUsageError() {
     assertUsageError(
-        run(), "", "error: a role is required: one of proxy, worker, client, demo, server, bench, status");
+        run(),
+        "",
+        "error: a role is required: one of proxy, worker, client, demo, server, bench, status");
   }
 
   @Test

@@ -24,8 +24,7 @@ public final class TestConfigs {
 
   /** A single, non-clustered actor system (the receptionist and routers work locally). */
   public static Config local() {
-    return ConfigFactory.parseString(
-            "akka.actor.provider = local\n" + "akka.loglevel = WARNING\n")
+    return ConfigFactory.parseString("akka.actor.provider = local\n" + "akka.loglevel = WARNING\n")
         .withFallback(DEFAULTS);
   }
 
@@ -91,8 +90,8 @@ public final class TestConfigs {
 
   /**
    * Outlier detection that ejects and holds back nothing within seconds: for tests of the round
-   * robin, which a loaded machine must not turn into tests of outlier detection (with the
-   * shipped 100 ms, a routee of a busy test JVM may be ejected).
+   * robin, which a loaded machine must not turn into tests of outlier detection (with the shipped
+   * 100 ms, a routee of a busy test JVM may be ejected).
    */
   public static OutlierSettings patientOutliers() {
     OutlierSettings shipped = outlierSettings();

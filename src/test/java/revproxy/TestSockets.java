@@ -6,11 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,8 +77,13 @@ public final class TestSockets {
 
   /** A type "0" request in the original's json.dumps format. */
   public static String request(String srcid, String policy, String payload) {
-    return "{\"type\": \"0\", \"srcid\": \"" + srcid + "\", \"privPoliId\": \"" + policy
-        + "\", \"payload\": \"" + payload + "\"}";
+    return "{\"type\": \"0\", \"srcid\": \""
+        + srcid
+        + "\", \"privPoliId\": \""
+        + policy
+        + "\", \"payload\": \""
+        + payload
+        + "\"}";
   }
 
   /** Every back-to-back JSON object the stream delivers until it is closed. */

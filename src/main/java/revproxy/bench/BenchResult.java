@@ -83,8 +83,12 @@ public record BenchResult(
             s.tls().isPresent() ? " over TLS" : "",
             s.connections(),
             s.pipeline(),
-            s.openLoop() ? String.format(Locale.ROOT, "open loop at %,.0f req/s", s.rate()) : "closed loop",
-            s.byRequestCount() ? String.format(Locale.ROOT, "%,d requests", s.requests()) : seconds(s.duration().toMillis() / 1000.0),
+            s.openLoop()
+                ? String.format(Locale.ROOT, "open loop at %,.0f req/s", s.rate())
+                : "closed loop",
+            s.byRequestCount()
+                ? String.format(Locale.ROOT, "%,d requests", s.requests())
+                : seconds(s.duration().toMillis() / 1000.0),
             seconds(s.warmup().toMillis() / 1000.0)));
     out.append(
         String.format(
@@ -155,7 +159,9 @@ public record BenchResult(
               warmup.failed()));
     }
     if (malformed > 0) {
-      out.append(String.format(Locale.ROOT, "  malformed  %,d replies that answer no request%n", malformed));
+      out.append(
+          String.format(
+              Locale.ROOT, "  malformed  %,d replies that answer no request%n", malformed));
     }
     if (measured.requests() > 0) {
       out.append(

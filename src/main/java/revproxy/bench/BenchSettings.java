@@ -14,8 +14,8 @@ import revproxy.util.Ports;
  * One load-generator run, read once from {@code revproxy.bench} (see reference.conf).
  *
  * @param proxies when not empty, the proxies to load instead of {@code host:port}, with failover:
- *     the connections are spread over them, and one that fails or breaks reconnects to the next
- *     and resends its requests that had no reply yet (hashing is idempotent)
+ *     the connections are spread over them, and one that fails or breaks reconnects to the next and
+ *     resends its requests that had no reply yet (hashing is idempotent)
  * @param requests when positive, send exactly this many requests after the warmup instead of
  *     running for {@code duration}
  * @param rate requests per second over all connections (open loop); 0 = closed loop, each

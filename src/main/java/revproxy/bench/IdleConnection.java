@@ -8,9 +8,9 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 
 /**
- * A connection that is opened and then only watched (--idle-connections): it sends nothing and
- * must stay open. Whatever the server sends it is read and dropped. It is not reconnected: one
- * that fails to open or is closed later is counted as such.
+ * A connection that is opened and then only watched (--idle-connections): it sends nothing and must
+ * stay open. Whatever the server sends it is read and dropped. It is not reconnected: one that
+ * fails to open or is closed later is counted as such.
  */
 final class IdleConnection {
 

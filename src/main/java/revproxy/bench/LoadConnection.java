@@ -20,12 +20,12 @@ import java.util.concurrent.TimeUnit;
  * time counts what it had in flight and is opened again after a short delay.
  *
  * <p>With several proxies ({@code --proxy}) connection {@code id} starts on proxy {@code id} modulo
- * their number. When it fails or breaks, it fails over: it reconnects to the next proxy in the
- * list (round the list: at once, then after {@link #FAILOVER_MIN_BACKOFF_NANOS} doubling to {@link
+ * their number. When it fails or breaks, it fails over: it reconnects to the next proxy in the list
+ * (round the list: at once, then after {@link #FAILOVER_MIN_BACKOFF_NANOS} doubling to {@link
  * #FAILOVER_MAX_BACKOFF_NANOS} while connects keep failing, until a reply comes) and writes again,
  * with their sequence numbers and due times, the requests that had no reply yet (hashing is
- * idempotent). Only a run that ends while they still wait for a connection loses them. A timeout
- * is not failed over: those requests are counted as timeouts, and the connection moves on.
+ * idempotent). Only a run that ends while they still wait for a connection loses them. A timeout is
+ * not failed over: those requests are counted as timeouts, and the connection moves on.
  *
  * <p>Closed loop, it keeps {@code pipeline} requests in flight while the loop lets it start more;
  * open loop, it sends the slots the {@link OpenLoopSchedule} gave it, at most {@code pipeline} in
@@ -43,43 +43,59 @@ final class LoadConnection implements ReplyScanner.Handler {
   private final SelectorLoop loop;
   private final BenchSettings settings;
   private final RequestPool pool;
+
   /** Open loop: the loop's schedule; null in a closed loop. */
   private final OpenLoopSchedule schedule;
+
   private final int id;
   private final byte[] srcidPrefix;
   private final int pipeline;
+
   /** By sequence number modulo pipeline: when each request in flight was due, and sent. */
   private final long[] intended;
+
   private final long[] sentAt;
   private final ByteBuffer out;
   private final ReplyScanner in = new ReplyScanner(8192, MAX_REPLY_BYTES);
 
   private ConnectionState state = ConnectionState.WAITING;
   private SocketChannel channel;
+
   /** The channel through TLS, with --tls; else null. */
   private TlsChannel tls;
+
   private SelectionKey key;
   private boolean writeInterest;
+
   /** Requests written since the last flush: the connection is in the loop's dirty list. */
   private boolean dirty;
+
   private boolean everResolved;
   private long connectStarted;
   private long reconnectAt;
+
   /** Sequence number of the next request; the oldest in flight is {@code nextSeq - inFlight}. */
   private long nextSeq;
+
   private int inFlight;
+
   /**
    * The next request in flight to write on this connection: {@code nextSeq} once all are written;
    * after a failover, the oldest without a reply, which is written again.
    */
   private long writeSeq;
+
   /** Index into the loop's targets of the proxy this connection uses. */
   private int target;
+
   /** Failovers since the last reply: the first reconnects at once, later ones back off. */
   private int failoversInARow;
+
   /** Open loop: requests scheduled but not sent yet, the oldest at schedule slot backlogSlot. */
   private long backlog;
+
   private long backlogSlot;
+
   /** When the current read began, for the replies it holds. */
   private long now;
 
@@ -293,7 +309,8 @@ final class LoadConnection implements ReplyScanner.Handler {
       boolean pending = out.position() > 0 || (tls != null && tls.hasPendingOutput());
       if (pending != writeInterest) {
         writeInterest = pending;
-        key.interestOps(pending ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
+        key.interestOps(
+            pending ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
       }
     } catch (IOException e) {
       failed(System.nanoTime(), describe(e));
@@ -305,7 +322,11 @@ final class LoadConnection implements ReplyScanner.Handler {
     loop.lastProgress = now;
     if (inFlight == 0 || nextSeq - inFlight >= writeSeq) {
       loop.malformed++;
-      problem("a reply with no request in flight on connection " + id + ": " + sample(bytes, start, end));
+      problem(
+          "a reply with no request in flight on connection "
+              + id
+              + ": "
+              + sample(bytes, start, end));
       return;
     }
     long seq = nextSeq - inFlight;
@@ -331,15 +352,22 @@ final class LoadConnection implements ReplyScanner.Handler {
           phase.addOk();
           if (phase == loop.measured) {
             loop.latency.recordValue(
-                Math.min(SelectorLoop.MAX_LATENCY_MICROS, Math.max(0, (now - intendedTime) / 1000)));
+                Math.min(
+                    SelectorLoop.MAX_LATENCY_MICROS, Math.max(0, (now - intendedTime) / 1000)));
             loop.lastMeasuredReply = now;
           }
         } else {
           phase.addWrong();
           problem(
               "wrong reply to "
-                  + id + "-" + seq
-                  + " (expected destid \"" + id + "-" + seq + "\" and payload \""
+                  + id
+                  + "-"
+                  + seq
+                  + " (expected destid \""
+                  + id
+                  + "-"
+                  + seq
+                  + "\" and payload \""
                   + new String(hash, StandardCharsets.US_ASCII)
                   + "\"): "
                   + sample(bytes, start, end));
@@ -394,8 +422,13 @@ final class LoadConnection implements ReplyScanner.Handler {
           long oldest = sentAt[(int) ((nextSeq - inFlight) % pipeline)];
           if (now - oldest > settings.timeout().toNanos()) {
             problem(
-                "no reply within " + settings.timeout().toMillis() + " ms on connection " + id
-                    + " (" + inFlight + " in flight); reconnecting");
+                "no reply within "
+                    + settings.timeout().toMillis()
+                    + " ms on connection "
+                    + id
+                    + " ("
+                    + inFlight
+                    + " in flight); reconnecting");
             timeOutInFlight();
             close();
             if (settings.failover()) {
@@ -421,8 +454,8 @@ final class LoadConnection implements ReplyScanner.Handler {
 
   /**
    * The run is over: what is still in flight or scheduled never got a reply in time. Requests
-   * waiting to be written again after a failover are lost: in flight on a connection that broke
-   * and never answered.
+   * waiting to be written again after a failover are lost: in flight on a connection that broke and
+   * never answered.
    */
   void giveUp() {
     if (state != ConnectionState.OPEN) {
@@ -460,7 +493,13 @@ final class LoadConnection implements ReplyScanner.Handler {
       close();
       failOver(now);
       problem(
-          "connection " + id + " to " + address + ": " + reason + "; failing over to "
+          "connection "
+              + id
+              + " to "
+              + address
+              + ": "
+              + reason
+              + "; failing over to "
               + BenchSettings.name(loop.targets.get(target))
               + (inFlight == 0 ? "" : " with " + requests(inFlight) + " to send again"));
       return;
@@ -483,9 +522,9 @@ final class LoadConnection implements ReplyScanner.Handler {
   }
 
   /**
-   * Moves to the next proxy, keeping the requests in flight to write again there: at once after
-   * the first failure since a reply, then with a backoff, so that a list of proxies that are all
-   * down is tried at a bounded pace.
+   * Moves to the next proxy, keeping the requests in flight to write again there: at once after the
+   * first failure since a reply, then with a backoff, so that a list of proxies that are all down
+   * is tried at a bounded pace.
    */
   private void failOver(long now) {
     loop.failovers++;

@@ -9,8 +9,8 @@ import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
 /**
- * A verifying load generator for the proxy's wire protocol, like wrk or hey: many connections,
- * each closed loop (keeps {@code pipeline} requests in flight) or open loop (requests at scheduled
+ * A verifying load generator for the proxy's wire protocol, like wrk or hey: many connections, each
+ * closed loop (keeps {@code pipeline} requests in flight) or open loop (requests at scheduled
  * times, {@code rate} per second in all, latency counted from the scheduled time so a stalled
  * server cannot hide its stalls: no coordinated omission, see {@link OpenLoopSchedule}).
  *
@@ -93,7 +93,8 @@ public final class LoadGenerator {
     }
     long start = System.nanoTime();
     long measureStart = start + settings.warmup().toNanos();
-    long end = settings.byRequestCount() ? Long.MAX_VALUE : measureStart + settings.duration().toNanos();
+    long end =
+        settings.byRequestCount() ? Long.MAX_VALUE : measureStart + settings.duration().toNanos();
     SelectorLoop.Timeline timeline = new SelectorLoop.Timeline(start, measureStart, end);
     for (SelectorLoop loop : loops) {
       loop.begin(timeline);

@@ -2,11 +2,11 @@ package revproxy.bench;
 
 /**
  * Open loop ({@code --rate}): when each request of one selector loop is due, whatever the server
- * does. Slot {@code n} is due {@code n} intervals after the start, computed from the start each time
- * so that no error adds up, and goes to connection {@code n mod connections}. A loop that looks
- * late takes every slot due by then at once, each keeping its own due time; latency is counted
- * from that time, so a server that stalls shows its stall in the percentiles instead of slowing
- * the schedule down (no coordinated omission).
+ * does. Slot {@code n} is due {@code n} intervals after the start, computed from the start each
+ * time so that no error adds up, and goes to connection {@code n mod connections}. A loop that
+ * looks late takes every slot due by then at once, each keeping its own due time; latency is
+ * counted from that time, so a server that stalls shows its stall in the percentiles instead of
+ * slowing the schedule down (no coordinated omission).
  */
 final class OpenLoopSchedule {
 
@@ -20,7 +20,9 @@ final class OpenLoopSchedule {
     if (!(ratePerSecond > 0) || connections < 1) {
       throw new IllegalArgumentException(
           "an open-loop schedule needs a positive rate and a connection, got "
-              + ratePerSecond + "/s over " + connections);
+              + ratePerSecond
+              + "/s over "
+              + connections);
     }
     this.intervalNanos = 1e9 / ratePerSecond;
     this.connections = connections;

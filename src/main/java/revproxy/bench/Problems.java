@@ -21,7 +21,8 @@ final class Problems {
   /** Keeps {@code text}, cut to a readable length, if fewer than the first few are kept. */
   void add(String text) {
     if (lines.size() < MAX_PROBLEMS) {
-      lines.add(text.length() > MAX_SAMPLE_CHARS ? text.substring(0, MAX_SAMPLE_CHARS) + "..." : text);
+      lines.add(
+          text.length() > MAX_SAMPLE_CHARS ? text.substring(0, MAX_SAMPLE_CHARS) + "..." : text);
     }
   }
 

@@ -4,13 +4,13 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The fields of one reply object the generator checks ({@code type}, {@code destid}, {@code
- * payload}, {@code code}), located in place: no tree, no strings unless a value holds escapes.
- * One instance is reused for every reply of a thread.
+ * payload}, {@code code}), located in place: no tree, no strings unless a value holds escapes. One
+ * instance is reused for every reply of a thread.
  *
  * <p>{@link #parse} accepts any JSON object whose values are strings, numbers, literals or nested
  * values (skipped); it rejects what is not well-formed at the top level. Comparisons are exact:
- * {@link #isString(int, byte[])} compares the decoded value, so an escaped but equal value
- * matches and nothing else does.
+ * {@link #isString(int, byte[])} compares the decoded value, so an escaped but equal value matches
+ * and nothing else does.
  */
 final class ReplyFields {
 
@@ -26,8 +26,10 @@ final class ReplyFields {
   private byte[] bytes;
   private final int[] start = new int[NAMES.length];
   private final int[] end = new int[NAMES.length];
+
   /** Whether a field is a JSON string (else a number or literal); -1 start = absent. */
   private final boolean[] quoted = new boolean[NAMES.length];
+
   private final boolean[] escapes = new boolean[NAMES.length];
 
   /** Reads {@code bytes[from, to)}, one JSON object; false if it is not well-formed. */

@@ -27,6 +27,7 @@ final class ReplyScanner {
   private final JsonObjectScanner scanner;
   private byte[] bytes;
   private ByteBuffer view;
+
   /** Bytes held: [0, length), all scanned; only the unfinished object stays between scans. */
   private int length;
 

@@ -17,12 +17,15 @@ import revproxy.protocol.PayloadHash;
 final class RequestPool {
 
   private static final byte[] PREFIX = ReplyFields.ascii("{\"type\": \"0\", \"srcid\": \"");
+
   /** Payload characters: printable ASCII, braces and spaces included, nothing JSON escapes. */
   private static final byte[] ALPHABET =
       ReplyFields.ascii(
           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 {}[]:,.-_+*/=!?#$%&()<>@^|~");
+
   /** Memory the pool may take for payloads; fewer, larger payloads beyond it. */
   private static final int POOL_BYTES = 16 << 20;
+
   private static final int MAX_POOL = 1024;
 
   private final byte[][] policyParts;

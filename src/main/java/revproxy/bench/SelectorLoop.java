@@ -20,11 +20,11 @@ import javax.net.ssl.SSLException;
 import org.HdrHistogram.Histogram;
 
 /**
- * One selector thread and the connections it drives: opens them (a few at a time), starts
- * requests (closed loop: as the connections have room; open loop: as the {@link OpenLoopSchedule}
- * makes them due), times out what gets no reply, and decides when its part of the run is over.
- * Everything it counts is its own until the thread ends, so nothing is shared per reply; only the
- * progress counters are read from another thread.
+ * One selector thread and the connections it drives: opens them (a few at a time), starts requests
+ * (closed loop: as the connections have room; open loop: as the {@link OpenLoopSchedule} makes them
+ * due), times out what gets no reply, and decides when its part of the run is over. Everything it
+ * counts is its own until the thread ends, so nothing is shared per reply; only the progress
+ * counters are read from another thread.
  */
 final class SelectorLoop implements Runnable {
 
@@ -32,8 +32,8 @@ final class SelectorLoop implements Runnable {
   record Timeline(long start, long measureStart, long end) {}
 
   /**
-   * This loop's part of the run: its load and idle connections, with --requests how many it
-   * sends after the warmup (else 0), and open loop its rate (else 0).
+   * This loop's part of the run: its load and idle connections, with --requests how many it sends
+   * after the warmup (else 0), and open loop its rate (else 0).
    */
   record Share(int connections, int idleConnections, long requests, double rate) {}
 
@@ -42,18 +42,25 @@ final class SelectorLoop implements Runnable {
 
   private static final long HOUSEKEEPING_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
   private static final long ONE_MILLI = TimeUnit.MILLISECONDS.toNanos(1);
-  /** Connects in progress per thread: a listen backlog of 100 overflows if 1000 SYNs come at once. */
+
+  /**
+   * Connects in progress per thread: a listen backlog of 100 overflows if 1000 SYNs come at once.
+   */
   private static final int MAX_PENDING_CONNECTS = 64;
 
   final int index;
   final BenchSettings settings;
   final RequestPool pool;
+
   /** Where the connections go: the proxies in order, or the one server. */
   final List<InetSocketAddress> targets;
+
   final Problems problems;
   final Selector selector;
+
   /** Open loop: when each request is due; null in a closed loop. */
   final OpenLoopSchedule schedule;
+
   private final CountDownLatch connected;
   private final LoadConnection[] active;
   private final List<IdleConnection> idle = new ArrayList<>();
@@ -64,23 +71,30 @@ final class SelectorLoop implements Runnable {
   final Histogram latency = new Histogram(MAX_LATENCY_MICROS, 3);
   private final AtomicLong completedCounter = new AtomicLong();
   private final AtomicLong failedCounter = new AtomicLong();
+
   /** Scratch space of the connections, used by one at a time. */
   final ReplyFields fields = new ReplyFields();
+
   final byte[] digits = new byte[RequestPool.Digits.MAX];
   final byte[] expectedSrcid = new byte[32];
   final ByteBuffer idleScratch = ByteBuffer.allocate(4096);
+
   /** Connections to open, load ({@link LoadConnection}) and idle ({@link IdleConnection}). */
   final ArrayDeque<Object> toConnect = new ArrayDeque<>();
+
   /** Connections with requests written since their last flush. */
   final List<LoadConnection> dirty = new ArrayList<>();
 
   private long completed;
   private long failed;
   long connectionErrors;
+
   /** Connections that moved to the next proxy after failing or breaking (--proxy). */
   long failovers;
+
   /** Requests written again on the next proxy's connection after a failover. */
   long resent;
+
   long malformed;
   int idleOpen;
   int idleFailed;
@@ -91,30 +105,38 @@ final class SelectorLoop implements Runnable {
   volatile Throwable failure;
 
   int pendingConnects;
+
   /** Connections (active and idle) whose first connect has not succeeded or failed yet. */
   int unresolved;
+
   private boolean reportedConnected;
   private volatile Timeline timeline;
+
   /** This thread's copy of the timeline, once it is known. */
   Timeline time;
+
   private boolean kicked;
   private boolean measuring;
   private long cpuAtMeasureStart;
+
   /** Requests sent or scheduled that have no outcome yet. */
   long outstanding;
+
   long measuredSent;
   boolean sendingStopped;
   private long stopTime;
   long lastProgress;
   private boolean finished;
+
   /** Open loop: when the timer thread must wake the selector next. */
   private volatile long wakeAt = Long.MAX_VALUE;
+
   private volatile boolean done;
 
   /**
    * Loop {@code index} of {@code settings.threads()}; its load connections are numbered {@code
-   * index}, {@code index + threads}, ... so that ids are unique over the run. {@code connected}
-   * is counted down once every connection of this loop has opened or failed.
+   * index}, {@code index + threads}, ... so that ids are unique over the run. {@code connected} is
+   * counted down once every connection of this loop has opened or failed.
    */
   SelectorLoop(
       int index,
@@ -136,7 +158,8 @@ final class SelectorLoop implements Runnable {
       throw new IllegalStateException("cannot open a selector", e);
     }
     this.quota = share.requests();
-    this.schedule = share.rate() > 0 ? new OpenLoopSchedule(share.rate(), share.connections()) : null;
+    this.schedule =
+        share.rate() > 0 ? new OpenLoopSchedule(share.rate(), share.connections()) : null;
     this.active = new LoadConnection[share.connections()];
     int threads = settings.threads();
     for (int i = 0; i < active.length; i++) {
@@ -144,7 +167,8 @@ final class SelectorLoop implements Runnable {
       toConnect.add(active[i]);
     }
     for (int i = 0; i < share.idleConnections(); i++) {
-      IdleConnection conn = new IdleConnection(this, targets.get((index + i * threads) % targets.size()));
+      IdleConnection conn =
+          new IdleConnection(this, targets.get((index + i * threads) % targets.size()));
       idle.add(conn);
       toConnect.add(conn);
     }
@@ -264,9 +288,9 @@ final class SelectorLoop implements Runnable {
   }
 
   /**
-   * Open loop, on a thread of its own: wakes the selector when the next request is due.
-   * Selector timeouts are whole milliseconds, and a reply must never wait for a sleeping loop,
-   * so the loop blocks in select() and this thread interrupts it on time.
+   * Open loop, on a thread of its own: wakes the selector when the next request is due. Selector
+   * timeouts are whole milliseconds, and a reply must never wait for a sleeping loop, so the loop
+   * blocks in select() and this thread interrupts it on time.
    */
   private void wakeForSlots() {
     while (!done) {
@@ -362,7 +386,8 @@ final class SelectorLoop implements Runnable {
         && now - lastProgress > 2 * settings.timeout().toNanos()
         && (outstanding > 0 || anyConnectionDown())) {
       stalled = true;
-      problems.add("no reply and no connection for " + 2 * settings.timeout().toMillis() + " ms: giving up");
+      problems.add(
+          "no reply and no connection for " + 2 * settings.timeout().toMillis() + " ms: giving up");
       stopSending(now);
     }
     if (sendingStopped) {

@@ -15,10 +15,10 @@ import javax.net.ssl.SSLException;
  * the channel's own methods do, never blocking.
  *
  * <p>Two things differ from a plain channel, and the caller must mind them. A write may take the
- * plaintext while the encrypted bytes are not all out yet: {@link #hasPendingOutput()} says so,
- * and another write (of nothing, if need be) once the channel is writable sends them. A read
- * returns what fits in the caller's buffer and may keep more already decrypted: {@link
- * #hasBufferedInput()} says so, and reading again gets it without waiting for the channel.
+ * plaintext while the encrypted bytes are not all out yet: {@link #hasPendingOutput()} says so, and
+ * another write (of nothing, if need be) once the channel is writable sends them. A read returns
+ * what fits in the caller's buffer and may keep more already decrypted: {@link #hasBufferedInput()}
+ * says so, and reading again gets it without waiting for the channel.
  */
 final class TlsChannel {
 
@@ -26,14 +26,19 @@ final class TlsChannel {
 
   private final SocketChannel channel;
   private final SSLEngine engine;
+
   /** Encrypted bytes read, not yet decrypted (write mode). */
   private final ByteBuffer netIn;
+
   /** Encrypted bytes to send (read mode: between position and limit). */
   private final ByteBuffer netOut;
+
   /** Decrypted bytes not yet handed to the caller (write mode). */
   private final ByteBuffer appIn;
+
   /** The handshake is done. */
   private boolean established;
+
   /** The peer closed the connection (with or without a close_notify). */
   private boolean ended;
 
@@ -159,9 +164,9 @@ final class TlsChannel {
   }
 
   /**
-   * Decrypts one record into appIn, reading from the channel when a whole record is not there
-   * yet. False when nothing could be decrypted without waiting for the channel, or the peer
-   * closed the connection.
+   * Decrypts one record into appIn, reading from the channel when a whole record is not there yet.
+   * False when nothing could be decrypted without waiting for the channel, or the peer closed the
+   * connection.
    */
   private boolean unwrap() throws IOException {
     while (true) {

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import revproxy.bench.BenchResult;
@@ -84,7 +84,8 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = {"--rate", "-R"},
       paramLabel = "REQ_PER_S",
-      description = "Open loop: this many requests per second over all connections (default: closed loop).")
+      description =
+          "Open loop: this many requests per second over all connections (default: closed loop).")
   Double rate;
 
   @Option(names = "--payload-bytes", paramLabel = "N", description = "Payload length (default 16).")
@@ -109,13 +110,15 @@ public final class BenchCommand implements Callable<Integer> {
       names = "--timeout",
       paramLabel = "DURATION",
       converter = OptionValues.Duration.class,
-      description = "A reply later than this is a timeout; also the drain time at the end (default 10s).")
+      description =
+          "A reply later than this is a timeout; also the drain time at the end (default 10s).")
   String timeout;
 
   @Option(
       names = "--threads",
       paramLabel = "N",
-      description = "Selector threads for the connections (default 1: the generator shares the CPU).")
+      description =
+          "Selector threads for the connections (default 1: the generator shares the CPU).")
   Integer threads;
 
   @Option(
@@ -153,7 +156,8 @@ public final class BenchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("give --duration or --requests, not both");
     }
     Config config =
-        configOption.nodeConfig()
+        configOption
+            .nodeConfig()
             .set("revproxy.bench.host", host)
             .set("revproxy.bench.port", port)
             .set(
@@ -176,11 +180,14 @@ public final class BenchCommand implements Callable<Integer> {
     if (configOption.check) {
       return ConfigCheck.print(spec.commandLine().getOut(), "bench", config, false, "bench");
     }
-    // Progress lines for a person at a terminal, or when asked for, on stderr: stdout is the report.
+    // Progress lines for a person at a terminal, or when asked for, on stderr: stdout is the
+    // report.
     PrintWriter progressLines =
         progress || System.console() != null ? spec.commandLine().getErr() : null;
     BenchResult result = LoadGenerator.run(settings, progressLines);
-    spec.commandLine().getOut().print(json ? result.json() + System.lineSeparator() : result.text());
+    spec.commandLine()
+        .getOut()
+        .print(json ? result.json() + System.lineSeparator() : result.text());
     spec.commandLine().getOut().flush();
     return result.exitCode();
   }

@@ -14,8 +14,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 import revproxy.client.ClientRun;
 import revproxy.client.ClientSettings;
 import revproxy.client.PacketFile;
@@ -93,7 +93,8 @@ public final class ClientCommand implements Callable<Integer> {
       names = "--wait",
       paramLabel = "DURATION",
       converter = OptionValues.Duration.class,
-      description = "How long --expect-workers may wait, e.g. 60s (default revproxy.client.readiness-wait).")
+      description =
+          "How long --expect-workers may wait, e.g. 60s (default revproxy.client.readiness-wait).")
   String readinessWait;
 
   @Option(
@@ -124,7 +125,8 @@ public final class ClientCommand implements Callable<Integer> {
     }
     List<PacketFile> packets = PacketFile.load(paths);
     Config config =
-        configOption.nodeConfig()
+        configOption
+            .nodeConfig()
             .set("akka.actor.provider", "local")
             .set("akka.loglevel", "WARNING")
             .set("revproxy.client.host", host)

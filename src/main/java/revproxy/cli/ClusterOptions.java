@@ -19,7 +19,8 @@ public final class ClusterOptions {
       names = "--cluster-host",
       paramLabel = "HOST",
       converter = OptionValues.Host.class,
-      description = "Address other nodes reach this node at (akka.remote.artery.canonical.hostname).")
+      description =
+          "Address other nodes reach this node at (akka.remote.artery.canonical.hostname).")
   String clusterHost;
 
   @Option(
@@ -81,9 +82,9 @@ public final class ClusterOptions {
 
   /**
    * The configuration of a proxy node. The default seed is the proxy at its default address. A
-   * proxy moved to another cluster host or port with no seed list given joins itself there, at
-   * its own address (the port from the configuration when only the host is given), instead of
-   * waiting for a seed that is not there (unless it bootstraps).
+   * proxy moved to another cluster host or port with no seed list given joins itself there, at its
+   * own address (the port from the configuration when only the host is given), instead of waiting
+   * for a seed that is not there (unless it bootstraps).
    */
   NodeConfig proxyNodeConfig(String... roles) {
     NodeConfig config = nodeConfig("proxy", roles);
@@ -122,7 +123,8 @@ public final class ClusterOptions {
 
   /** {@code role}: whose cluster port default applies; {@code roles}: the node's cluster roles. */
   NodeConfig nodeConfig(String role, String... roles) {
-    return configOption.nodeConfig()
+    return configOption
+        .nodeConfig()
         .roles(roles)
         .set("akka.remote.artery.canonical.hostname", clusterHost)
         .clusterPort(clusterPort, "revproxy." + role + ".cluster-port")

@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * What {@code --check} prints once the configuration and the options have been validated, as
- * {@code haproxy -c} does: the settings the role would run with, one {@code path = value} line
- * each (HOCON, as in application.conf), secrets hidden. Nothing is started or bound.
+ * What {@code --check} prints once the configuration and the options have been validated, as {@code
+ * haproxy -c} does: the settings the role would run with, one {@code path = value} line each
+ * (HOCON, as in application.conf), secrets hidden. Nothing is started or bound.
  */
 final class ConfigCheck {
 
@@ -19,8 +19,8 @@ final class ConfigCheck {
       List.of("revproxy.legacy.registration.token", "revproxy.server.token");
 
   /**
-   * The Akka settings that say where a cluster node runs and whom it joins, and that the
-   * product's own (revproxy-akka.conf) are in effect.
+   * The Akka settings that say where a cluster node runs and whom it joins, and that the product's
+   * own (revproxy-akka.conf) are in effect.
    */
   private static final List<String> NODE_SETTINGS =
       List.of(

@@ -58,7 +58,8 @@ public final class DemoCommand implements Callable<Integer> {
     Logging.warningsOnly();
     List<PacketFile> toSend = packets == null ? PacketFile.builtIn() : PacketFile.load(packets);
     Config nodeConfig =
-        configOption.nodeConfig()
+        configOption
+            .nodeConfig()
             .set("akka.loglevel", "WARNING")
             .set("revproxy.proxy.port", port)
             .set(ClusterTlsEngineProvider.DIR_PATH, Objects.toString(clusterTls, null))

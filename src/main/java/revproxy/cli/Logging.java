@@ -21,8 +21,8 @@ public final class Logging {
   private Logging() {}
 
   /**
-   * Logs in {@code format} from now on. JSON loads the bundled logback-json.xml; an operator's
-   * own file ({@code -Dlogback.configurationFile}) is left alone.
+   * Logs in {@code format} from now on. JSON loads the bundled logback-json.xml; an operator's own
+   * file ({@code -Dlogback.configurationFile}) is left alone.
    */
   public static void use(Format format) {
     if (format == Format.JSON && System.getProperty("logback.configurationFile") == null) {

@@ -37,8 +37,8 @@ final class Nodes {
 
   /**
    * Blocks until the node's actor system terminates. Exit status 0 when it was asked to stop
-   * (SIGTERM, Ctrl-C), 1 when it stopped on its own (was downed, ...). A port it could not bind
-   * is an IllegalStateException that says which one: one line and exit status 1.
+   * (SIGTERM, Ctrl-C), 1 when it stopped on its own (was downed, ...). A port it could not bind is
+   * an IllegalStateException that says which one: one line and exit status 1.
    */
   static int awaitTermination(ActorSystem<?> system) throws InterruptedException {
     try {
@@ -66,6 +66,9 @@ final class Nodes {
   }
 
   static String shutdownReason(ActorSystem<?> system) {
-    return CoordinatedShutdown.get(system).getShutdownReason().map(Object::toString).orElse("unknown");
+    return CoordinatedShutdown.get(system)
+        .getShutdownReason()
+        .map(Object::toString)
+        .orElse("unknown");
   }
 }

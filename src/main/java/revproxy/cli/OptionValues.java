@@ -66,7 +66,10 @@ public final class OptionValues {
     throw not(value, "a host (an IP address or a name that resolves)");
   }
 
-  /** A duration as the configuration takes it ({@code 500ms}, {@code 30s}, {@code 2m}), kept as written. */
+  /**
+   * A duration as the configuration takes it ({@code 500ms}, {@code 30s}, {@code 2m}), kept as
+   * written.
+   */
   static final class Duration implements ITypeConverter<String> {
     @Override
     public String convert(String value) {

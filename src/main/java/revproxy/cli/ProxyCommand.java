@@ -12,9 +12,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import revproxy.cluster.Roles;
-import revproxy.cluster.NodeConfig;
 import picocli.CommandLine.Spec;
+import revproxy.cluster.NodeConfig;
+import revproxy.cluster.Roles;
 import revproxy.legacy.LegacySettings;
 import revproxy.node.NodeGuardian;
 import revproxy.proxy.ProxySettings;
@@ -43,7 +43,8 @@ public final class ProxyCommand implements Callable<Integer> {
       names = {"--port", "-port"},
       paramLabel = "PORT",
       converter = OptionValues.ListenPort.class,
-      description = "TCP port for clients (default 2100). -port is the original tutorial's spelling.")
+      description =
+          "TCP port for clients (default 2100). -port is the original tutorial's spelling.")
   Integer port;
 
   @Option(

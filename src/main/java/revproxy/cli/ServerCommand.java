@@ -96,7 +96,8 @@ public final class ServerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     Config config =
-        configOption.nodeConfig()
+        configOption
+            .nodeConfig()
             .set("akka.actor.provider", "local")
             .set("revproxy.server.host", listenHost)
             .set("revproxy.server.proxy-host", proxyHost)
@@ -153,5 +154,4 @@ public final class ServerCommand implements Callable<Integer> {
     }
     return 1;
   }
-
 }

@@ -9,9 +9,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import revproxy.cluster.Roles;
-import revproxy.cluster.NodeConfig;
 import picocli.CommandLine.Spec;
+import revproxy.cluster.Roles;
 import revproxy.node.NodeGuardian;
 import revproxy.worker.WorkerSettings;
 import revproxy.worker.WorkerSpec;
@@ -47,7 +46,13 @@ public final class WorkerCommand implements Callable<Integer> {
     WorkerSettings.fromConfig(config);
     if (cluster.check()) {
       return ConfigCheck.print(
-          spec.commandLine().getOut(), "worker", config, true, "cluster-tls", "management", "worker");
+          spec.commandLine().getOut(),
+          "worker",
+          config,
+          true,
+          "cluster-tls",
+          "management",
+          "worker");
     }
     while (true) {
       ActorSystem<?> system = Nodes.start(NodeGuardian.create(config, workers), config);
@@ -56,7 +61,8 @@ public final class WorkerCommand implements Callable<Integer> {
         return status;
       }
       LoggerFactory.getLogger(WorkerCommand.class)
-          .warn("Worker node stopped ({}); starting it again to rejoin the cluster",
+          .warn(
+              "Worker node stopped ({}); starting it again to rejoin the cluster",
               Nodes.shutdownReason(system));
     }
   }

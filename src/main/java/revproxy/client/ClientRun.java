@@ -13,16 +13,16 @@ import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
 
 /**
- * One client run as the command line sees it: optionally wait for workers, send the packets,
- * print a line per packet and a summary, and decide the exit status (0 only if all verified).
+ * One client run as the command line sees it: optionally wait for workers, send the packets, print
+ * a line per packet and a summary, and decide the exit status (0 only if all verified).
  */
 public final class ClientRun {
 
   private ClientRun() {}
 
   /**
-   * @param expectWorkers policy -> number of distinct workers that must serve it: waited for
-   *     before sending (readiness) and checked after (round robin spread); empty to skip both
+   * @param expectWorkers policy -> number of distinct workers that must serve it: waited for before
+   *     sending (readiness) and checked after (round robin spread); empty to skip both
    * @return the process exit status: 0 if every reply verified (and spread as expected), else 1
    */
   public static int run(
@@ -71,7 +71,8 @@ public final class ClientRun {
   private static boolean awaitReadiness(
       ProxyClient client, Map<String, Integer> expect, Duration wait, PrintStream out) {
     out.printf(
-        "Waiting up to %ds for workers %s (policy=count)%n", wait.toSeconds(), new TreeMap<>(expect));
+        "Waiting up to %ds for workers %s (policy=count)%n",
+        wait.toSeconds(), new TreeMap<>(expect));
     Map<String, Set<String>> seen = client.awaitWorkers(expect, wait);
     if (ProxyClient.satisfied(expect, seen)) {
       out.printf("Ready: workers per policy %s%n%n", new TreeMap<>(seen));
@@ -84,9 +85,9 @@ public final class ClientRun {
   }
 
   /**
-   * Round robin spreads a policy's packets over its workers: a policy sent at least as many
-   * packets as workers expected must have been served by that many. With fewer packets the run
-   * cannot show it, and --expect-workers then only waited for readiness.
+   * Round robin spreads a policy's packets over its workers: a policy sent at least as many packets
+   * as workers expected must have been served by that many. With fewer packets the run cannot show
+   * it, and --expect-workers then only waited for readiness.
    */
   private static boolean checkSpread(
       Map<String, Integer> expect,

@@ -13,10 +13,10 @@ import revproxy.util.Ports;
 /**
  * The client's settings, read once from {@code revproxy.client} (see reference.conf).
  *
- * @param proxies the proxies to use, in order of preference: the client fails over to the next
- *     one when a connection fails or breaks
- * @param tls when present, connect with TLS and accept only a proxy certificate of this
- *     directory's CA (showing its node.p12, if any, as the client's certificate)
+ * @param proxies the proxies to use, in order of preference: the client fails over to the next one
+ *     when a connection fails or breaks
+ * @param tls when present, connect with TLS and accept only a proxy certificate of this directory's
+ *     CA (showing its node.p12, if any, as the client's certificate)
  */
 public record ClientSettings(
     List<InetSocketAddress> proxies,
@@ -51,9 +51,12 @@ public record ClientSettings(
   public static ClientSettings fromConfig(Config config) {
     Config client = config.getConfig("revproxy.client");
     String tls = client.getString("tls");
-    List<InetSocketAddress> proxies = new ArrayList<>(Ports.hostPorts(config, "revproxy.client.proxies"));
+    List<InetSocketAddress> proxies =
+        new ArrayList<>(Ports.hostPorts(config, "revproxy.client.proxies"));
     if (proxies.isEmpty()) {
-      proxies.add(InetSocketAddress.createUnresolved(client.getString("host"), Ports.fromConfig(config, "revproxy.client.port", 1)));
+      proxies.add(
+          InetSocketAddress.createUnresolved(
+              client.getString("host"), Ports.fromConfig(config, "revproxy.client.port", 1)));
     }
     return new ClientSettings(
         proxies,

@@ -142,8 +142,9 @@ public final class ProxyClient {
 
   /**
    * Waits until each policy is served by at least the given number of distinct workers, probing
-   * with real requests (twice as many per policy as workers expected, since routing is round robin).
-   * Returns the workers seen per policy at the last probe; the caller compares with what it expected.
+   * with real requests (twice as many per policy as workers expected, since routing is round
+   * robin). Returns the workers seen per policy at the last probe; the caller compares with what it
+   * expected.
    */
   public Map<String, Set<String>> awaitWorkers(Map<String, Integer> expected, Duration wait) {
     long deadline = System.nanoTime() + wait.toNanos();

@@ -5,8 +5,8 @@ import java.net.BindException;
 import revproxy.util.Completions;
 
 /**
- * Why a node stopped: one of its ports could not be bound. The command that runs the node says
- * so in one line ({@link #message()}) and exits 1.
+ * Why a node stopped: one of its ports could not be bound. The command that runs the node says so
+ * in one line ({@link #message()}) and exits 1.
  */
 public record BindFailure(String message) implements CoordinatedShutdown.Reason {
 

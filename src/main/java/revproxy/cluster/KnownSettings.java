@@ -9,9 +9,9 @@ import java.util.TreeSet;
 import revproxy.util.Suggestions;
 
 /**
- * The settings under {@code revproxy}: exactly those of our reference.conf. Any other is a typo
- * (or a setting of another version) that would otherwise be silently ignored, so the node refuses
- * to start and names it, with the sibling it probably meant.
+ * The settings under {@code revproxy}: exactly those of our reference.conf. Any other is a typo (or
+ * a setting of another version) that would otherwise be silently ignored, so the node refuses to
+ * start and names it, with the sibling it probably meant.
  */
 final class KnownSettings {
 
@@ -19,11 +19,14 @@ final class KnownSettings {
 
   private KnownSettings() {}
 
-  /** @throws IllegalArgumentException naming the first unknown setting, in alphabetical order */
+  /**
+   * @throws IllegalArgumentException naming the first unknown setting, in alphabetical order
+   */
   static void check(Config config) {
     ConfigValue given = config.root().get(ROOT);
     if (given instanceof ConfigObject object) {
-      check(object, (ConfigObject) ConfigFactory.defaultReferenceUnresolved().root().get(ROOT), ROOT);
+      check(
+          object, (ConfigObject) ConfigFactory.defaultReferenceUnresolved().root().get(ROOT), ROOT);
     }
   }
 

@@ -32,10 +32,10 @@ import revproxy.util.Ports;
  *
  * <p>Substitutions such as {@code ${?REVPROXY_REGISTRATION_TOKEN}} are resolved once, over all
  * layers. A setting under {@code revproxy} that reference.conf does not have is refused ({@link
- * KnownSettings}). When {@code revproxy.cluster-tls} names a directory, the node talks to its
- * peers over mutual TLS ({@link ClusterTlsEngineProvider}). A node joins the seed nodes, or, with
- * {@code revproxy.cluster.bootstrap = on}, finds its cluster with Akka Management's Cluster
- * Bootstrap (then it has no seed nodes).
+ * KnownSettings}). When {@code revproxy.cluster-tls} names a directory, the node talks to its peers
+ * over mutual TLS ({@link ClusterTlsEngineProvider}). A node joins the seed nodes, or, with {@code
+ * revproxy.cluster.bootstrap = on}, finds its cluster with Akka Management's Cluster Bootstrap
+ * (then it has no seed nodes).
  */
 public final class NodeConfig {
 
@@ -53,14 +53,14 @@ public final class NodeConfig {
   private static final String REJOIN_WITHIN = "revproxy.cluster.rejoin-within";
 
   /**
-   * The product's Akka settings. Not in reference.conf: the shaded jar concatenates every
-   * module's reference.conf, ours first, so Akka's own defaults would win over them there.
+   * The product's Akka settings. Not in reference.conf: the shaded jar concatenates every module's
+   * reference.conf, ours first, so Akka's own defaults would win over them there.
    */
   static final String AKKA_SETTINGS = "revproxy-akka.conf";
 
   /**
-   * System properties that name the application's configuration instead of ./application.conf,
-   * as they do for {@link ConfigFactory#load()}.
+   * System properties that name the application's configuration instead of ./application.conf, as
+   * they do for {@link ConfigFactory#load()}.
    */
   private static final List<String> APPLICATION_PROPERTIES =
       List.of("config.file", "config.resource", "config.url");
@@ -175,8 +175,7 @@ public final class NodeConfig {
               seedAddress(
                   resolved.getString("akka.remote.artery.canonical.hostname") + ":" + ownPort)));
     }
-    int ownPort =
-        port != null ? port : resolved.getInt("akka.remote.artery.canonical.port");
+    int ownPort = port != null ? port : resolved.getInt("akka.remote.artery.canonical.port");
     String self =
         seedAddress(resolved.getString("akka.remote.artery.canonical.hostname") + ":" + ownPort);
     @SuppressWarnings("unchecked")
@@ -194,7 +193,8 @@ public final class NodeConfig {
       derived.put("akka.management.http.hostname", host);
       derived.put("akka.management.http.port", management);
     }
-    return ClusterTlsEngineProvider.configure(ConfigFactory.parseMap(derived).withFallback(resolved));
+    return ClusterTlsEngineProvider.configure(
+        ConfigFactory.parseMap(derived).withFallback(resolved));
   }
 
   /** Whether the operator's layers set {@code path} (a value needing resolution counts as set). */
@@ -209,8 +209,8 @@ public final class NodeConfig {
   /**
    * The configuration to start a node again with, in the same JVM, after the cluster downed it:
    * itself moved to the end of the seed nodes, so that it joins the cluster that downed it and
-   * never forms a second one as the first seed would when it finds no other seed (a partition),
-   * and {@code akka.cluster.shutdown-after-unsuccessful-join-seed-nodes} = {@code
+   * never forms a second one as the first seed would when it finds no other seed (a partition), and
+   * {@code akka.cluster.shutdown-after-unsuccessful-join-seed-nodes} = {@code
    * revproxy.cluster.rejoin-within}, so that it stops (exit status 1, for systemd to start it
    * afresh) when no seed lets it in by then.
    */
@@ -262,7 +262,8 @@ public final class NodeConfig {
   }
 
   private static Config application() {
-    if (APPLICATION_PROPERTIES.stream().anyMatch(property -> System.getProperty(property) != null)) {
+    if (APPLICATION_PROPERTIES.stream()
+        .anyMatch(property -> System.getProperty(property) != null)) {
       return ConfigFactory.defaultApplication();
     }
     File local = new File("application.conf");
@@ -296,8 +297,9 @@ public final class NodeConfig {
   }
 
   /**
-   * The Artery port: {@code port} when given, else the role's own default at {@code roleDefaultPath}
-   * (the proxy listens on a fixed port others can seed from; workers default to any free port).
+   * The Artery port: {@code port} when given, else the role's own default at {@code
+   * roleDefaultPath} (the proxy listens on a fixed port others can seed from; workers default to
+   * any free port).
    */
   public NodeConfig clusterPort(Integer port, String roleDefaultPath) {
     this.clusterPort = port;

@@ -17,13 +17,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import revproxy.cluster.Roles;
 import revproxy.client.ClientRun;
 import revproxy.client.ClientSettings;
 import revproxy.client.PacketFile;
 import revproxy.client.ProxyClient;
 import revproxy.cluster.BindFailure;
 import revproxy.cluster.NodeConfig;
+import revproxy.cluster.Roles;
 import revproxy.node.NodeGuardian;
 import revproxy.proxy.ProxySettings;
 import revproxy.worker.WorkerSpec;
@@ -49,13 +49,13 @@ public final class Demo {
   private Demo() {}
 
   /** Runs the demo and returns the exit status (0 only if every packet verified). */
-  public static int run(Config config, List<PacketFile> packets, PrintStream out)
-      throws Exception {
+  public static int run(Config config, List<PacketFile> packets, PrintStream out) throws Exception {
     Config inJvm =
         config
             .withValue("akka.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(0))
             .withValue("akka.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of()))
-            .withValue("akka.cluster.jmx.multi-mbeans-in-same-jvm", ConfigValueFactory.fromAnyRef("on"));
+            .withValue(
+                "akka.cluster.jmx.multi-mbeans-in-same-jvm", ConfigValueFactory.fromAnyRef("on"));
     List<ActorSystem<?>> systems = new ArrayList<>();
     try {
       ActorSystem<NodeGuardian.Command> proxy =
@@ -81,8 +81,7 @@ public final class Demo {
       InetSocketAddress address = awaitListening(proxy);
       out.printf("Proxy listening on %s:%d%n", address.getHostString(), address.getPort());
       ClientSettings clientSettings =
-          ClientSettings.fromConfig(config)
-              .withAddress(address.getHostString(), address.getPort());
+          ClientSettings.fromConfig(config).withAddress(address.getHostString(), address.getPort());
       if (clientSettings.tls().isEmpty()) {
         // A proxy configured with client-tls gets a TLS client, with the proxy's own files.
         clientSettings = clientSettings.withTls(ProxySettings.fromConfig(config).clientTls());

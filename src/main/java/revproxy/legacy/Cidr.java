@@ -6,10 +6,10 @@ import java.util.Arrays;
 import java.util.regex.Pattern;
 
 /**
- * An address block in CIDR notation ({@code 127.0.0.1/32}, {@code 10.0.0.0/8}, {@code ::1/128}),
- * or a single address (a whole-length prefix). IPv4 blocks never match IPv6 addresses and back,
- * except that an IPv4-mapped IPv6 address ({@code ::ffff:127.0.0.1}) is matched as the IPv4
- * address it carries.
+ * An address block in CIDR notation ({@code 127.0.0.1/32}, {@code 10.0.0.0/8}, {@code ::1/128}), or
+ * a single address (a whole-length prefix). IPv4 blocks never match IPv6 addresses and back, except
+ * that an IPv4-mapped IPv6 address ({@code ::ffff:127.0.0.1}) is matched as the IPv4 address it
+ * carries.
  */
 public record Cidr(byte[] network, int prefixLength) {
 

@@ -30,24 +30,23 @@ import revproxy.routee.Routee;
  *
  * <p>The original server registers before it listens, serves one connection at a time and breaks
  * when two messages arrive in one read. So this actor keeps up to {@code connections} persistent
- * connections (one {@link LegacyConnection} child each) with exactly one request in flight on
- * each, and is in the receptionist only while at least one is up. For a server that did not say
- * how many connections it serves ({@code adaptive}), the pool learns it: it starts with one, and
- * while requests wait for a free connection it opens one more and sends it a single request
- * (a probe): answered within {@code probe-timeout}, the connection stays and the pool may grow
- * again; not answered (the original server serves one connection at a time, the others wait in
- * its backlog), the request goes back to the router, the connection closes, and the pool keeps
- * its size for {@code probe-backoff}. Connections idle for {@code idle-close-after} close again,
- * down to one. While none is up, a single
- * connection probes the server, with one exponential backoff (and jitter) for the whole backend;
- * only once the server answers are the others opened, so a server that is down, or a registration
- * that names a closed port, costs one connection attempt at a time. A request it cannot serve
- * (down, busy, no reply in time) is answered {@link Routee.Unavailable}, and the router tries the
- * next routee. A server that has never answered and has left a request unanswered for {@code
- * probe-timeout} gets no other: what waits, and what comes, is handed back at once (it would wait
- * behind a server that may never answer, and reach it after the router has given up on it),
- * until a connection of it ends and a new one gives it a new chance. A server unreachable for
- * {@code forget-unreachable-after} is dropped.
+ * connections (one {@link LegacyConnection} child each) with exactly one request in flight on each,
+ * and is in the receptionist only while at least one is up. For a server that did not say how many
+ * connections it serves ({@code adaptive}), the pool learns it: it starts with one, and while
+ * requests wait for a free connection it opens one more and sends it a single request (a probe):
+ * answered within {@code probe-timeout}, the connection stays and the pool may grow again; not
+ * answered (the original server serves one connection at a time, the others wait in its backlog),
+ * the request goes back to the router, the connection closes, and the pool keeps its size for
+ * {@code probe-backoff}. Connections idle for {@code idle-close-after} close again, down to one.
+ * While none is up, a single connection probes the server, with one exponential backoff (and
+ * jitter) for the whole backend; only once the server answers are the others opened, so a server
+ * that is down, or a registration that names a closed port, costs one connection attempt at a time.
+ * A request it cannot serve (down, busy, no reply in time) is answered {@link Routee.Unavailable},
+ * and the router tries the next routee. A server that has never answered and has left a request
+ * unanswered for {@code probe-timeout} gets no other: what waits, and what comes, is handed back at
+ * once (it would wait behind a server that may never answer, and reach it after the router has
+ * given up on it), until a connection of it ends and a new one gives it a new chance. A server
+ * unreachable for {@code forget-unreachable-after} is dropped.
  */
 public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
 
@@ -112,33 +111,46 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   private final String serverId;
   private final String policyId;
   private final InetSocketAddress address;
+
   /** The most connections: announced, configured, or (adaptive) what the pool may grow to. */
   private final int connections;
+
   private final boolean adaptive;
+
   /** How many connections to keep now: {@code connections}, or (adaptive) what was learnt. */
   private int pool;
+
   /** The connection whose first request tests whether the server serves one more, or null. */
   private ActorRef<LegacyConnection.Command> probe;
+
   private long noGrowthUntilNanos;
+
   /** When each idle connection became idle. */
   private final Map<ActorRef<LegacyConnection.Command>, Long> idleSince = new HashMap<>();
+
   private final LegacySettings settings;
   private final ActorRef<LegacyRegistry.Command> registry;
   private final ServiceKey<Routee.Command> key;
   private final Set<ActorRef<LegacyConnection.Command>> connecting = new HashSet<>();
   private final Set<ActorRef<LegacyConnection.Command>> up = new HashSet<>();
+
   /** Connections that are up and have no request in flight, the longest idle first. */
   private final Queue<ActorRef<LegacyConnection.Command>> idle = new ArrayDeque<>();
+
   private final Queue<Queued> waiting = new ArrayDeque<>();
   private Duration backoff;
   private boolean registered;
   private long opened;
+
   /** The connection spawned last (a probe, when the pool grows). */
   private ActorRef<LegacyConnection.Command> newest;
+
   /** Whether the probe connection has yet to get its one request. */
   private boolean probePending;
+
   /** Whether the server has answered a request yet. */
   private boolean everAnswered;
+
   /** Before it has: when the oldest request out to it was sent, on the connections now up. */
   private long unansweredSinceNanos = -1;
 
@@ -199,8 +211,8 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   }
 
   /**
-   * Opens connections up to the pool's size: all of them while the server is reachable, one
-   * while it is not. Nothing while a backoff runs.
+   * Opens connections up to the pool's size: all of them while the server is reachable, one while
+   * it is not. Nothing while a backoff runs.
    */
   private Behavior<Routee.Command> open() {
     if (timers.isTimerActive(Reconnect.INSTANCE)) {
@@ -279,12 +291,14 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   }
 
   /** Sends {@code hash} on {@code connection}, with the probe's timeout when it is one. */
-  private void send(ActorRef<LegacyConnection.Command> connection, Routee.Hash hash, boolean probing) {
+  private void send(
+      ActorRef<LegacyConnection.Command> connection, Routee.Hash hash, boolean probing) {
     if (!everAnswered && unansweredSinceNanos < 0) {
       unansweredSinceNanos = System.nanoTime();
     }
     connection.tell(
-        new LegacyConnection.Send(hash, probing ? settings.probeTimeout() : settings.replyTimeout()));
+        new LegacyConnection.Send(
+            hash, probing ? settings.probeTimeout() : settings.replyTimeout()));
   }
 
   /** Never answered, and a request has been out to it for longer than {@code probe-timeout}. */
@@ -403,7 +417,8 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     if (wasUp) {
       getContext()
           .getLog()
-          .debug("Lost a connection to legacy server {} at {}: {}", serverId, address, down.reason());
+          .debug(
+              "Lost a connection to legacy server {} at {}: {}", serverId, address, down.reason());
     } else {
       getContext()
           .getLog()
@@ -434,8 +449,8 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   }
 
   /**
-   * In the receptionist exactly while at least one connection is up. {@code lost}: why a
-   * connection went down, said when that was the last one.
+   * In the receptionist exactly while at least one connection is up. {@code lost}: why a connection
+   * went down, said when that was the last one.
    */
   private void updateRegistration(String lost) {
     boolean anyUp = !up.isEmpty();
@@ -461,7 +476,10 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   }
 
   private void deregister() {
-    getContext().getSystem().receptionist().tell(Receptionist.deregister(key, getContext().getSelf()));
+    getContext()
+        .getSystem()
+        .receptionist()
+        .tell(Receptionist.deregister(key, getContext().getSelf()));
   }
 
   /** Up to 20% more, so that many backends of one failed host do not reconnect in step. */

@@ -35,21 +35,21 @@ import revproxy.routee.Routee;
  * One persistent TCP connection of a {@link LegacyBackend} to its legacy server, with at most one
  * request in flight (the original server breaks on two messages in one read).
  *
- * <p>The actor is the connection's identity: whatever its stream reports goes to this actor, and
- * a new connection is a new actor, so nothing about an old connection can be taken for a new one.
- * It tells its parent when it is {@link Ready} (connected, or done with a request), and stops when
- * the connection ends: closed by the server, failed, a reply later than {@code reply-timeout}
- * (which could otherwise be taken for the next request's), or data nobody asked for. The request
- * in flight, if any, is then refused so the router retries it elsewhere. It stops only once its
- * stream has ended, so no message of the stream outlives it.
+ * <p>The actor is the connection's identity: whatever its stream reports goes to this actor, and a
+ * new connection is a new actor, so nothing about an old connection can be taken for a new one. It
+ * tells its parent when it is {@link Ready} (connected, or done with a request), and stops when the
+ * connection ends: closed by the server, failed, a reply later than {@code reply-timeout} (which
+ * could otherwise be taken for the next request's), or data nobody asked for. The request in
+ * flight, if any, is then refused so the router retries it elsewhere. It stops only once its stream
+ * has ended, so no message of the stream outlives it.
  */
 final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> {
 
   interface Command {}
 
   /**
-   * Write this request, and end the connection if no reply comes within {@code replyTimeout};
-   * the parent sends one only after {@link LegacyBackend.Ready}.
+   * Write this request, and end the connection if no reply comes within {@code replyTimeout}; the
+   * parent sends one only after {@link LegacyBackend.Ready}.
    */
   record Send(Routee.Hash hash, Duration replyTimeout) implements Command {}
 
@@ -92,6 +92,7 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
   private boolean streamEnded;
   private Routee.Hash inFlight;
   private Duration replyTimeout;
+
   /** Why the connection ends, once it is ending; the stream's own end then stops the actor. */
   private String ending;
 
@@ -111,7 +112,9 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
     this.parent = parent;
     // The stream's callbacks run on stream threads: they may use the ActorRef, never the context.
     ActorRef<Command> self = context.getSelf();
-    Pair<Pair<BoundedSourceQueue<ByteString>, CompletionStage<Tcp.OutgoingConnection>>, CompletionStage<Done>>
+    Pair<
+            Pair<BoundedSourceQueue<ByteString>, CompletionStage<Tcp.OutgoingConnection>>,
+            CompletionStage<Done>>
         running =
             Source.<ByteString>queue(2)
                 .viaMat(
@@ -158,8 +161,7 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
         .onMessage(ConnectFailed.class, this::onConnectFailed)
         .onMessage(Replied.class, this::onReplied)
         .onMessageEquals(
-            ReplyTimedOut.INSTANCE,
-            () -> end("no reply within " + replyTimeout.toMillis() + " ms"))
+            ReplyTimedOut.INSTANCE, () -> end("no reply within " + replyTimeout.toMillis() + " ms"))
         .onMessage(StreamEnded.class, this::onStreamEnded)
         .onSignal(PostStop.class, stop -> onPostStop())
         .build();
@@ -250,8 +252,8 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
   }
 
   /**
-   * Stops once both the connect and the stream have reported: a connect that fails ends the
-   * stream too, in either order, and neither message may reach a stopped actor.
+   * Stops once both the connect and the stream have reported: a connect that fails ends the stream
+   * too, in either order, and neither message may reach a stopped actor.
    */
   private Behavior<Command> stopOnceEnded() {
     return connectSettled && streamEnded ? Behaviors.stopped() : this;

@@ -14,11 +14,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import revproxy.routee.Routee;
 import revproxy.ops.Metrics;
 import revproxy.ops.ProxyMetrics;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
+import revproxy.routee.Routee;
 
 /**
  * Keeps one {@link LegacyBackend} per registered legacy server, keyed by policy and server id, and
@@ -50,7 +50,9 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
 
   public sealed interface Result {}
 
-  /** The server is registered (or was already, at the same address); the original expects no reply. */
+  /**
+   * The server is registered (or was already, at the same address); the original expects no reply.
+   */
   public enum Accepted implements Result {
     INSTANCE
   }
@@ -91,6 +93,7 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
     final ActorRef<Routee.Command> ref;
     final int connections;
     boolean reachable;
+
     /** When {@link #reachable} last changed (registered counts as a change to unreachable). */
     long sinceNanos;
 
@@ -118,8 +121,10 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
   private final Map<String, Backend> backends = new HashMap<>();
   private final Map<ActorRef<Routee.Command>, Backend> byRef = new HashMap<>();
   private final LogLimiter refusalLog = new LogLimiter(LOG_INTERVAL, 20, 4096);
+
   /** Accepted registrations come from clients too (within allow-from): bounded the same way. */
   private final LogLimiter registrationLog = new LogLimiter(LOG_INTERVAL, 20, 4096);
+
   private final ProxyMetrics metrics;
   private long spawned;
 
@@ -215,8 +220,10 @@ public final class LegacyRegistry extends AbstractBehavior<LegacyRegistry.Comman
     return Accepted.INSTANCE;
   }
 
-  /** The connections a server may have: what it announced, else the configured number or, for
-   * {@code auto}, the most its pool may grow to. */
+  /**
+   * The connections a server may have: what it announced, else the configured number or, for {@code
+   * auto}, the most its pool may grow to.
+   */
   private int wantedConnections(Packet.Registration registration) {
     return registration.connections() > 1
         ? Math.min(registration.connections(), settings.maxConnectionsPerBackend())

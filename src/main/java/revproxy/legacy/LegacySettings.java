@@ -6,8 +6,8 @@ import java.util.OptionalInt;
 
 /**
  * How the proxy talks to legacy TCP servers, read once from {@code revproxy.legacy}. {@code
- * connectionsPerBackend} is empty for {@code auto}: a server that does not say how many
- * connections it serves gets a pool that learns it (see {@link LegacyBackend}).
+ * connectionsPerBackend} is empty for {@code auto}: a server that does not say how many connections
+ * it serves gets a pool that learns it (see {@link LegacyBackend}).
  */
 public record LegacySettings(
     OptionalInt connectionsPerBackend,

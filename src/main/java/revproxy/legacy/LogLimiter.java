@@ -5,9 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Decides which of many similar log lines to write: at most one per key (e.g. a source address)
- * per interval, and at most {@code maxPerInterval} in all, so that nothing a client does can flood
- * the log. The lines it holds back are counted, for a summary. Not thread-safe: one per actor.
+ * Decides which of many similar log lines to write: at most one per key (e.g. a source address) per
+ * interval, and at most {@code maxPerInterval} in all, so that nothing a client does can flood the
+ * log. The lines it holds back are counted, for a summary. Not thread-safe: one per actor.
  */
 final class LogLimiter {
 

@@ -11,10 +11,10 @@ import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 
 /**
- * The checks every registration passes before the registry looks at it: where it comes from
- * ({@code allow-from}), whether it carries the shared token when one is set, and where it points
- * (never at one of the proxy's own ports). Plain and stateless; the registry adds the checks that
- * need its state (conflicts, bounds).
+ * The checks every registration passes before the registry looks at it: where it comes from ({@code
+ * allow-from}), whether it carries the shared token when one is set, and where it points (never at
+ * one of the proxy's own ports). Plain and stateless; the registry adds the checks that need its
+ * state (conflicts, bounds).
  */
 final class RegistrationGuard {
 
@@ -22,7 +22,9 @@ final class RegistrationGuard {
   private final Set<Integer> ownPorts;
   private final byte[] tokenDigest;
 
-  /** {@code ownPorts}: the proxy's cluster and management ports (the client port comes per call). */
+  /**
+   * {@code ownPorts}: the proxy's cluster and management ports (the client port comes per call).
+   */
   RegistrationGuard(RegistrationSettings settings, Set<Integer> ownPorts) {
     this.settings = settings;
     this.ownPorts = Set.copyOf(ownPorts);
@@ -30,8 +32,8 @@ final class RegistrationGuard {
   }
 
   /**
-   * Null when {@code registration}, received from {@code source} on the proxy's client port
-   * {@code clientPort}, may go on to the registry; else why it is refused.
+   * Null when {@code registration}, received from {@code source} on the proxy's client port {@code
+   * clientPort}, may go on to the registry; else why it is refused.
    */
   LegacyRegistry.Refused check(
       Packet.Registration registration, InetAddress source, int clientPort) {

@@ -5,9 +5,8 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Who may register a legacy server with the proxy, and how much registering may cost it; read
- * once from {@code revproxy.legacy.registration} and {@code revproxy.legacy} (see
- * reference.conf).
+ * Who may register a legacy server with the proxy, and how much registering may cost it; read once
+ * from {@code revproxy.legacy.registration} and {@code revproxy.legacy} (see reference.conf).
  *
  * @param allowFrom source addresses a registration is accepted from
  * @param token the shared secret a registration must carry, or null when none is required

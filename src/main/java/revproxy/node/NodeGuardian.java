@@ -13,9 +13,9 @@ import akka.management.javadsl.AkkaManagement;
 import com.typesafe.config.Config;
 import java.net.InetSocketAddress;
 import java.util.List;
-import revproxy.cluster.Roles;
-import revproxy.cluster.NodeConfig;
 import revproxy.cluster.BindFailure;
+import revproxy.cluster.NodeConfig;
+import revproxy.cluster.Roles;
 import revproxy.legacy.LegacySettings;
 import revproxy.proxy.ProxyNode;
 import revproxy.proxy.ProxySettings;
@@ -28,10 +28,10 @@ import revproxy.worker.WorkerSpec;
  * The guardian of every node, whatever it runs: it branches on the node's cluster roles, as {@code
  * RootBehavior} does in Lightbend's cluster samples. A node with the {@code proxy} role runs a
  * {@link ProxyNode}; a node with the {@code worker} role runs a {@link WorkerNode} with its
- * workers. A proxy with local workers carries both roles and runs both, the same way. It starts
- * the node's management endpoint when the node has one, and once it is up, Cluster Bootstrap when
- * the node bootstraps ({@code revproxy.cluster.bootstrap}). If the proxy stops (it could not bind
- * its port), or the management endpoint cannot bind its own, the node stops.
+ * workers. A proxy with local workers carries both roles and runs both, the same way. It starts the
+ * node's management endpoint when the node has one, and once it is up, Cluster Bootstrap when the
+ * node bootstraps ({@code revproxy.cluster.bootstrap}). If the proxy stops (it could not bind its
+ * port), or the management endpoint cannot bind its own, the node stops.
  */
 public final class NodeGuardian {
 
@@ -64,8 +64,7 @@ public final class NodeGuardian {
             context.watch(proxy);
           }
           if (self.hasRole(Roles.WORKER)) {
-            context.spawn(
-                WorkerNode.create(workers, WorkerSettings.fromConfig(config)), "workers");
+            context.spawn(WorkerNode.create(workers, WorkerSettings.fromConfig(config)), "workers");
           }
           ActorRef<ProxyNode.Command> proxyNode = proxy;
           return Behaviors.receive(Command.class)
@@ -120,8 +119,8 @@ public final class NodeGuardian {
   }
 
   /**
-   * Bootstrap probes the other nodes' management endpoints, and they probe this one: it starts
-   * once this node's endpoint answers.
+   * Bootstrap probes the other nodes' management endpoints, and they probe this one: it starts once
+   * this node's endpoint answers.
    */
   private static void startBootstrap(ActorContext<Command> context) {
     context

@@ -15,10 +15,10 @@ import java.util.concurrent.CompletionStage;
  * A node leaves the cluster only when no member is unreachable, waiting up to {@code
  * revproxy.cluster.leave-wait-while-unreachable} for the Split Brain Resolver to down the
  * unreachable one. Two reasons: a leave cannot complete while a member is unreachable anyway (no
- * convergence), and in a small cluster a member that is Leaving when the resolver decides makes
- * its rule for membership changes see a tie, keep the side with the lowest address, and, when
- * that is the unreachable side, down every node. This runs just before the cluster-leave phase,
- * after the node's own graceful steps (draining clients, deregistering workers).
+ * convergence), and in a small cluster a member that is Leaving when the resolver decides makes its
+ * rule for membership changes see a tie, keep the side with the lowest address, and, when that is
+ * the unreachable side, down every node. This runs just before the cluster-leave phase, after the
+ * node's own graceful steps (draining clients, deregistering workers).
  */
 final class StableLeave {
 
@@ -45,9 +45,10 @@ final class StableLeave {
       return CompletableFuture.completedStage(Done.getInstance());
     }
     if (first) {
-      system.log().info("Waiting to leave the cluster until {} is no longer unreachable", unreachable);
+      system
+          .log()
+          .info("Waiting to leave the cluster until {} is no longer unreachable", unreachable);
     }
-    return Patterns.after(
-        POLL, system, () -> awaitNoUnreachable(system, deadlineNanos, false));
+    return Patterns.after(POLL, system, () -> awaitNoUnreachable(system, deadlineNanos, false));
   }
 }

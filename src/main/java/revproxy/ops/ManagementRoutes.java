@@ -26,8 +26,8 @@ import revproxy.proxy.RoutingTable;
 
 /**
  * The product's routes on the management endpoint, beside akka-management's own ({@code /alive},
- * {@code /ready}, {@code /cluster/members}): {@code /metrics} in Prometheus text format, and
- * {@code /routing}, the proxy's policies and routees as JSON (like Envoy's {@code /clusters}).
+ * {@code /ready}, {@code /cluster/members}): {@code /metrics} in Prometheus text format, and {@code
+ * /routing}, the proxy's policies and routees as JSON (like Envoy's {@code /clusters}).
  */
 public final class ManagementRoutes extends AllDirectives implements ManagementRouteProvider {
 

@@ -7,9 +7,9 @@ import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
- * The node's metrics: one Prometheus registry per actor system (several systems share a JVM in
- * the tests and the demo), with the JVM's metrics, and the proxy's and the workers' metrics once
- * the node runs them. Served as Prometheus text on the management endpoint's {@code /metrics}.
+ * The node's metrics: one Prometheus registry per actor system (several systems share a JVM in the
+ * tests and the demo), with the JVM's metrics, and the proxy's and the workers' metrics once the
+ * node runs them. Served as Prometheus text on the management endpoint's {@code /metrics}.
  */
 public final class Metrics implements Extension {
 

@@ -7,12 +7,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import revproxy.cluster.Roles;
-import revproxy.node.NodeGuardian;
 
 /**
- * The node's part of {@code /ready} (beside akka-management's cluster membership check, which
- * wants the node Up or WeaklyUp): a proxy node is ready once it listens for clients, a worker node
- * once its workers are registered with the receptionist; a proxy with local workers needs both.
+ * The node's part of {@code /ready} (beside akka-management's cluster membership check, which wants
+ * the node Up or WeaklyUp): a proxy node is ready once it listens for clients, a worker node once
+ * its workers are registered with the receptionist; a proxy with local workers needs both.
  */
 public final class NodeReadyCheck implements Supplier<CompletionStage<Boolean>> {
 

@@ -8,8 +8,8 @@ import revproxy.proxy.RouterActor;
 
 /**
  * What the management endpoint needs to know of this node, set by the node's parts as they start:
- * whether its proxy listens, whether its workers are registered, and the proxy's router (for
- * {@code /routing}). One per actor system.
+ * whether its proxy listens, whether its workers are registered, and the proxy's router (for {@code
+ * /routing}). One per actor system.
  */
 public final class NodeStatus implements Extension {
 

@@ -19,9 +19,9 @@ import revproxy.protocol.ErrorCode;
  * The proxy's metrics (see README "Metrics" for every name). Per-policy series are looked up once
  * per policy ({@link PolicyMetrics}), not per request, so counting costs a few increments.
  *
- * <p>The {@code policy} label is bounded: a policy that never had a worker is counted under
- * {@value #UNSERVED}, so made-up policy ids cannot make the series grow without bound, and the
- * series of a policy the router forgets are removed.
+ * <p>The {@code policy} label is bounded: a policy that never had a worker is counted under {@value
+ * #UNSERVED}, so made-up policy ids cannot make the series grow without bound, and the series of a
+ * policy the router forgets are removed.
  */
 public final class ProxyMetrics {
 

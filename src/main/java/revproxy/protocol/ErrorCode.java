@@ -1,8 +1,12 @@
 package revproxy.protocol;
 
-/** The stable {@code code} values of type "3" error packets. Clients may switch on {@link #wire()}. */
+/**
+ * The stable {@code code} values of type "3" error packets. Clients may switch on {@link #wire()}.
+ */
 public enum ErrorCode {
-  /** The bytes of an object are not valid JSON (syntax, invalid UTF-8, duplicate keys, too deep). */
+  /**
+   * The bytes of an object are not valid JSON (syntax, invalid UTF-8, duplicate keys, too deep).
+   */
   MALFORMED_JSON("malformed_json"),
   /** Bytes outside any JSON object that are not whitespace. */
   NOT_JSON("not_json"),

@@ -19,8 +19,10 @@ final class Framer {
   private final int maxObjectBytes;
   private final JsonObjectScanner scanner;
   private final ArrayDeque<Frame> frames = new ArrayDeque<>();
+
   /** Bytes of the open object received in earlier chunks. */
   private ByteString pending = ByteString.emptyByteString();
+
   private boolean objectStartedInLastChunk;
   private boolean ended;
 

@@ -48,17 +48,23 @@ public final class JsonObjectScanner {
   }
 
   private final int maxObjectBytes;
+
   /** Brace depth; 0 means between objects. */
   private int depth;
+
   private boolean inString;
   private boolean escaped;
   private boolean tooLarge;
+
   /** Bytes of the current object so far (or of the one just closed), from its '{'. */
   private int objectLength;
+
   /** The open garbage run's length to its last non-whitespace byte; 0 when none is open. */
   private int runLength;
+
   /** Whitespace after the open run's last non-whitespace byte: counted only if more follows. */
   private int runWhitespace;
+
   private byte runFirst;
   private int garbageLength;
   private byte garbageFirst;

@@ -4,7 +4,8 @@ import java.util.regex.Pattern;
 
 /**
  * The packets of the wire protocol (see README "Wire protocol"). Field names follow the original
- * tutorial: {@code srcid} is the sender, {@code destid} the addressee, {@code privPoliId} the policy.
+ * tutorial: {@code srcid} is the sender, {@code destid} the addressee, {@code privPoliId} the
+ * policy.
  */
 public sealed interface Packet {
 
@@ -49,8 +50,8 @@ public sealed interface Packet {
       implements Packet {
 
     /**
-     * A server that does not say how many connections it serves at once (the original serves
-     * one at a time) gets one; the original sends no token.
+     * A server that does not say how many connections it serves at once (the original serves one at
+     * a time) gets one; the original sends no token.
      */
     public Registration(String serverId, String policyId, int listenPort) {
       this(serverId, policyId, listenPort, 1, null);
@@ -77,10 +78,14 @@ public sealed interface Packet {
     }
   }
 
-  /** Type "2": worker {@code workerId} answers client {@code destId} with the payload's SHA-1 hex. */
+  /**
+   * Type "2": worker {@code workerId} answers client {@code destId} with the payload's SHA-1 hex.
+   */
   record Reply(String workerId, String destId, String payloadHash) implements Packet {}
 
-  /** Type "3": what was wrong, with a stable {@code code}; {@code destId} is null when not known. */
+  /**
+   * Type "3": what was wrong, with a stable {@code code}; {@code destId} is null when not known.
+   */
   record Error(String destId, String code, String message) implements Packet {
     public static Error of(String destId, ErrorCode code, String message) {
       return new Error(destId, code.wire(), message);

@@ -106,7 +106,9 @@ public final class PacketCodec {
     return fields.toDecoded(requestsOnly);
   }
 
-  /** Encodes a packet as one JSON object in the original's byte format, with no trailing newline. */
+  /**
+   * Encodes a packet as one JSON object in the original's byte format, with no trailing newline.
+   */
   public static ByteString encode(Packet packet) {
     Ascii out;
     if (packet instanceof Packet.Reply reply) {
@@ -259,8 +261,10 @@ public final class PacketCodec {
     private String message;
     private String firstProblem;
     private ErrorCode firstProblemCode;
+
     /** One bit per known field read, to refuse a duplicate key. */
     private int seen;
+
     /** The unknown top-level keys read, made only when there is one. */
     private Set<String> unknownSeen;
 
@@ -285,8 +289,19 @@ public final class PacketCodec {
 
     private static final List<String> KNOWN =
         List.of(
-            "type", "srcid", "destid", "privPoliId", "payloadsize", "id", "privPolyId",
-            "listenport", "connections", "token", "payload", "code", "message");
+            "type",
+            "srcid",
+            "destid",
+            "privPoliId",
+            "payloadsize",
+            "id",
+            "privPolyId",
+            "listenport",
+            "connections",
+            "token",
+            "payload",
+            "code",
+            "message");
 
     /**
      * Refuses a key read already in this object, as the parser stands on it (before its value,
@@ -363,7 +378,12 @@ public final class PacketCodec {
     private String invalid(String name, String expected, JsonParser parser) throws IOException {
       problem(
           ErrorCode.INVALID_FIELD,
-          "field \"" + name + "\" must be " + expected + ", not " + describe(parser.currentToken()));
+          "field \""
+              + name
+              + "\" must be "
+              + expected
+              + ", not "
+              + describe(parser.currentToken()));
       skip(parser);
       return null;
     }

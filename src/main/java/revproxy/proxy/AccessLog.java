@@ -14,9 +14,9 @@ import revproxy.protocol.Packet;
 import revproxy.util.Completions;
 
 /**
- * The access log ({@code revproxy.proxy.access-log}): one INFO line per closed client connection
- * on the logger {@value #LOGGER}, so that operators can send it to an appender of its own. The
- * line is logfmt, {@code peer=127.0.0.1:53422 duration_ms=1234 requests=19 replies=19 errors=9
+ * The access log ({@code revproxy.proxy.access-log}): one INFO line per closed client connection on
+ * the logger {@value #LOGGER}, so that operators can send it to an appender of its own. The line is
+ * logfmt, {@code peer=127.0.0.1:53422 duration_ms=1234 requests=19 replies=19 errors=9
  * bytes_in=1375 bytes_out=2090 end=client_closed}, where {@code end} is how it ended: {@code
  * client_closed}, {@code idle_timeout}, {@code shutdown} (drained), {@code packet_too_large},
  * {@code packet_timeout}, {@code too_many_connections} (closed by the proxy after that error),

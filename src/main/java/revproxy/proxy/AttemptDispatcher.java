@@ -12,11 +12,11 @@ import revproxy.routee.Routee;
  * Sends attempts, and records each in flight ({@link InFlightAttempts}) until it ends.
  *
  * <p><b>Where</b>: a first attempt through its policy's group router when {@link PolicyRoutees}
- * lets it, else directly to the routee {@link PolicyRoutees} chooses. <b>How</b>: for a policy
- * with a routee on another node, an attempt through the group router or for a remote routee is
- * held in the {@link Outbox} until {@link #flush}, so that several go to one node in one message.
- * The router flushes at the end of a run of requests (a flush it asks for with {@code flushSoon},
- * which comes after the requests already in its mailbox) and before anything else it handles.
+ * lets it, else directly to the routee {@link PolicyRoutees} chooses. <b>How</b>: for a policy with
+ * a routee on another node, an attempt through the group router or for a remote routee is held in
+ * the {@link Outbox} until {@link #flush}, so that several go to one node in one message. The
+ * router flushes at the end of a run of requests (a flush it asks for with {@code flushSoon}, which
+ * comes after the requests already in its mailbox) and before anything else it handles.
  *
  * <p>Each attempt is a {@code tell} with a request id that the reply carries back, not an ask.
  * Request ids start at a random number in each incarnation of the router, so a late reply to an
@@ -36,8 +36,10 @@ final class AttemptDispatcher {
   private final Runnable startTimeoutChecks;
   private final Runnable flushSoon;
   private final InFlightAttempts inFlight;
+
   /** Attempts for routees on other nodes, until the next {@link #flush}. */
   private final Outbox outbox;
+
   private final boolean batching;
   private boolean flushScheduled;
   private final Outbox.Sender outboxSender =
@@ -52,8 +54,10 @@ final class AttemptDispatcher {
           to.tell(message);
         }
       };
+
   /** Policies with attempts out: their routees are checked for outliers on every tick. */
   private final Set<Policy> busy = new LinkedHashSet<>();
+
   private long nextRequestId = ThreadLocalRandom.current().nextLong();
 
   AttemptDispatcher(

@@ -22,15 +22,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
- * The open client connections: their count (for the connection limit), their idle timeout, and
- * the graceful drain of all of them.
+ * The open client connections: their count (for the connection limit), their idle timeout, and the
+ * graceful drain of all of them.
  *
- * <p>Each connection's input passes through {@link #flow()}. When the connection has been idle
- * for {@code idle-timeout}, or when {@link #drain()} is called, the stage stops reading new
- * requests: it completes its output (so the connection's requests in flight are answered, then the
- * proxy closes it cleanly) but keeps consuming its input instead of cancelling it, because
- * cancelling the read side of a TCP connection that does not half-close would close the socket
- * before the replies are written. Akka's KillSwitch and idle timeouts cancel or abort instead.
+ * <p>Each connection's input passes through {@link #flow()}. When the connection has been idle for
+ * {@code idle-timeout}, or when {@link #drain()} is called, the stage stops reading new requests:
+ * it completes its output (so the connection's requests in flight are answered, then the proxy
+ * closes it cleanly) but keeps consuming its input instead of cancelling it, because cancelling the
+ * read side of a TCP connection that does not half-close would close the socket before the replies
+ * are written. Akka's KillSwitch and idle timeouts cancel or abort instead.
  */
 final class ClientConnections {
 

@@ -15,8 +15,8 @@ import java.util.Queue;
  * <p>Almost every attempt gets the full attempt timeout, so those expire in the order they were
  * sent: a plain queue, O(1) per attempt. An attempt cut short by its request's deadline goes to a
  * small priority queue instead. An answered attempt lets go of its request (and payload) at once;
- * its queue entry is dropped when it reaches the head. No timer per attempt: the owner calls
- * {@link #expire} periodically while {@link #isEmpty()} is false.
+ * its queue entry is dropped when it reaches the head. No timer per attempt: the owner calls {@link
+ * #expire} periodically while {@link #isEmpty()} is false.
  *
  * <p>Plain and single-threaded: it lives inside the {@code RouterActor}.
  */
@@ -54,7 +54,9 @@ final class InFlightAttempts {
     return byId.size();
   }
 
-  /** Records {@code attempt}, sent now as {@code requestId}, expiring after {@code timeoutNanos}. */
+  /**
+   * Records {@code attempt}, sent now as {@code requestId}, expiring after {@code timeoutNanos}.
+   */
   void add(long requestId, Attempt attempt, long nowNanos, long timeoutNanos) {
     Entry entry = new Entry(requestId, attempt, nowNanos + timeoutNanos);
     byId.put(requestId, entry);

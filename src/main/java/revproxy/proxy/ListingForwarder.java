@@ -8,9 +8,9 @@ import akka.actor.typed.receptionist.ServiceKey;
 import java.util.function.BiFunction;
 
 /**
- * Subscribes to one key's listing and forwards each listing to its parent. A child per policy,
- * not a message adapter: the receptionist of Akka 2.6 has no unsubscribe, and a subscription ends
- * only when its subscriber stops, so stopping this child is how a forgotten policy unsubscribes.
+ * Subscribes to one key's listing and forwards each listing to its parent. A child per policy, not
+ * a message adapter: the receptionist of Akka 2.6 has no unsubscribe, and a subscription ends only
+ * when its subscriber stops, so stopping this child is how a forgotten policy unsubscribes.
  */
 final class ListingForwarder {
 

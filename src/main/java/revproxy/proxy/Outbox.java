@@ -9,23 +9,23 @@ import java.util.Map;
 import revproxy.routee.Routee;
 
 /**
- * Attempts for routees on other nodes, held for the rest of the router's turn and then sent with
- * as few remote messages as round robin allows: each remote message costs a serialization, an
- * Artery envelope and a dispatch on both sides, whatever it carries.
+ * Attempts for routees on other nodes, held for the rest of the router's turn and then sent with as
+ * few remote messages as round robin allows: each remote message costs a serialization, an Artery
+ * envelope and a dispatch on both sides, whatever it carries.
  *
  * <p><b>Through the group router</b> the group router picks one routee per <i>message</i>, while
- * round robin is per <i>request</i>. So the first attempts of a policy are laid out in rows of
- * one request per routee ({@link #layout}): with {@code n} routees, {@code k} full rows go as
- * {@code n} {@link Routee.HashBatch} messages, message {@code j} carrying the requests at {@code
- * j, j + n, ...} (so to the routee the group router would have picked for each of them alone),
- * and the requests of a last, partial row go one message each. The group router then ends where
- * it would have after one message per request, and every request reaches the routee it would
- * have reached alone: the round robin stays exact per request.
+ * round robin is per <i>request</i>. So the first attempts of a policy are laid out in rows of one
+ * request per routee ({@link #layout}): with {@code n} routees, {@code k} full rows go as {@code n}
+ * {@link Routee.HashBatch} messages, message {@code j} carrying the requests at {@code j, j + n,
+ * ...} (so to the routee the group router would have picked for each of them alone), and the
+ * requests of a last, partial row go one message each. The group router then ends where it would
+ * have after one message per request, and every request reaches the routee it would have reached
+ * alone: the round robin stays exact per request.
  *
  * <p><b>Direct attempts</b> (retries, probes) for one routee go as one batch.
  *
- * <p>A batch carries at most {@code maxRequests} requests and {@code maxChars} characters of
- * srcids and payloads (Artery's frame is 256 KiB), a request larger than that alone. Plain and
+ * <p>A batch carries at most {@code maxRequests} requests and {@code maxChars} characters of srcids
+ * and payloads (Artery's frame is 256 KiB), a request larger than that alone. Plain and
  * single-threaded: it lives inside the {@link AttemptDispatcher}, flushed at the end of a run of
  * requests and before anything else the {@code RouterActor} handles.
  */

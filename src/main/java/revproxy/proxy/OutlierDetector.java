@@ -20,12 +20,12 @@ import revproxy.routee.Routee;
  * <p>A routee that has had attempts in flight and no reply for {@code overdue-after} (and for 10
  * times the policy's median latency) is <i>overdue</i> ({@link #overdue}), which is how a silent or
  * a slow routee shows; so is one whose attempts time out {@code eject-after-timeouts} times in a
- * row ({@link #timedOut}). The router ejects it (at most {@code max-ejected-percent} of the
- * routees at once) and retries its attempts at once. One that has {@code max-unanswered} attempts
- * out and no reply for {@code hold-after} (and for 3 times the median latency) is held back: it
- * gets no new attempt meanwhile ({@link #unavailable}), and so does one that never answered yet
- * and has one attempt out. One that never answered is overdue once its first attempt (since its
- * last ejection) is {@code first-reply-after} old, whatever "unavailable" it says meanwhile.
+ * row ({@link #timedOut}). The router ejects it (at most {@code max-ejected-percent} of the routees
+ * at once) and retries its attempts at once. One that has {@code max-unanswered} attempts out and
+ * no reply for {@code hold-after} (and for 3 times the median latency) is held back: it gets no new
+ * attempt meanwhile ({@link #unavailable}), and so does one that never answered yet and has one
+ * attempt out. One that never answered is overdue once its first attempt (since its last ejection)
+ * is {@code first-reply-after} old, whatever "unavailable" it says meanwhile.
  *
  * <p>A record belongs to a routee and survives listing updates, also while it drops out of the
  * listing and comes back.
@@ -43,24 +43,31 @@ final class OutlierDetector {
   private final OutlierSettings settings;
   private final long overdueFloorNanos;
   private final long overdueCeilingNanos;
+
   /** When a routee that never answered is overdue; past the attempt timeout: never. */
   private final long firstReplyNanos;
+
   private final long holdFloorNanos;
+
   /** The listed routees, in the router's order. */
   private List<ActorRef<Routee.Command>> routees = List.of();
+
   private final Map<ActorRef<Routee.Command>, RouteeHealth> health = new HashMap<>();
+
   /**
    * The health of routees that left the listing, oldest first. A routee that drops out and comes
-   * back (a legacy backend that loses its connection after each unanswered request) must not
-   * start with a clean record each time, or it would never be ejected.
+   * back (a legacy backend that loses its connection after each unanswered request) must not start
+   * with a clean record each time, or it would never be ejected.
    */
   private final Map<ActorRef<Routee.Command>, RouteeHealth> departed =
       new LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<ActorRef<Routee.Command>, RouteeHealth> eldest) {
+        protected boolean removeEldestEntry(
+            Map.Entry<ActorRef<Routee.Command>, RouteeHealth> eldest) {
           return size() > MAX_DEPARTED;
         }
       };
+
   private long median;
   private int medianUses;
 
@@ -75,13 +82,13 @@ final class OutlierDetector {
   }
 
   /**
-   * Takes the listing, in the router's order: a routee that stays keeps its record, one that
-   * leaves has it kept among the last {@link #MAX_DEPARTED} departed, one that comes back gets it
-   * again.
+   * Takes the listing, in the router's order: a routee that stays keeps its record, one that leaves
+   * has it kept among the last {@link #MAX_DEPARTED} departed, one that comes back gets it again.
    */
   void listed(List<ActorRef<Routee.Command>> listing) {
     Set<ActorRef<Routee.Command>> listed = new HashSet<>(listing);
-    for (Iterator<Map.Entry<ActorRef<Routee.Command>, RouteeHealth>> it = health.entrySet().iterator();
+    for (Iterator<Map.Entry<ActorRef<Routee.Command>, RouteeHealth>> it =
+            health.entrySet().iterator();
         it.hasNext(); ) {
       Map.Entry<ActorRef<Routee.Command>, RouteeHealth> entry = it.next();
       if (!listed.contains(entry.getKey())) {
@@ -141,8 +148,8 @@ final class OutlierDetector {
   }
 
   /**
-   * Whether every listed routee is steady (not ejected, probing or held back) and its worker id
-   * is known: what lets first attempts go through the group router.
+   * Whether every listed routee is steady (not ejected, probing or held back) and its worker id is
+   * known: what lets first attempts go through the group router.
    */
   boolean allSteadyAndKnown(long now) {
     long hold = holdNanos();
@@ -179,10 +186,10 @@ final class OutlierDetector {
    * The listed routees that are overdue now and not ejected yet: outliers to eject. A routee that
    * never answered yet is judged from its first attempt instead, after {@code first-reply-after}:
    * its first reply may take a second (a worker on a node whose JVM is cold, its first remote
-   * message still being set up); the hold-back rule keeps its attempts few meanwhile. Without
-   * that limit, a backend that accepts and never answers would be judged by attempt timeouts
-   * only, which a legacy server's own reply timeout ("unavailable", then a new connection) keeps
-   * from ever adding up, and its "unavailable" replies would count as progress.
+   * message still being set up); the hold-back rule keeps its attempts few meanwhile. Without that
+   * limit, a backend that accepts and never answers would be judged by attempt timeouts only, which
+   * a legacy server's own reply timeout ("unavailable", then a new connection) keeps from ever
+   * adding up, and its "unavailable" replies would count as progress.
    */
   List<ActorRef<Routee.Command>> overdue(long now) {
     long overdue = overdueNanos();
@@ -201,9 +208,9 @@ final class OutlierDetector {
   }
 
   /**
-   * Ejects {@code routee} now, unless that would eject more than {@code max-ejected-percent} of
-   * the routees (one may always be, if there are two or more: the last one is never ejected,
-   * since its requests would have nowhere else to go). Returns whether it did.
+   * Ejects {@code routee} now, unless that would eject more than {@code max-ejected-percent} of the
+   * routees (one may always be, if there are two or more: the last one is never ejected, since its
+   * requests would have nowhere else to go). Returns whether it did.
    */
   boolean eject(ActorRef<Routee.Command> routee, long now) {
     RouteeHealth h = health.get(routee);
@@ -232,8 +239,8 @@ final class OutlierDetector {
   }
 
   /**
-   * How long a routee may have attempts out without a reply: {@code overdue-after}, or 10 times
-   * the policy's median latency if that is longer (a policy of slow backends is not a policy of
+   * How long a routee may have attempts out without a reply: {@code overdue-after}, or 10 times the
+   * policy's median latency if that is longer (a policy of slow backends is not a policy of
    * outliers), at most the attempt timeout.
    */
   long overdueNanos() {
@@ -241,8 +248,8 @@ final class OutlierDetector {
   }
 
   /**
-   * How long a routee with {@code max-unanswered} attempts out may go without a reply before it
-   * is held back: {@code hold-after}, or 3 times the policy's median latency if that is longer.
+   * How long a routee with {@code max-unanswered} attempts out may go without a reply before it is
+   * held back: {@code hold-after}, or 3 times the policy's median latency if that is longer.
    */
   long holdNanos() {
     return Math.max(holdFloorNanos, 3 * medianLatencyNanos());

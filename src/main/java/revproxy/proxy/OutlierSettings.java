@@ -4,9 +4,9 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 
 /**
- * When a routee is an outlier, read once from {@code revproxy.proxy.outlier} (see
- * reference.conf): like Envoy's outlier detection, for silent routees, slow ones, and ones
- * whose attempts keep timing out.
+ * When a routee is an outlier, read once from {@code revproxy.proxy.outlier} (see reference.conf):
+ * like Envoy's outlier detection, for silent routees, slow ones, and ones whose attempts keep
+ * timing out.
  *
  * @param overdueAfter a routee whose oldest unanswered attempt is older than this, and than 10
  *     times the policy's median latency, is ejected, and its attempts in flight are retried now

@@ -13,19 +13,27 @@ final class Policy {
 
   final String id;
   final ServiceKey<Routee.Command> key;
+
   /** {@code Routers.group(key).withRoundRobinRouting()}: the path of first attempts. */
   final ActorRef<Routee.Command> groupRouter;
+
   /** The child that subscribes to the key's listing; stopping it ends the subscription. */
   final ActorRef<Receptionist.Listing> subscriber;
+
   /** Each routee's health, and which routees are outliers. */
   final OutlierDetector outliers;
+
   /** The routees in order, whom the group router picks, and the choice of direct attempts. */
   final PolicyRoutees routees;
+
   /** Requests that came before the first listing told whether the policy has workers. */
   final Queue<Attempt> awaitingListing = new ArrayDeque<>();
+
   /** Requests of this policy not answered yet. */
   int pending;
+
   long lastRequestNanos;
+
   /**
    * Where its requests are counted: under {@link ProxyMetrics#UNSERVED} until it first has a
    * routee, then under its own id (so made-up ids add no series).

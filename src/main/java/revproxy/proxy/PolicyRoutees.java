@@ -14,18 +14,18 @@ import revproxy.routee.Routee;
  * OutlierDetector} finds fit.
  *
  * <p><b>Order.</b> Routees are ordered as Akka's {@code RoundRobinLogic} orders them (by path
- * without address, then by address), and {@link #update} moves the group router's index exactly
- * as that logic does. So this class knows which routee the group router will pick for the next
- * message ({@link #viaGroupRouter}): the first attempt of a request goes through the group router,
- * as the design asks, yet its failure can be pinned on a routee. The prediction is checked against
- * every reply that names its worker ({@link #replied}); the group router and this class receive
- * listings at slightly different moments, and a mismatch puts the index right again.
+ * without address, then by address), and {@link #update} moves the group router's index exactly as
+ * that logic does. So this class knows which routee the group router will pick for the next message
+ * ({@link #viaGroupRouter}): the first attempt of a request goes through the group router, as the
+ * design asks, yet its failure can be pinned on a routee. The prediction is checked against every
+ * reply that names its worker ({@link #replied}); the group router and this class receive listings
+ * at slightly different moments, and a mismatch puts the index right again.
  *
  * <p><b>Outliers</b> ({@link OutlierDetector}): while any routee is ejected, probing or held back,
  * first attempts go directly (the group router cannot skip one), and direct attempts skip it.
  *
- * <p><b>Retries</b> go to the next routee in this class's own round robin that is available and
- * not tried already, preferring one on a node no attempt of the request went to.
+ * <p><b>Retries</b> go to the next routee in this class's own round robin that is available and not
+ * tried already, preferring one on a node no attempt of the request went to.
  *
  * <p>Plain and single-threaded: it lives inside the {@code RouterActor}.
  */
@@ -42,10 +42,13 @@ final class PolicyRoutees {
 
   private final OutlierDetector outliers;
   private List<ActorRef<Routee.Command>> routees = List.of();
+
   /** Mirror of the group router's {@code nextIdx}. */
   private int groupIndex;
+
   /** Messages sent through the group router so far. */
   private long groupSends;
+
   private int directIndex;
   private boolean everListed;
   private boolean anyRemote;
@@ -101,8 +104,8 @@ final class PolicyRoutees {
   /**
    * Whether the next first attempt may go through the group router: every routee is steady (not
    * ejected, probing or held back: the group router would not skip it) and its worker id is known
-   * (so that replies can confirm which routee the group router picked). A routee not known yet
-   * gets a direct attempt.
+   * (so that replies can confirm which routee the group router picked). A routee not known yet gets
+   * a direct attempt.
    */
   boolean mayUseGroupRouter(long now) {
     return outliers.allSteadyAndKnown(now);
@@ -116,9 +119,9 @@ final class PolicyRoutees {
   }
 
   /**
-   * Whom the group router picks for the next request, carried by the message {@code
-   * messageOffset} after the last one recorded by {@link #groupMessagesSent}. Requests batched
-   * into fewer messages ({@link Outbox}) are picked one by one, and their messages recorded once.
+   * Whom the group router picks for the next request, carried by the message {@code messageOffset}
+   * after the last one recorded by {@link #groupMessagesSent}. Requests batched into fewer messages
+   * ({@link Outbox}) are picked one by one, and their messages recorded once.
    */
   GroupSend viaGroupRouter(int messageOffset) {
     if (groupIndex >= routees.size()) {
@@ -142,10 +145,10 @@ final class PolicyRoutees {
   /**
    * Where {@code attempt} goes: a first attempt through the group router when {@link
    * #mayUseGroupRouter}, else directly to the next available routee. When none is available, a
-   * retry goes to a routee it has not tried even if that one is ejected (ejection is a guess,
-   * while the tried one did fail this request), else to the one with the fewest attempts out that
-   * is not ejected; when every routee is ejected, through the group router (rather than to none).
-   * Returns the attempt as sent.
+   * retry goes to a routee it has not tried even if that one is ejected (ejection is a guess, while
+   * the tried one did fail this request), else to the one with the fewest attempts out that is not
+   * ejected; when every routee is ejected, through the group router (rather than to none). Returns
+   * the attempt as sent.
    */
   Attempt choose(Attempt attempt, long now) {
     ActorRef<Routee.Command> direct = direct(attempt, now);
@@ -214,9 +217,9 @@ final class PolicyRoutees {
 
   /**
    * The routee for a direct attempt: the next in round robin that is available (not ejected,
-   * probing with its probe out, or held back), preferring one not in {@code tried}, and among
-   * those one on a node none of {@code tried} is on; null if none is available. A routee whose
-   * worker id is not known yet comes first, so that it is learnt.
+   * probing with its probe out, or held back), preferring one not in {@code tried}, and among those
+   * one on a node none of {@code tried} is on; null if none is available. A routee whose worker id
+   * is not known yet comes first, so that it is learnt.
    */
   ActorRef<Routee.Command> nextDirect(List<ActorRef<Routee.Command>> tried, long now) {
     int n = routees.size();
@@ -266,9 +269,9 @@ final class PolicyRoutees {
   /**
    * A reply from worker {@code workerId} to an attempt sent to {@code target} at {@code sentNanos}
    * (directly, or through the group router as {@code groupSend}, else null), with a hash ({@code
-   * hashed}) or "unavailable". Learns the worker id of a direct target; for a group-router
-   * attempt, finds the routee that really answered, and if that is not the predicted one, puts
-   * the group router's index right. Credits that routee with the reply.
+   * hashed}) or "unavailable". Learns the worker id of a direct target; for a group-router attempt,
+   * finds the routee that really answered, and if that is not the predicted one, puts the group
+   * router's index right. Credits that routee with the reply.
    */
   void replied(
       ActorRef<Routee.Command> target,

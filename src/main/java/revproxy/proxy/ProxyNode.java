@@ -21,10 +21,10 @@ import revproxy.legacy.LegacySettings;
 import revproxy.ops.NodeStatus;
 
 /**
- * The proxy part of a node (a child of the node's guardian). Once the node is WeaklyUp or Up it starts the
- * {@link RouterActor} and the {@link LegacyRegistry}, then binds the {@link ProxyServer}; a
- * failure to bind stops the node, with a {@link BindFailure} as the reason. {@link GetAddress}
- * answers once bound.
+ * The proxy part of a node (a child of the node's guardian). Once the node is WeaklyUp or Up it
+ * starts the {@link RouterActor} and the {@link LegacyRegistry}, then binds the {@link
+ * ProxyServer}; a failure to bind stops the node, with a {@link BindFailure} as the reason. {@link
+ * GetAddress} answers once bound.
  */
 public final class ProxyNode {
 
@@ -36,8 +36,8 @@ public final class ProxyNode {
   private record MemberChanged(ClusterEvent.MemberEvent event) implements Command {}
 
   /**
-   * A proxy serves from WeaklyUp as from Up: a proxy restarted while some member is unreachable
-   * (a crashed node not downed yet) cannot become Up, and need not wait to serve clients.
+   * A proxy serves from WeaklyUp as from Up: a proxy restarted while some member is unreachable (a
+   * crashed node not downed yet) cannot become Up, and need not wait to serve clients.
    */
   private static boolean serving(MemberStatus status) {
     return status == MemberStatus.weaklyUp() || status == MemberStatus.up();
@@ -76,7 +76,10 @@ public final class ProxyNode {
                       .onMessage(
                           MemberChanged.class,
                           changed -> {
-                            if (!changed.event().member().uniqueAddress()
+                            if (!changed
+                                    .event()
+                                    .member()
+                                    .uniqueAddress()
                                     .equals(cluster.selfMember().uniqueAddress())
                                 || !serving(changed.event().member().status())) {
                               return Behaviors.same();
@@ -170,7 +173,9 @@ public final class ProxyNode {
         CoordinatedShutdown.PhaseServiceRequestsDone(),
         "proxy-drain",
         () -> {
-          system.log().info("Draining {} client connection(s)", running.connections().connections());
+          system
+              .log()
+              .info("Draining {} client connection(s)", running.connections().connections());
           return running.connections().drain();
         });
   }

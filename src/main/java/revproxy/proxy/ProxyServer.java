@@ -36,13 +36,12 @@ import revproxy.protocol.PacketFraming;
  * their replies written in request order, so a client may pipeline. Every request gets exactly one
  * reply: a type "2" answer or a type "3" error. Legacy servers register on the same port.
  *
- * <p>With {@code client-tls} the port speaks TLS ({@code Tcp.bindWithTls}); the flow is the same
- * on the decrypted bytes. A client that does not complete the handshake (plain TCP, no or a
- * foreign certificate) is disconnected without a log line: that is the client's problem, and one
- * line per connection would let anyone fill the log.
+ * <p>With {@code client-tls} the port speaks TLS ({@code Tcp.bindWithTls}); the flow is the same on
+ * the decrypted bytes. A client that does not complete the handshake (plain TCP, no or a foreign
+ * certificate) is disconnected without a log line: that is the client's problem, and one line per
+ * connection would let anyone fill the log.
  */
 public final class ProxyServer {
-
 
   // Connections the OS may queue before the proxy accepts them.
   private static final int BACKLOG = 1024;
@@ -148,11 +147,11 @@ public final class ProxyServer {
   }
 
   /**
-   * What one client connection runs: frames, then the {@link RequestStage} (requests to the
-   * router, registrations from {@code peer} to {@code legacyServers}, answers in request order),
-   * then bytes. As in the original, an accepted registration gets no reply, and a refused one gets
-   * a type "3" error. At most {@code max-per-connection} registrations are looked at per
-   * connection. {@code access} (null when the access log is off) counts the packets in and out.
+   * What one client connection runs: frames, then the {@link RequestStage} (requests to the router,
+   * registrations from {@code peer} to {@code legacyServers}, answers in request order), then
+   * bytes. As in the original, an accepted registration gets no reply, and a refused one gets a
+   * type "3" error. At most {@code max-per-connection} registrations are looked at per connection.
+   * {@code access} (null when the access log is off) counts the packets in and out.
    */
   static Flow<ByteString, ByteString, NotUsed> connectionFlow(
       ActorSystem<?> system,
@@ -198,5 +197,4 @@ public final class ProxyServer {
     }
     return replies.map(PacketCodec::encode);
   }
-
 }

@@ -8,14 +8,14 @@ import revproxy.tls.TlsDir;
 import revproxy.util.Ports;
 
 /**
- * The proxy's settings, read once from {@code revproxy.proxy} (see reference.conf). The
- * routing timeouts are checked here, in one place: one attempt fits in the request's deadline,
- * and the connection stage's ask ({@link #askTimeout()}) outlasts both, so the router's own
- * {@code timeout} answer always comes first.
+ * The proxy's settings, read once from {@code revproxy.proxy} (see reference.conf). The routing
+ * timeouts are checked here, in one place: one attempt fits in the request's deadline, and the
+ * connection stage's ask ({@link #askTimeout()}) outlasts both, so the router's own {@code timeout}
+ * answer always comes first.
  *
  * @param clientTls when present, the client port speaks TLS with this directory's key
- * @param requireClientAuth with {@code clientTls}: only clients showing a certificate of its CA
- *     are served
+ * @param requireClientAuth with {@code clientTls}: only clients showing a certificate of its CA are
+ *     served
  * @param accessLog one line per closed client connection on the logger {@code revproxy.access}
  */
 public record ProxySettings(

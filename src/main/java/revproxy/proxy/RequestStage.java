@@ -29,17 +29,16 @@ import revproxy.protocol.PacketCodec;
 import scala.runtime.BoxedUnit;
 
 /**
- * The stage of one client connection between its frames and its replies: decodes each frame,
- * sends a request to the {@link RouterActor} and a registration to the {@link LegacyRegistry},
- * and emits the answers in request order (a frame that is no request gets its error packet in its
- * place; an accepted registration gets nothing, as in the original).
+ * The stage of one client connection between its frames and its replies: decodes each frame, sends
+ * a request to the {@link RouterActor} and a registration to the {@link LegacyRegistry}, and emits
+ * the answers in request order (a frame that is no request gets its error packet in its place; an
+ * accepted registration gets nothing, as in the original).
  *
  * <p>Up to {@code maxInFlight} frames are handled at once; then the stage stops pulling, and TCP
- * backpressure holds the client. Requests go to the router as {@code tell}s tagged with their
- * place in the connection, answered to this stage's own actor: no ask, temporary actor or
- * scheduled timeout per request. The router answers every request within {@code
- * request-timeout}; should it not ({@code askTimeout}, a safety net), the request gets a {@code
- * timeout} error.
+ * backpressure holds the client. Requests go to the router as {@code tell}s tagged with their place
+ * in the connection, answered to this stage's own actor: no ask, temporary actor or scheduled
+ * timeout per request. The router answers every request within {@code request-timeout}; should it
+ * not ({@code askTimeout}, a safety net), the request gets a {@code timeout} error.
  */
 final class RequestStage extends GraphStage<FlowShape<Frame, Packet>> {
 
@@ -84,11 +83,15 @@ final class RequestStage extends GraphStage<FlowShape<Frame, Packet>> {
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
     return new TimerGraphStageLogic(shape) {
       private final Slot[] ring = new Slot[context.maxInFlight()];
+
       /** The ring position of the oldest slot, and how many there are. */
       private int head;
+
       private int count;
+
       /** The tag of the oldest slot (tags count the frames of this connection). */
       private long headTag;
+
       private long nextTag;
       private int registrations;
       private boolean timerOn;
@@ -192,14 +195,12 @@ final class RequestStage extends GraphStage<FlowShape<Frame, Packet>> {
                 context.legacyServers(),
                 replyTo ->
                     new LegacyRegistry.Register(
-                        registration,
-                        context.peer().getAddress(),
-                        context.clientPort(),
-                        replyTo),
+                        registration, context.peer().getAddress(), context.clientPort(), replyTo),
                 context.askTimeout(),
                 context.system().scheduler())
             .whenCompleteAsync(
-                (result, failure) -> registered.invoke(Pair.create(tag, toPacket(registration, result))),
+                (result, failure) ->
+                    registered.invoke(Pair.create(tag, toPacket(registration, result))),
                 SAME_THREAD);
       }
 

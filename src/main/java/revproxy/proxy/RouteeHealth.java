@@ -1,9 +1,9 @@
 package revproxy.proxy;
 
 /**
- * What the router knows of one routee's health: its attempts in flight and how long it has had
- * some without answering any, its latency, its timeouts in a row, and its ejection. Plain: times
- * are passed in, so every rule is tested without clocks.
+ * What the router knows of one routee's health: its attempts in flight and how long it has had some
+ * without answering any, its latency, its timeouts in a row, and its ejection. Plain: times are
+ * passed in, so every rule is tested without clocks.
  *
  * <p>States: <b>serving</b>; <b>ejected</b> until a time, which doubles with each ejection in a
  * row; then <b>probing</b>: one attempt at a time, until one is answered before it is overdue
@@ -18,14 +18,19 @@ final class RouteeHealth {
   String workerId;
 
   private int inFlight;
-  /** Since when it has had attempts in flight without a reply: its last reply, or the send after. */
+
+  /**
+   * Since when it has had attempts in flight without a reply: its last reply, or the send after.
+   */
   private long progressNanos;
+
   private double latencyNanos = -1;
   private int timeoutsInARow;
   private boolean ejected;
   private long ejectedUntilNanos;
   private int ejectionsInARow;
   private boolean probing;
+
   /**
    * While it has never answered: when its first attempt went out, or its first since its last
    * ejection (-1: none yet). Replies that are no answer ("unavailable") do not move it.
@@ -86,15 +91,17 @@ final class RouteeHealth {
    * answers, however often it says "unavailable" meanwhile.
    */
   boolean firstReplyOverdue(long now, long limitNanos) {
-    return latencyNanos < 0 && inFlight > 0 && trialSinceNanos >= 0
+    return latencyNanos < 0
+        && inFlight > 0
+        && trialSinceNanos >= 0
         && now - trialSinceNanos > limitNanos;
   }
 
   /**
-   * Whether it should get no new attempt now: ejected; probing with its probe out; never
-   * answered yet with an attempt out (a new routee proves itself with one request first, so a
-   * backend that accepts and never answers holds up one request, not several); or {@code
-   * maxUnanswered} attempts behind an answer that is {@code holdNanos} late.
+   * Whether it should get no new attempt now: ejected; probing with its probe out; never answered
+   * yet with an attempt out (a new routee proves itself with one request first, so a backend that
+   * accepts and never answers holds up one request, not several); or {@code maxUnanswered} attempts
+   * behind an answer that is {@code holdNanos} late.
    */
   boolean unavailable(long now, int maxUnanswered, long holdNanos) {
     if (ejected(now)) {

@@ -32,8 +32,8 @@ import revproxy.routee.Routee;
  * another node if there is one.
  *
  * <p>This actor handles the messages; plain classes do the rest. {@link AttemptDispatcher} sends
- * each attempt (a {@code tell} with a request id, several in one message to a node when it can)
- * and {@link AttemptOutcomes} serves, retries or rejects the request when an attempt ends: one that
+ * each attempt (a {@code tell} with a request id, several in one message to a node when it can) and
+ * {@link AttemptOutcomes} serves, retries or rejects the request when an attempt ends: one that
  * times out, or that its routee answers {@link Routee.Unavailable}, is retried, at most {@code
  * max-attempts} times within {@code request-timeout}.
  *
@@ -47,9 +47,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   public interface Command {}
 
   /**
-   * Ask a routee of {@code policyId} for the hash of {@code payload}. The reply carries {@code
-   * tag} back, so that one sender can have many requests out at once (a client connection's stage
-   * does, without an ask per request).
+   * Ask a routee of {@code policyId} for the hash of {@code payload}. The reply carries {@code tag}
+   * back, so that one sender can have many requests out at once (a client connection's stage does,
+   * without an ask per request).
    */
   public record Route(
       long tag, String srcid, String policyId, String payload, ActorRef<Reply> replyTo)
@@ -133,6 +133,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
   private final ProxyMetrics metrics;
   private final AttemptDispatcher dispatcher;
   private final AttemptOutcomes outcomes;
+
   /** Policies tracked so far: makes each policy's child actor names unique. */
   private long policiesTracked;
 
@@ -252,7 +253,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private Behavior<Command> onGetRouting(GetRouting get) {
     get.replyTo()
-        .tell(RoutingTable.of(policies.all(), System.nanoTime(), getContext().getSystem().address()));
+        .tell(
+            RoutingTable.of(policies.all(), System.nanoTime(), getContext().getSystem().address()));
     return this;
   }
 

@@ -46,8 +46,8 @@ public final class Routee {
 
   /**
    * Several {@link Hash} requests for one routee in one message, as the router sends them to a
-   * routee on another node: one remote message instead of one per request. Each is answered as
-   * if it had come alone; {@link #answerAll} answers them in one {@link Answers} per reply-to.
+   * routee on another node: one remote message instead of one per request. Each is answered as if
+   * it had come alone; {@link #answerAll} answers them in one {@link Answers} per reply-to.
    */
   public record HashBatch(List<Hash> hashes) implements Command, CborSerializable {
 
@@ -85,7 +85,9 @@ public final class Routee {
     long requestId();
   }
 
-  /** The answer: which routee hashed it, and the lowercase SHA-1 hex of the payload's UTF-8 bytes. */
+  /**
+   * The answer: which routee hashed it, and the lowercase SHA-1 hex of the payload's UTF-8 bytes.
+   */
   public record Hashed(long requestId, String workerId, String payloadHash) implements Answer {}
 
   /** This routee cannot serve the request now (e.g. its backend is down): try another one. */

@@ -15,22 +15,21 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The wire form of the {@link Routee} messages, the only ones on the hot path between nodes: a
- * compact binary layout instead of Jackson CBOR (which writes every field name and builds a
- * parser per message). Artery writes it straight into its envelope buffer ({@link
- * ByteBufferSerializer}).
+ * compact binary layout instead of Jackson CBOR (which writes every field name and builds a parser
+ * per message). Artery writes it straight into its envelope buffer ({@link ByteBufferSerializer}).
  *
  * <p>Layout, by manifest: counts and lengths as unsigned LEB128 varints, request ids as 8 bytes
- * (they start at a random long), strings as a varint byte length and UTF-8, a SHA-1 hex of 40 lowercase digits
- * as its 20 bytes. Actor refs as their serialization format, written once per message: a message
- * names each ref by its index in the order of first use.
+ * (they start at a random long), strings as a varint byte length and UTF-8, a SHA-1 hex of 40
+ * lowercase digits as its 20 bytes. Actor refs as their serialization format, written once per
+ * message: a message names each ref by its index in the order of first use.
  *
  * <ul>
  *   <li>{@code h} {@link Routee.Hash}: request id, srcid, payload, reply-to;
  *   <li>{@code b} {@link Routee.HashBatch}: count, then each {@code Hash};
  *   <li>{@code r} {@link Routee.Hashed}: request id, worker id, hash;
  *   <li>{@code u} {@link Routee.Unavailable}: request id, worker id, reason;
- *   <li>{@code a} {@link Routee.Answers}: count, then each answer as a tag ({@code r} or {@code
- *       u}) and its fields.
+ *   <li>{@code a} {@link Routee.Answers}: count, then each answer as a tag ({@code r} or {@code u})
+ *       and its fields.
  * </ul>
  *
  * <p>Resolving a ref from its string costs a parse and a lookup; the router sends every request
@@ -180,7 +179,10 @@ public final class RouteeSerializer extends SerializerWithStringManifest
   }
 
   private int hashBound(Routee.Hash hash) {
-    return 10 + stringBound(hash.srcid()) + stringBound(hash.payload()) + 5
+    return 10
+        + stringBound(hash.srcid())
+        + stringBound(hash.payload())
+        + 5
         + stringBound(format(hash.replyTo()));
   }
 
@@ -270,7 +272,10 @@ public final class RouteeSerializer extends SerializerWithStringManifest
       if (isLowerHex40(hex)) {
         buffer.put(HEX_HASH);
         for (int i = 0; i < 40; i += 2) {
-          buffer.put((byte) ((Character.digit(hex.charAt(i), 16) << 4) | Character.digit(hex.charAt(i + 1), 16)));
+          buffer.put(
+              (byte)
+                  ((Character.digit(hex.charAt(i), 16) << 4)
+                      | Character.digit(hex.charAt(i + 1), 16)));
         }
       } else {
         buffer.put(TEXT_HASH);
@@ -373,11 +378,16 @@ public final class RouteeSerializer extends SerializerWithStringManifest
     String string() throws NotSerializableException {
       int length = count();
       if (length > buffer.remaining()) {
-        throw new NotSerializableException("string of " + length + " bytes, " + buffer.remaining() + " left");
+        throw new NotSerializableException(
+            "string of " + length + " bytes, " + buffer.remaining() + " left");
       }
       if (buffer.hasArray()) {
         String s =
-            new String(buffer.array(), buffer.arrayOffset() + buffer.position(), length, StandardCharsets.UTF_8);
+            new String(
+                buffer.array(),
+                buffer.arrayOffset() + buffer.position(),
+                length,
+                StandardCharsets.UTF_8);
         buffer.position(buffer.position() + length);
         return s;
       }
@@ -420,5 +430,4 @@ public final class RouteeSerializer extends SerializerWithStringManifest
     }
     return true;
   }
-
 }

@@ -1,23 +1,11 @@
 package revproxy.server;
 
-import static revproxy.util.Completions.SAME_THREAD;
-import static revproxy.util.Completions.rootMessage;
-
-import akka.Done;
 import akka.NotUsed;
 import akka.actor.typed.ActorSystem;
-import akka.pattern.Patterns;
 import akka.stream.javadsl.Flow;
 import akka.stream.javadsl.Sink;
-import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Tcp;
 import akka.util.ByteString;
-import com.typesafe.config.Config;
-import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -30,11 +30,11 @@ import revproxy.protocol.PacketCodec;
 import revproxy.protocol.PacketFraming;
 
 /**
- * How a {@code server} registers with the proxy: its type "1" packet on a connection of its own,
- * as {@code server.py} does. The proxy accepts in silence, as the original, or refuses with a type
- * "3" error; so the server half-closes after writing and reads until the proxy closes, or until
- * {@code registration-reply-wait} passes without a refusal (a proxy that keeps the connection
- * open, like the original, has accepted).
+ * How a {@code server} registers with the proxy: its type "1" packet on a connection of its own, as
+ * {@code server.py} does. The proxy accepts in silence, as the original, or refuses with a type "3"
+ * error; so the server half-closes after writing and reads until the proxy closes, or until {@code
+ * registration-reply-wait} passes without a refusal (a proxy that keeps the connection open, like
+ * the original, has accepted).
  */
 public final class ProxyRegistration {
 

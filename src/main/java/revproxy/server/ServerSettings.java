@@ -5,8 +5,8 @@ import java.time.Duration;
 import revproxy.util.Ports;
 
 /**
- * The {@code server} role's settings, read once from {@code revproxy.server} (see
- * reference.conf). {@code token} is null when none is set.
+ * The {@code server} role's settings, read once from {@code revproxy.server} (see reference.conf).
+ * {@code token} is null when none is set.
  */
 public record ServerSettings(
     String host,

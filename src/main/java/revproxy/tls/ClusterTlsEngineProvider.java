@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
  * the CA of the {@link TlsDir} named by {@code revproxy.cluster-tls}.
  *
  * <p>Akka's own provider does the handshakes; this one only takes the key and trust managers from
- * the directory, so the stores' password is read from its file and never sits in the
- * configuration (which a node may log) or on a command line (which {@code ps} shows).
+ * the directory, so the stores' password is read from its file and never sits in the configuration
+ * (which a node may log) or on a command line (which {@code ps} shows).
  *
  * <p>A failed handshake is logged in one line that says why (a peer without TLS, or with a
  * certificate of another CA), once per reason and peer in {@link #QUIET_PERIOD}: a node that is
@@ -42,6 +42,7 @@ public final class ClusterTlsEngineProvider extends ConfigSSLEngineProvider {
 
   private final ExtendedActorSystem system;
   private final TlsDir dir;
+
   /** When each line was last logged at WARN; guarded by this. */
   private final Map<String, Long> lastLogged = new HashMap<>();
 
@@ -136,8 +137,7 @@ public final class ClusterTlsEngineProvider extends ConfigSSLEngineProvider {
       return "the peer does not accept this node's certificate (a node of another CA?)";
     } else if (message.contains("certificate_required") || message.contains("Empty")) {
       return "the peer showed no certificate";
-    } else if (message.contains("No subject alternative")
-        || message.contains("No name matching")) {
+    } else if (message.contains("No subject alternative") || message.contains("No name matching")) {
       return "the peer's certificate does not name the address it was dialed at"
           + " (scripts/make-certs.sh --san)";
     } else if (message.contains("protocol_version")

@@ -17,9 +17,9 @@ import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A directory made by {@code scripts/make-certs.sh}: {@code truststore.p12} (the CA whose
- * certificates are trusted), {@code node.p12} (this side's key and certificate chain; optional
- * for a client) and {@code password} (of both stores). Every TLS hop of the system builds its
- * SSL engines here, so every hop speaks TLS 1.3 or 1.2 and nothing older.
+ * certificates are trusted), {@code node.p12} (this side's key and certificate chain; optional for
+ * a client) and {@code password} (of both stores). Every TLS hop of the system builds its SSL
+ * engines here, so every hop speaks TLS 1.3 or 1.2 and nothing older.
  */
 public final class TlsDir {
 
@@ -41,8 +41,8 @@ public final class TlsDir {
   }
 
   /**
-   * Reads the directory. Without {@code node.p12} this side has no certificate to show: enough
-   * for a client of a proxy that does not require client certificates.
+   * Reads the directory. Without {@code node.p12} this side has no certificate to show: enough for
+   * a client of a proxy that does not require client certificates.
    *
    * @throws IllegalArgumentException naming the file that is missing or unreadable
    */
@@ -116,7 +116,11 @@ public final class TlsDir {
       return Files.readString(file, StandardCharsets.US_ASCII).strip().toCharArray();
     } catch (IOException e) {
       throw new IllegalArgumentException(
-          "TLS directory " + dir + ": cannot read " + file + " (make the directory with"
+          "TLS directory "
+              + dir
+              + ": cannot read "
+              + file
+              + " (make the directory with"
               + " scripts/make-certs.sh)",
           e);
     }

@@ -16,13 +16,13 @@ import javax.net.ssl.SSLSession;
  * <p>Akka 2.6's stage keeps back the bytes it decrypted when the engine asks to wrap right after
  * decrypting them, before the handshake is finished, and delivers them only with the next bytes
  * from the peer (akka/akka#31419, fixed in Akka 2.10 only). A TLS 1.3 client whose certificate and
- * first request arrive together then waits for its reply forever, about one connection in three
- * on loopback. Such an unwrap is reported as {@code FINISHED} here, which makes the stage deliver
- * the bytes at once; the engine's own state is unchanged, so the wrap it asked for still happens.
+ * first request arrive together then waits for its reply forever, about one connection in three on
+ * loopback. Such an unwrap is reported as {@code FINISHED} here, which makes the stage deliver the
+ * bytes at once; the engine's own state is unchanged, so the wrap it asked for still happens.
  *
- * <p>And the first failure of the handshake may be handed to {@code onHandshakeFailure}: Artery
- * has no hook of its own, a failed handshake only closes the connection. Failures after the
- * handshake (a peer that crashed) are not handed on.
+ * <p>And the first failure of the handshake may be handed to {@code onHandshakeFailure}: Artery has
+ * no hook of its own, a failed handshake only closes the connection. Failures after the handshake
+ * (a peer that crashed) are not handed on.
  */
 final class TlsStageEngine extends SSLEngine {
 

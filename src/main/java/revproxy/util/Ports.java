@@ -5,7 +5,9 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
-/** TCP ports, and the one way a bad one is reported, on the command line or in the configuration. */
+/**
+ * TCP ports, and the one way a bad one is reported, on the command line or in the configuration.
+ */
 public final class Ports {
 
   public static final int MAX = 65535;
@@ -40,7 +42,9 @@ public final class Ports {
     for (String value : config.getStringList(path)) {
       int colon = value.lastIndexOf(':');
       String port = colon < 0 ? "" : value.substring(colon + 1);
-      if (colon <= 0 || !port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1
+      if (colon <= 0
+          || !port.matches("[0-9]{1,5}")
+          || Integer.parseInt(port) < 1
           || Integer.parseInt(port) > MAX) {
         throw new IllegalArgumentException(
             path + ": expected HOST:PORT, e.g. 127.0.0.1:2100, got \"" + value + "\"");

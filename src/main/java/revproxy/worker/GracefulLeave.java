@@ -22,12 +22,12 @@ import revproxy.util.Completions;
 
 /**
  * How a worker node leaves, in the coordinated shutdown's first phase, before the node leaves the
- * cluster: (1) it keeps serving, up to {@code replacement-wait}, while a member is unreachable
- * (its leave could not complete before that member is downed, and in a small cluster a node
- * leaving at that moment makes the Split Brain Resolver's safety rule down every node), and while
- * it holds the last worker of one of its policies and another worker node is joining, until that
- * node's worker is listed; (2) it deregisters its workers; (3) it serves what still arrives for
- * {@code deregistration-grace}, while the proxies hear that its workers are gone.
+ * cluster: (1) it keeps serving, up to {@code replacement-wait}, while a member is unreachable (its
+ * leave could not complete before that member is downed, and in a small cluster a node leaving at
+ * that moment makes the Split Brain Resolver's safety rule down every node), and while it holds the
+ * last worker of one of its policies and another worker node is joining, until that node's worker
+ * is listed; (2) it deregisters its workers; (3) it serves what still arrives for {@code
+ * deregistration-grace}, while the proxies hear that its workers are gone.
  */
 final class GracefulLeave {
 
@@ -48,7 +48,8 @@ final class GracefulLeave {
               NodeStatus.get(system).workersRegistered(false);
               long deadline = System.nanoTime() + settings.replacementWait().toNanos();
               return awaitReplacements(system, workers, deadline)
-                  .thenComposeAsync(done -> deregister(system, workers, settings), Completions.SAME_THREAD);
+                  .thenComposeAsync(
+                      done -> deregister(system, workers, settings), Completions.SAME_THREAD);
             });
   }
 
@@ -134,8 +135,7 @@ final class GracefulLeave {
                           }
                           Set<ActorRef<Routee.Command>> routees =
                               listing.getServiceInstances(Routee.serviceKey(policy));
-                          boolean others =
-                              routees.stream().anyMatch(ref -> !isOurs(ref, workers));
+                          boolean others = routees.stream().anyMatch(ref -> !isOurs(ref, workers));
                           return others ? null : policy;
                         },
                         Completions.SAME_THREAD);

@@ -39,7 +39,9 @@ public final class HashWorker extends AbstractBehavior<Routee.Command> {
                       : Receptionist.register(key, context.getSelf(), registered));
           context.getLog().info("Worker {} registered for policy {}", workerId, policyId);
           return new HashWorker(
-              context, workerId, Metrics.get(context.getSystem()).worker().hashes(workerId, policyId));
+              context,
+              workerId,
+              Metrics.get(context.getSystem()).worker().hashes(workerId, policyId));
         });
   }
 

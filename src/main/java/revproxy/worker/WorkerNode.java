@@ -26,17 +26,17 @@ import revproxy.routee.Routee;
  * The worker part of a node (a child of the node's guardian, on worker nodes and on a proxy with
  * local workers alike). As soon as this node is WeaklyUp or Up, it starts one {@link HashWorker}
  * per {@link WorkerSpec}; each registers itself with the receptionist. WeaklyUp matters: a node
- * that joins while another is unreachable (a crashed node not yet downed) cannot become Up, yet
- * it is a full member of the receptionist's replicated registry and can serve at once.
+ * that joins while another is unreachable (a crashed node not yet downed) cannot become Up, yet it
+ * is a full member of the receptionist's replicated registry and can serve at once.
  *
- * <p>On shutdown it leaves gracefully ({@link GracefulLeave}). While running, it watches the
- * seeds (or, without seeds, as when nodes are joined by hand, the proxies): a node that has seen
- * none of them reachable for {@code seeds-lost-timeout} downs itself, and its command starts it
- * again to join the seeds (a proxy that restarted alone formed a new cluster; the old one would
- * otherwise keep its workers). With several proxies as seeds, losing one of them is nothing to
- * act on. A bootstrapping node does not watch at all: there a restarted proxy joins the workers'
- * cluster, and a worker node that left it to rejoin would find no cluster to join. Nor does a
- * proxy with local workers: it would see no proxy but itself and down the proxy.
+ * <p>On shutdown it leaves gracefully ({@link GracefulLeave}). While running, it watches the seeds
+ * (or, without seeds, as when nodes are joined by hand, the proxies): a node that has seen none of
+ * them reachable for {@code seeds-lost-timeout} downs itself, and its command starts it again to
+ * join the seeds (a proxy that restarted alone formed a new cluster; the old one would otherwise
+ * keep its workers). With several proxies as seeds, losing one of them is nothing to act on. A
+ * bootstrapping node does not watch at all: there a restarted proxy joins the workers' cluster, and
+ * a worker node that left it to rejoin would find no cluster to join. Nor does a proxy with local
+ * workers: it would see no proxy but itself and down the proxy.
  */
 public final class WorkerNode {
 
@@ -71,7 +71,11 @@ public final class WorkerNode {
               .onMessage(
                   MemberChanged.class,
                   changed ->
-                      changed.event().member().uniqueAddress().equals(cluster.selfMember().uniqueAddress())
+                      changed
+                                  .event()
+                                  .member()
+                                  .uniqueAddress()
+                                  .equals(cluster.selfMember().uniqueAddress())
                               && serving(changed.event().member().status())
                           ? startWorkers(context, workers, settings)
                           : Behaviors.same())

@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Set;
 import revproxy.protocol.Packet;
 
-/** One worker to run: its id (reported in replies) and the policy it serves, written "ID:POLICY". */
+/**
+ * One worker to run: its id (reported in replies) and the policy it serves, written "ID:POLICY".
+ */
 public record WorkerSpec(String id, String policyId) {
 
   public WorkerSpec {

@@ -26,8 +26,10 @@ final class FakeProxy implements AutoCloseable {
 
   /** Requests answered, over all connections. */
   final AtomicInteger answered = new AtomicInteger();
+
   /** Connections this proxy closed with a request unanswered. */
   final AtomicInteger broken = new AtomicInteger();
+
   final AtomicInteger accepted = new AtomicInteger();
   private final ServerSocket server;
   private final int breakAfter;
@@ -72,9 +74,11 @@ final class FakeProxy implements AutoCloseable {
           return;
         }
         String reply =
-            "{\"type\": \"2\", \"srcid\": \"100\", \"destid\": \"" + request.get("srcid").asText()
+            "{\"type\": \"2\", \"srcid\": \"100\", \"destid\": \""
+                + request.get("srcid").asText()
                 + "\", \"payloadsize\": 40, \"payload\": \""
-                + PayloadHash.sha1Hex(request.get("payload").asText()) + "\"}";
+                + PayloadHash.sha1Hex(request.get("payload").asText())
+                + "\"}";
         out.write(reply.getBytes(StandardCharsets.UTF_8));
         out.flush();
         answered.incrementAndGet();

@@ -81,12 +81,16 @@ class LoadConnectionTest {
   }
 
   private static String reply(String destid, String payloadHash) {
-    return "{\"type\": \"2\", \"srcid\": \"100\", \"destid\": \"" + destid
-        + "\", \"payloadsize\": 40, \"payload\": \"" + payloadHash + "\"}";
+    return "{\"type\": \"2\", \"srcid\": \"100\", \"destid\": \""
+        + destid
+        + "\", \"payloadsize\": 40, \"payload\": \""
+        + payloadHash
+        + "\"}";
   }
 
   private static String correct(JsonNode request) {
-    return reply(request.get("srcid").asText(), PayloadHash.sha1Hex(request.get("payload").asText()));
+    return reply(
+        request.get("srcid").asText(), PayloadHash.sha1Hex(request.get("payload").asText()));
   }
 
   /** Requests from one connection, pipelined, with no warmup. */
@@ -94,8 +98,22 @@ class LoadConnectionTest {
       throws InterruptedException {
     BenchSettings settings =
         new BenchSettings(
-            "127.0.0.1", peer.port(), List.of(), 1, pipeline, Duration.ZERO, requests, 0, 16, List.of("111"),
-            Duration.ZERO, timeout, Duration.ofSeconds(2), 1, 0, Optional.empty());
+            "127.0.0.1",
+            peer.port(),
+            List.of(),
+            1,
+            pipeline,
+            Duration.ZERO,
+            requests,
+            0,
+            16,
+            List.of("111"),
+            Duration.ZERO,
+            timeout,
+            Duration.ofSeconds(2),
+            1,
+            0,
+            Optional.empty());
     return LoadGenerator.run(settings, null);
   }
 
@@ -113,8 +131,10 @@ class LoadConnectionTest {
                 case 0, 6 -> correct(request);
                 case 1 -> reply(destid, PayloadHash.sha1Hex("something else"));
                 case 2 -> reply("0-1", hash);
-                case 3 -> "{\"type\": \"3\", \"destid\": \"" + destid
-                    + "\", \"code\": \"no_worker_for_policy\", \"message\": \"none\"}";
+                case 3 ->
+                    "{\"type\": \"3\", \"destid\": \""
+                        + destid
+                        + "\", \"code\": \"no_worker_for_policy\", \"message\": \"none\"}";
                 case 4 -> "{\"type\": \"1\", \"destid\": \"" + destid + "\"}";
                 default -> "{\"type\" \"2\"}";
               };
@@ -133,9 +153,13 @@ class LoadConnectionTest {
       assertEquals(2, result.latencyMicros().getTotalCount());
       assertEquals(
           List.of(
-              "wrong reply to 0-1 (expected destid \"0-1\" and payload \"" + hashes[1] + "\"): "
+              "wrong reply to 0-1 (expected destid \"0-1\" and payload \""
+                  + hashes[1]
+                  + "\"): "
                   + sent[1],
-              "wrong reply to 0-2 (expected destid \"0-2\" and payload \"" + hashes[2] + "\"): "
+              "wrong reply to 0-2 (expected destid \"0-2\" and payload \""
+                  + hashes[2]
+                  + "\"): "
                   + sent[2],
               "error reply to 0-3: " + sent[3],
               "unexpected reply type to 0-4: " + sent[4],
@@ -171,7 +195,11 @@ class LoadConnectionTest {
       assertEquals(4, result.measured().wrong());
       assertEquals(0, result.malformed());
       assertEquals(
-          List.of("wrong reply to 0-0", "wrong reply to 0-1", "wrong reply to 0-2", "wrong reply to 0-3"),
+          List.of(
+              "wrong reply to 0-0",
+              "wrong reply to 0-1",
+              "wrong reply to 0-2",
+              "wrong reply to 0-3"),
           result.problems().stream().map(p -> p.substring(0, p.indexOf(" ("))).toList());
     }
   }
@@ -186,7 +214,8 @@ class LoadConnectionTest {
       assertEquals(1, result.connectionErrors());
       assertEquals(
           List.of(
-              "connection 0 to " + new InetSocketAddress("127.0.0.1", peer.port())
+              "connection 0 to "
+                  + new InetSocketAddress("127.0.0.1", peer.port())
                   + ": connection closed by the server"),
           result.problems());
       assertFalse(result.passed());

@@ -17,8 +17,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
@@ -30,8 +30,8 @@ import revproxy.Routees;
 import revproxy.TestCerts;
 import revproxy.TestConfigs;
 import revproxy.TestSockets;
-import revproxy.protocol.Decoded;
 import revproxy.legacy.LegacyRegistry;
+import revproxy.protocol.Decoded;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
@@ -54,6 +54,7 @@ class LoadGeneratorTest {
   static int hashServerPort;
   static int wrongHashPort;
   static int errorPort;
+
   /** The proxy with TLS on its client port, requiring client certificates. */
   static int tlsProxyPort;
 
@@ -69,7 +70,8 @@ class LoadGeneratorTest {
     wrongHashPort =
         fakeServer(
             request ->
-                new Packet.Reply("666", request.srcid(), PayloadHash.sha1Hex(request.payload() + "x")));
+                new Packet.Reply(
+                    "666", request.srcid(), PayloadHash.sha1Hex(request.payload() + "x")));
     errorPort =
         fakeServer(
             request ->
@@ -180,7 +182,9 @@ class LoadGeneratorTest {
 
   @Test
   void errorRepliesAreCountedByCode() throws Exception {
-    Run run = bench("--port", "" + errorPort, "--requests", "300", "-c", "3", "-p", "2", "--warmup", "0s");
+    Run run =
+        bench(
+            "--port", "" + errorPort, "--requests", "300", "-c", "3", "-p", "2", "--warmup", "0s");
     JsonNode json = run.json();
     assertEquals(1, run.exitCode(), run.out());
     assertEquals(300, json.get("error_count").asLong());
@@ -220,7 +224,8 @@ class LoadGeneratorTest {
     assertEquals(0, run.exitCode(), run.out());
     assertEquals(500, json.get("ok").asLong());
     assertTrue(json.get("warmup").get("requests").asLong() > 0, run.out());
-    assertEquals(json.get("warmup").get("requests").asLong(), json.get("warmup").get("ok").asLong());
+    assertEquals(
+        json.get("warmup").get("requests").asLong(), json.get("warmup").get("ok").asLong());
     assertEquals(
         500 + json.get("warmup").get("requests").asLong(), json.get("total_requests").asLong());
   }
@@ -229,11 +234,16 @@ class LoadGeneratorTest {
   void progressLinesGoToStderrWhenAskedFor() throws Exception {
     Run run =
         bench(
-            "--port", "" + hashServerPort,
-            "--rate", "200",
-            "--duration", "1s",
-            "--warmup", "2s",
-            "--connections", "2",
+            "--port",
+            "" + hashServerPort,
+            "--rate",
+            "200",
+            "--duration",
+            "1s",
+            "--warmup",
+            "2s",
+            "--connections",
+            "2",
             "--progress");
     assertEquals(0, run.exitCode(), run.out());
     List<String> lines = run.err().lines().toList();
@@ -265,7 +275,18 @@ class LoadGeneratorTest {
   void anUnreachableServerIsAFailureWithinTheTimeout() throws Exception {
     int closedPort = TestSockets.unusedPort();
     long start = System.nanoTime();
-    Run run = bench("--port", "" + closedPort, "--requests", "10", "--timeout", "1s", "--warmup", "0s", "-c", "2");
+    Run run =
+        bench(
+            "--port",
+            "" + closedPort,
+            "--requests",
+            "10",
+            "--timeout",
+            "1s",
+            "--warmup",
+            "0s",
+            "-c",
+            "2");
     JsonNode json = run.json();
     assertEquals(1, run.exitCode(), run.out());
     assertTrue(json.get("connection_errors").asLong() >= 2, run.out());
@@ -427,7 +448,8 @@ class LoadGeneratorTest {
                             "100", request.srcid(), PayloadHash.sha1Hex(request.payload()))))
             .grouped(burst)
             .map(
-                replies -> replies.stream().reduce(ByteString.emptyByteString(), ByteString::concat));
+                replies ->
+                    replies.stream().reduce(ByteString.emptyByteString(), ByteString::concat));
     return Tcp.get(testKit.system())
         .bindWithTls(
             "127.0.0.1",
@@ -470,7 +492,8 @@ class LoadGeneratorTest {
 
   @Test
   void badOptionsAreExitStatusTwoWithAMessage() throws Exception {
-    assertBadOption(bench("--pipeline", "0", "--requests", "1"), "--pipeline must be 1-4096, got 0");
+    assertBadOption(
+        bench("--pipeline", "0", "--requests", "1"), "--pipeline must be 1-4096, got 0");
     assertBadOption(
         bench("--duration", "1s", "--requests", "5"), "give --duration or --requests, not both");
     assertBadOption(

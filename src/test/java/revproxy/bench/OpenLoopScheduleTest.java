@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The open-loop schedule: due times fixed by the rate alone, dealt round robin, caught up at once. */
+/**
+ * The open-loop schedule: due times fixed by the rate alone, dealt round robin, caught up at once.
+ */
 class OpenLoopScheduleTest {
 
   private static final long START = 5_000_000_000L;
@@ -61,8 +63,18 @@ class OpenLoopScheduleTest {
     }
     assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L), taken);
     assertEquals(
-        List.of(0L, MILLI, 2 * MILLI, 3 * MILLI, 4 * MILLI, 5 * MILLI, 6 * MILLI, 7 * MILLI,
-            8 * MILLI, 9 * MILLI, 10 * MILLI),
+        List.of(
+            0L,
+            MILLI,
+            2 * MILLI,
+            3 * MILLI,
+            4 * MILLI,
+            5 * MILLI,
+            6 * MILLI,
+            7 * MILLI,
+            8 * MILLI,
+            9 * MILLI,
+            10 * MILLI),
         due);
     // The next slot is still due on the rate's time, not pushed back by the late wakeup.
     assertEquals(START + 11 * MILLI, schedule.nextDue());

@@ -61,7 +61,8 @@ class ReplyScannerTest {
   void objectsAreFoundWhateverTheSegmentation() {
     String stream = REPLY + " \n" + TRICKY + REPLY + "\t" + REPLY;
     for (int chunk : new int[] {1, 2, 3, 7, 50, 100, 4096}) {
-      assertEquals(List.of(REPLY, TRICKY, REPLY, REPLY), scan(stream, chunk, 65536), "chunk " + chunk);
+      assertEquals(
+          List.of(REPLY, TRICKY, REPLY, REPLY), scan(stream, chunk, 65536), "chunk " + chunk);
     }
   }
 
@@ -163,7 +164,10 @@ class ReplyScannerTest {
   @Test
   void malformedObjectsAreRejected() {
     ReplyFields fields = new ReplyFields();
-    for (String bad : new String[] {"{\"type\" \"2\"}", "{\"type\": }", "{type: 2}", "{\"a\": 1,}", "{\"a\": \"x}"}) {
+    for (String bad :
+        new String[] {
+          "{\"type\" \"2\"}", "{\"type\": }", "{type: 2}", "{\"a\": 1,}", "{\"a\": \"x}"
+        }) {
       byte[] bytes = bad.getBytes(StandardCharsets.US_ASCII);
       assertFalse(fields.parse(bytes, 0, bytes.length), bad);
     }

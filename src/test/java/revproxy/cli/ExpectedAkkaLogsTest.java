@@ -72,9 +72,6 @@ class ExpectedAkkaLogsTest {
   void keepsEverythingElseTheTcpListenerSays() {
     assertEquals(
         FilterReply.NEUTRAL,
-        decide(
-            "akka.io.TcpListener",
-            Level.WARN,
-            "Accept error: could not accept new connection"));
+        decide("akka.io.TcpListener", Level.WARN, "Accept error: could not accept new connection"));
   }
 }

@@ -114,7 +114,8 @@ class PacketFileTest {
    */
   @Test
   void errorPacketIsRefusedAsNotARequestRatherThanEchoingItsMessage() {
-    String error = "{\"type\": \"3\", \"destid\": \"3\", \"code\": \"timeout\", \"message\": \"boom\"}";
+    String error =
+        "{\"type\": \"3\", \"destid\": \"3\", \"code\": \"timeout\", \"message\": \"boom\"}";
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
@@ -191,15 +192,15 @@ class PacketFileTest {
             dir.resolve("2.json").toString(),
             dir.resolve("10.json").toString()),
         packets.stream().map(PacketFile::name).toList());
-    assertEquals(
-        List.of("1", "2", "10"), packets.stream().map(p -> p.request().srcid()).toList());
+    assertEquals(List.of("1", "2", "10"), packets.stream().map(p -> p.request().srcid()).toList());
   }
 
   @Test
   void loadingFilesKeepsTheGivenOrder(@TempDir Path dir) throws IOException {
     writeRequest(dir.resolve("b.json"), "2");
     writeRequest(dir.resolve("a.json"), "1");
-    List<PacketFile> packets = PacketFile.load(List.of(dir.resolve("b.json"), dir.resolve("a.json")));
+    List<PacketFile> packets =
+        PacketFile.load(List.of(dir.resolve("b.json"), dir.resolve("a.json")));
     assertEquals(List.of("2", "1"), packets.stream().map(p -> p.request().srcid()).toList());
   }
 

@@ -78,7 +78,8 @@ class ProxyClientFailoverTest {
           }
           int end = bytes.position();
           ByteString object = pending.slice(end - scanner.objectLength(), end);
-          Packet.Request request = (Packet.Request) ((Decoded.Ok) PacketCodec.decode(object)).packet();
+          Packet.Request request =
+              (Packet.Request) ((Decoded.Ok) PacketCodec.decode(object)).packet();
           received.add(request.srcid());
           out.write(
               PacketCodec.encode(
@@ -131,7 +132,8 @@ class ProxyClientFailoverTest {
     try (FakeProxy first = new FakeProxy("first", 2);
         FakeProxy second = new FakeProxy("second", 100)) {
       List<Decoded> replies =
-          client(List.of(first.address(), second.address())).exchange(requests(5), Duration.ofSeconds(10));
+          client(List.of(first.address(), second.address()))
+              .exchange(requests(5), Duration.ofSeconds(10));
       assertAllAnswered(replies, 5, List.of("first", "first", "second", "second", "second"));
       assertEquals(List.of("r2", "r3", "r4"), second.received);
     }

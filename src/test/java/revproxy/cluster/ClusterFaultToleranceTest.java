@@ -7,7 +7,6 @@ import akka.actor.Address;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.receptionist.Receptionist;
 import akka.cluster.MemberStatus;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
@@ -56,7 +55,6 @@ class ClusterFaultToleranceTest {
   private static void join(ActorTestKit node, Address seed) {
     Cluster.get(node.system()).manager().tell(Join.create(seed));
   }
-
 
   /** Proxy node plus worker nodes A (worker a) and B (worker b), both serving policy "ft". */
   private List<ActorTestKit> cluster(Config nodeBExtra) {
@@ -127,7 +125,8 @@ class ClusterFaultToleranceTest {
       for (int i = 0; i < 10; i++) {
         expected.add(PayloadHash.sha1Hex("p" + batch + "-" + i));
       }
-      assertEquals(new java.util.TreeSet<>(expected), new java.util.TreeSet<>(hashes), "batch " + batch);
+      assertEquals(
+          new java.util.TreeSet<>(expected), new java.util.TreeSet<>(hashes), "batch " + batch);
       servedPerBatch.add(served);
     }
     return servedPerBatch;
@@ -140,7 +139,11 @@ class ClusterFaultToleranceTest {
     ActorTestKit nodeB = cluster.get(2);
     List<Map<String, Integer>> served =
         stream(
-            proxy, router(proxy), Duration.ofSeconds(12), Duration.ofSeconds(1), () -> nodeB.system().terminate());
+            proxy,
+            router(proxy),
+            Duration.ofSeconds(12),
+            Duration.ofSeconds(1),
+            () -> nodeB.system().terminate());
 
     assertTrue(served.get(0).containsKey("b"), "b served before it left: " + served.get(0));
     assertEquals(Map.of("a", 10), served.get(served.size() - 1), "only a serves at the end");
@@ -159,7 +162,11 @@ class ClusterFaultToleranceTest {
     Address deadNode = Cluster.get(nodeB.system()).selfMember().address();
     List<Map<String, Integer>> served =
         stream(
-            proxy, router(proxy), Duration.ofSeconds(12), Duration.ofSeconds(1), () -> nodeB.system().terminate());
+            proxy,
+            router(proxy),
+            Duration.ofSeconds(12),
+            Duration.ofSeconds(1),
+            () -> nodeB.system().terminate());
 
     assertTrue(served.get(0).containsKey("b"), "b served before it died: " + served.get(0));
     assertEquals(Map.of("a", 10), served.get(served.size() - 1), "only a serves at the end");

@@ -7,7 +7,6 @@ import akka.actor.Address;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.receptionist.Receptionist;
 import akka.cluster.MemberStatus;
 import akka.cluster.typed.Cluster;
 import akka.cluster.typed.Join;
@@ -81,7 +80,6 @@ class ClusterRoutingTest {
     proxyNode.shutdownTestKit();
   }
 
-
   private static List<String> servedBy(String policy, int n) {
     List<String> workers = new ArrayList<>();
     TestProbe<RouterActor.Reply> probe = proxyNode.createTestProbe();
@@ -123,7 +121,11 @@ class ClusterRoutingTest {
             .localAddress();
     ClientSettings settings =
         new ClientSettings(
-            "127.0.0.1", address.getPort(), Duration.ofSeconds(20), Duration.ofSeconds(5), 65536,
+            "127.0.0.1",
+            address.getPort(),
+            Duration.ofSeconds(20),
+            Duration.ofSeconds(5),
+            65536,
             Optional.empty());
     List<Exchange> exchanges =
         new ProxyClient(proxyNode.system(), settings)

@@ -28,8 +28,8 @@ import revproxy.worker.WorkerSpec;
 
 /**
  * Two proxies, both seeds, and a worker node: kill -9 of one proxy costs the other's clients
- * nothing and the worker keeps serving; the killed proxy, restarted on the same ports, serves
- * again within 5 s of its start.
+ * nothing and the worker keeps serving; the killed proxy, restarted on the same ports, serves again
+ * within 5 s of its start.
  */
 class MultiProxyTest {
 
@@ -48,14 +48,20 @@ class MultiProxyTest {
   }
 
   /** A node as the commands run it: the node guardian is the system's guardian. */
-  private ActorTestKit node(String roles, int clusterPort, int clientPort, List<WorkerSpec> workers, Config extra) {
+  private ActorTestKit node(
+      String roles, int clusterPort, int clientPort, List<WorkerSpec> workers, Config extra) {
     Config config =
         extra
             .withFallback(
                 ConfigFactory.parseString(
-                    "akka.cluster.roles = [" + roles + "]\n"
-                        + "akka.remote.artery.canonical.port = " + clusterPort + "\n"
-                        + "revproxy.proxy.port = " + clientPort))
+                    "akka.cluster.roles = ["
+                        + roles
+                        + "]\n"
+                        + "akka.remote.artery.canonical.port = "
+                        + clusterPort
+                        + "\n"
+                        + "revproxy.proxy.port = "
+                        + clientPort))
             .withFallback(TestConfigs.clusterNode("proxy"));
     ActorSystem<NodeGuardian.Command> system =
         ActorSystem.create(NodeGuardian.create(config, workers), NodeConfig.SYSTEM_NAME, config);
@@ -77,7 +83,8 @@ class MultiProxyTest {
   }
 
   /** {@code count} requests on one connection; every reply must be the payload's correct hash. */
-  private static void assertServed(InetSocketAddress proxy, String tag, int count) throws Exception {
+  private static void assertServed(InetSocketAddress proxy, String tag, int count)
+      throws Exception {
     StringBuilder requests = new StringBuilder();
     for (int i = 0; i < count; i++) {
       requests.append(TestSockets.request(tag + i, "many", tag + "-" + i));
@@ -105,7 +112,11 @@ class MultiProxyTest {
     ActorTestKit p1 = node("proxy", p1Cluster, p1Client, List.of(), CRASHES);
     ActorTestKit p2 = node("proxy", p2Cluster, 0, List.of(), ConfigFactory.empty());
     ActorTestKit worker =
-        node("worker", 0, 0, List.of(new WorkerSpec("w1", "many"), new WorkerSpec("w2", "many")),
+        node(
+            "worker",
+            0,
+            0,
+            List.of(new WorkerSpec("w1", "many"), new WorkerSpec("w2", "many")),
             ConfigFactory.empty());
     for (ActorTestKit node : nodes) {
       joinSeeds(node, seeds);
@@ -162,8 +173,11 @@ class MultiProxyTest {
     // at once. The 5 s goal itself is a timing figure, measured by scripts/chaos.sh, not here.
     assertTrue(
         servingAfter < Duration.ofSeconds(8).toNanos(),
-        "listening after " + listeningAfter / 1_000_000 + " ms, serving after "
-            + servingAfter / 1_000_000 + " ms");
+        "listening after "
+            + listeningAfter / 1_000_000
+            + " ms, serving after "
+            + servingAfter / 1_000_000
+            + " ms");
     assertServed(second, "after", 20);
   }
 }

@@ -42,7 +42,8 @@ class NodeConfigTest {
     assertEquals("cluster", config.getString("akka.actor.provider"));
     assertEquals(
         "jackson-cbor",
-        config.getConfig("akka.actor.serialization-bindings")
+        config
+            .getConfig("akka.actor.serialization-bindings")
             .root()
             .get("revproxy.cluster.CborSerializable")
             .unwrapped());
@@ -61,7 +62,8 @@ class NodeConfigTest {
   void akkaReferenceConfIsTheLastFallback() {
     // Not in revproxy-akka.conf: only Akka's reference.conf defines it.
     assertEquals(
-        Duration.ofSeconds(20), NodeConfig.create().build().getDuration("akka.actor.creation-timeout"));
+        Duration.ofSeconds(20),
+        NodeConfig.create().build().getDuration("akka.actor.creation-timeout"));
   }
 
   @Test
@@ -85,7 +87,8 @@ class NodeConfigTest {
   @Test
   void rolesAreSet() {
     assertEquals(
-        List.of("worker"), NodeConfig.create().roles("worker").build().getStringList("akka.cluster.roles"));
+        List.of("worker"),
+        NodeConfig.create().roles("worker").build().getStringList("akka.cluster.roles"));
   }
 
   // ---------------------------------------------------------------- seeds
@@ -140,7 +143,11 @@ class NodeConfigTest {
   @Test
   void givenSeedsWinOverSeedingItself() {
     Config config =
-        NodeConfig.create().seeds(List.of("10.0.0.5:2551")).clusterPort(2951, null).seedItself().build();
+        NodeConfig.create()
+            .seeds(List.of("10.0.0.5:2551"))
+            .clusterPort(2951, null)
+            .seedItself()
+            .build();
     assertEquals(
         List.of("akka://akka-reverse-proxy@10.0.0.5:2551"),
         config.getStringList("akka.cluster.seed-nodes"));
@@ -228,8 +235,7 @@ class NodeConfigTest {
 
   @Test
   void aBootstrappingNodeHasNoSeedNodes() {
-    Config config =
-        worker().set(NodeConfig.BOOTSTRAP, true).seedItself().build();
+    Config config = worker().set(NodeConfig.BOOTSTRAP, true).seedItself().build();
     assertEquals(List.of(), config.getStringList("akka.cluster.seed-nodes"));
     assertTrue(config.getBoolean("revproxy.management.enabled"));
     assertEquals(8958, config.getInt("akka.management.http.port"));
@@ -338,7 +344,8 @@ class NodeConfigTest {
   void missingConfigFileIsRefused(@TempDir Path dir) {
     Path missing = dir.resolve("missing.conf");
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> NodeConfig.create().file(missing).build());
+        assertThrows(
+            IllegalArgumentException.class, () -> NodeConfig.create().file(missing).build());
     assertEquals("cannot read config file " + missing, e.getMessage());
   }
 
@@ -349,7 +356,8 @@ class NodeConfigTest {
   @Test
   void optionsWinOverJavaSystemProperties() {
     String key = "revproxy.proxy.port";
-    Config config = withSystemProperty(key, "7777", () -> NodeConfig.create().set(key, 4000).build());
+    Config config =
+        withSystemProperty(key, "7777", () -> NodeConfig.create().set(key, 4000).build());
     assertEquals(4000, config.getInt(key));
   }
 
@@ -369,7 +377,8 @@ class NodeConfigTest {
     assertEquals(7777, withSystemProperty(key, "7777", NodeConfig::defaults).getInt(key));
   }
 
-  // ---------------------------------------------------------------- -Dconfig.file, -Dconfig.resource
+  // ---------------------------------------------------------------- -Dconfig.file,
+  // -Dconfig.resource
 
   /** As for ConfigFactory.load(): the file replaces application.conf, not the defaults. */
   @Test

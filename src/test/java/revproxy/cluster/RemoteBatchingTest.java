@@ -37,8 +37,8 @@ import revproxy.proxy.RouterActor;
 import revproxy.routee.Routee;
 
 /**
- * A proxy node and a worker node in one JVM: requests for routees on the other node go several
- * to one remote message (a {@code HashBatch}), and still each request to the routee that the round
+ * A proxy node and a worker node in one JVM: requests for routees on the other node go several to
+ * one remote message (a {@code HashBatch}), and still each request to the routee that the round
  * robin gives it, as if it had gone alone.
  */
 class RemoteBatchingTest {
@@ -51,9 +51,11 @@ class RemoteBatchingTest {
                   "one-thread { type = Dispatcher, executor = thread-pool-executor,"
                       + " thread-pool-executor.fixed-pool-size = 1, throughput = 1000 }")
               .withFallback(TestConfigs.clusterNode("proxy")));
+
   static final DispatcherSelector ONE_THREAD = DispatcherSelector.fromConfig("one-thread");
   static final ActorTestKit workerNode =
       ActorTestKit.create(NodeConfig.SYSTEM_NAME, TestConfigs.clusterNode("worker"));
+
   /** What the two spy routees received: "100:1" for a lone Hash, "100:15" for a batch of 15. */
   static final Queue<String> received = new ConcurrentLinkedQueue<>();
 
@@ -74,7 +76,10 @@ class RemoteBatchingTest {
         });
     for (String id : List.of("100", "300")) {
       ActorRef<Routee.Command> spy = workerNode.spawn(spy(id), "spy-" + id);
-      workerNode.system().receptionist().tell(Receptionist.register(Routee.serviceKey("batch"), spy));
+      workerNode
+          .system()
+          .receptionist()
+          .tell(Receptionist.register(Routee.serviceKey("batch"), spy));
     }
     Routees.await(proxyNode, "batch", 2);
   }
@@ -95,7 +100,8 @@ class RemoteBatchingTest {
           } else if (command instanceof Routee.HashBatch batch) {
             received.add(id + ":" + batch.hashes().size());
             batch.answerAll(
-                hash -> new Routee.Hashed(hash.requestId(), id, PayloadHash.sha1Hex(hash.payload())));
+                hash ->
+                    new Routee.Hashed(hash.requestId(), id, PayloadHash.sha1Hex(hash.payload())));
           }
           return Behaviors.same();
         });
@@ -105,15 +111,28 @@ class RemoteBatchingTest {
   private static ProxySettings steady(int maxBatch) {
     ProxySettings base = TestConfigs.withOutliers(TestConfigs.patientOutliers());
     return new ProxySettings(
-        base.host(), base.port(), base.requestTimeout(), base.attemptTimeout(), base.maxAttempts(),
-        base.maxInFlightPerConnection(), base.maxPacketBytes(), base.maxPolicies(),
-        base.forgetPolicyAfter(), base.maxConnections(), base.idleTimeout(), base.packetTimeout(),
-        base.outlier(), new ProxySettings.RemoteBatch(maxBatch, 32768), base.clientTls(),
-        base.requireClientAuth(), base.accessLog());
+        base.host(),
+        base.port(),
+        base.requestTimeout(),
+        base.attemptTimeout(),
+        base.maxAttempts(),
+        base.maxInFlightPerConnection(),
+        base.maxPacketBytes(),
+        base.maxPolicies(),
+        base.forgetPolicyAfter(),
+        base.maxConnections(),
+        base.idleTimeout(),
+        base.packetTimeout(),
+        base.outlier(),
+        new ProxySettings.RemoteBatch(maxBatch, 32768),
+        base.clientTls(),
+        base.requireClientAuth(),
+        base.accessLog());
   }
 
   private static ActorRef<RouterActor.Command> router(int maxBatch) {
-    return proxyNode.spawn(RouterActor.create(steady(maxBatch)), Props.empty().withNext(ONE_THREAD));
+    return proxyNode.spawn(
+        RouterActor.create(steady(maxBatch)), Props.empty().withNext(ONE_THREAD));
   }
 
   /**
@@ -140,7 +159,8 @@ class RemoteBatchingTest {
     try {
       assertTrue(blocking.await(10, TimeUnit.SECONDS), "the router's thread is held");
       for (int i = 0; i < count; i++) {
-        router.tell(new RouterActor.Route(tag + i, "batch", tag + "-" + i, clients.get(i).getRef()));
+        router.tell(
+            new RouterActor.Route(tag + i, "batch", tag + "-" + i, clients.get(i).getRef()));
       }
     } catch (InterruptedException e) {
       throw new AssertionError(e);
@@ -167,7 +187,8 @@ class RemoteBatchingTest {
 
   private static void assertAlternates(List<String> workers) {
     for (int i = 0; i + 1 < workers.size(); i++) {
-      assertNotEquals(workers.get(i), workers.get(i + 1), "not round robin per request: " + workers);
+      assertNotEquals(
+          workers.get(i), workers.get(i + 1), "not round robin per request: " + workers);
     }
   }
 

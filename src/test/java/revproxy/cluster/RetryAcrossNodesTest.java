@@ -25,8 +25,8 @@ import revproxy.worker.HashWorker;
 
 /**
  * A node whose routees fall silent (a crashed or stopped JVM, before the cluster marks it
- * unreachable): a retry must go to another node whenever one has a routee, so no request waits
- * for two attempt timeouts on the same dead node.
+ * unreachable): a retry must go to another node whenever one has a routee, so no request waits for
+ * two attempt timeouts on the same dead node.
  */
 class RetryAcrossNodesTest {
 

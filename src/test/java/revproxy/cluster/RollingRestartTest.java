@@ -22,18 +22,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import revproxy.TestConfigs;
 import revproxy.TestSockets;
-import revproxy.protocol.PayloadHash;
+import revproxy.node.NodeGuardian;
 import revproxy.proxy.RouterActor;
 import revproxy.routee.Routee;
-import revproxy.node.NodeGuardian;
 import revproxy.worker.WorkerSpec;
 
 /**
  * The rolling restart of the reliability review, in one JVM: under steady load, worker node B
- * crashes; 3 s later B' starts (the crashed B is unreachable: no node can become Up), and 2 s
- * after that node A is told to leave gracefully. B' must serve from WeaklyUp within 5 s of its
- * start; A waits until the Split Brain Resolver has downed B before it leaves the cluster: every
- * request is answered, and no node is downed but B.
+ * crashes; 3 s later B' starts (the crashed B is unreachable: no node can become Up), and 2 s after
+ * that node A is told to leave gracefully. B' must serve from WeaklyUp within 5 s of its start; A
+ * waits until the Split Brain Resolver has downed B before it leaves the cluster: every request is
+ * answered, and no node is downed but B.
  */
 class RollingRestartTest {
 
@@ -81,7 +80,9 @@ class RollingRestartTest {
         max,
         Duration.ofMillis(50),
         () -> {
-          node.system().receptionist().tell(Receptionist.find(Routee.serviceKey("roll"), probe.getRef()));
+          node.system()
+              .receptionist()
+              .tell(Receptionist.find(Routee.serviceKey("roll"), probe.getRef()));
           boolean listed =
               probe.receiveMessage().getServiceInstances(Routee.serviceKey("roll")).stream()
                   .anyMatch(ref -> ref.path().toString().contains(path));
@@ -121,7 +122,8 @@ class RollingRestartTest {
     ActorRef<RouterActor.Command> router =
         proxy.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(Duration.ofSeconds(10), Duration.ofMillis(500), 65536, 10)));
+                TestConfigs.proxySettings(
+                    Duration.ofSeconds(10), Duration.ofMillis(500), 65536, 10)));
 
     TestProbe<RouterActor.Reply> client = proxy.createTestProbe();
     List<String> problems = new ArrayList<>();
@@ -144,7 +146,10 @@ class RollingRestartTest {
       }
       if (restarted != null && restartListedAfter < 0) {
         TestProbe<Receptionist.Listing> probe = proxy.createTestProbe();
-        proxy.system().receptionist().tell(Receptionist.find(Routee.serviceKey("roll"), probe.getRef()));
+        proxy
+            .system()
+            .receptionist()
+            .tell(Receptionist.find(Routee.serviceKey("roll"), probe.getRef()));
         if (probe.receiveMessage().getServiceInstances(Routee.serviceKey("roll")).stream()
             .anyMatch(ref -> ref.path().toString().contains("b2"))) {
           restartListedAfter = System.nanoTime() - restartedAt;

@@ -8,8 +8,8 @@ import java.util.List;
  * tests check the stage (and the proxy) against.
  *
  * <p>Written apart from {@code JsonObjectScanner} on purpose, and it must stay so: an oracle that
- * called the code it checks would agree with any bug in it. It answers each question from the
- * whole array, where the scanner keeps its state across chunks.
+ * called the code it checks would agree with any bug in it. It answers each question from the whole
+ * array, where the scanner keeps its state across chunks.
  */
 public final class FramingOracle {
   public static final int UNFINISHED = -1;

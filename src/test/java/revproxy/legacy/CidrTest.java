@@ -51,8 +51,7 @@ class CidrTest {
         assertThrows(IllegalArgumentException.class, () -> Cidr.parse("localhost")).getMessage());
     assertEquals(
         "bad prefix length in \"10.0.0.0/33\": expected 0-32",
-        assertThrows(IllegalArgumentException.class, () -> Cidr.parse("10.0.0.0/33"))
-            .getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Cidr.parse("10.0.0.0/33")).getMessage());
     assertEquals(
         "bad prefix length in \"::/129\": expected 0-128",
         assertThrows(IllegalArgumentException.class, () -> Cidr.parse("::/129")).getMessage());

@@ -26,7 +26,12 @@ import revproxy.protocol.PayloadHash;
  */
 final class FakeLegacyServer implements AutoCloseable {
 
-  enum Mode { ANSWER, HANG_UP, IGNORE, FIXED_ANSWER }
+  enum Mode {
+    ANSWER,
+    HANG_UP,
+    IGNORE,
+    FIXED_ANSWER
+  }
 
   final String id;
   final int port;
@@ -108,7 +113,8 @@ final class FakeLegacyServer implements AutoCloseable {
               .getOutputStream()
               .write(
                   PacketCodec.encode(
-                          new Packet.Reply(id, request.srcid(), PayloadHash.sha1Hex(request.payload())))
+                          new Packet.Reply(
+                              id, request.srcid(), PayloadHash.sha1Hex(request.payload())))
                       .toArray());
         } else if (mode == Mode.FIXED_ANSWER) {
           connection.getOutputStream().write(fixedAnswer.getBytes(StandardCharsets.UTF_8));
@@ -122,10 +128,9 @@ final class FakeLegacyServer implements AutoCloseable {
   }
 
   /**
-   * Goes away like a crashed server: the port and every connection are closed, and only then
-   * does this return. (Java closes a socket that another thread is blocked on only once that
-   * thread has left it: without the joins, a test binding the port again could still find it
-   * taken.)
+   * Goes away like a crashed server: the port and every connection are closed, and only then does
+   * this return. (Java closes a socket that another thread is blocked on only once that thread has
+   * left it: without the joins, a test binding the port again could still find it taken.)
    */
   @Override
   public void close() throws IOException {

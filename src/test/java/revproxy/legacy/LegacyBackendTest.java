@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.receptionist.Receptionist;
 import com.typesafe.config.ConfigFactory;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -15,13 +14,13 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import revproxy.LogCapture;
-import revproxy.cluster.NodeConfig;
-import revproxy.routee.Routee;
 import revproxy.Routees;
 import revproxy.TestConfigs;
 import revproxy.TestSockets;
+import revproxy.cluster.NodeConfig;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
+import revproxy.routee.Routee;
 
 class LegacyBackendTest {
 
@@ -89,7 +88,8 @@ class LegacyBackendTest {
   }
 
   /** Sends {@code count} requests at once; returns the replies, by request id. */
-  private static java.util.Map<Long, Routee.Reply> burst(ActorRef<Routee.Command> backend, int count) {
+  private static java.util.Map<Long, Routee.Reply> burst(
+      ActorRef<Routee.Command> backend, int count) {
     TestProbe<Routee.Reply> probe = testKit.createTestProbe();
     for (int i = 0; i < count; i++) {
       backend.tell(new Routee.Hash(i, "c" + i, "p" + i, probe.getRef()));
@@ -129,7 +129,10 @@ class LegacyBackendTest {
       assertEquals(1, refused, "the probe's request goes back to the router: " + first);
       Routee.Unavailable probe =
           (Routee.Unavailable)
-              first.values().stream().filter(r -> r instanceof Routee.Unavailable).findFirst().get();
+              first.values().stream()
+                  .filter(r -> r instanceof Routee.Unavailable)
+                  .findFirst()
+                  .get();
       assertEquals("no reply within 200 ms", probe.reason());
       // The pool keeps its size for probe-backoff: no second probe, every request served.
       for (Routee.Reply reply : burst(backend, 20).values()) {
@@ -137,7 +140,6 @@ class LegacyBackendTest {
       }
     }
   }
-
 
   private static Routee.Reply hash(ActorRef<Routee.Command> backend, String payload) {
     TestProbe<Routee.Reply> probe = testKit.createTestProbe();
@@ -151,12 +153,12 @@ class LegacyBackendTest {
     ActorRef<Routee.Command> backend = backend("100", "lb-late", port);
     // Nobody listens yet: the backend is not a routee, and says so if asked anyway.
     Routees.await(testKit, "lb-late", 0);
-    assertEquals(
-        Routee.Unavailable.class, hash(backend, "early").getClass(), "not connected yet");
+    assertEquals(Routee.Unavailable.class, hash(backend, "early").getClass(), "not connected yet");
     // Let it fail to connect many times over (backoff 50-200 ms), as while server.py starts up.
     Thread.sleep(1500);
 
-    try (FakeLegacyServer server = new FakeLegacyServer("100", port, FakeLegacyServer.Mode.ANSWER)) {
+    try (FakeLegacyServer server =
+        new FakeLegacyServer("100", port, FakeLegacyServer.Mode.ANSWER)) {
       Routees.await(testKit, "lb-late", 1);
       assertEquals(new Routee.Hashed(0, "100", PayloadHash.sha1Hex("xyz1")), hash(backend, "xyz1"));
       assertEquals(1, server.connections.get());
@@ -165,8 +167,7 @@ class LegacyBackendTest {
 
   @Test
   void keepsOnePersistentConnectionWithOneRequestInFlight() throws Exception {
-    try (FakeLegacyServer server =
-        new FakeLegacyServer("200", 0, FakeLegacyServer.Mode.ANSWER)) {
+    try (FakeLegacyServer server = new FakeLegacyServer("200", 0, FakeLegacyServer.Mode.ANSWER)) {
       ActorRef<Routee.Command> backend = backend("200", "lb-one", server.port);
       Routees.await(testKit, "lb-one", 1);
       TestProbe<Routee.Reply> probe = testKit.createTestProbe();
@@ -175,13 +176,18 @@ class LegacyBackendTest {
         backend.tell(new Routee.Hash(i, "c" + i, "p" + i, probe.getRef()));
       }
       for (int i = 0; i < 17; i++) {
-        assertEquals(new Routee.Hashed(i, "200", PayloadHash.sha1Hex("p" + i)), probe.receiveMessage());
+        assertEquals(
+            new Routee.Hashed(i, "200", PayloadHash.sha1Hex("p" + i)), probe.receiveMessage());
       }
       // The original server breaks when two messages arrive in one read: each read held one.
       assertEquals(17, server.reads.size());
       for (int i = 0; i < 17; i++) {
         assertEquals(
-            "{\"type\": \"0\", \"srcid\": \"c" + i + "\", \"privPoliId\": \"lb-one\", \"payload\": \"p" + i + "\"}",
+            "{\"type\": \"0\", \"srcid\": \"c"
+                + i
+                + "\", \"privPoliId\": \"lb-one\", \"payload\": \"p"
+                + i
+                + "\"}",
             server.reads.get(i));
       }
       assertEquals(1, server.connections.get());
@@ -199,7 +205,8 @@ class LegacyBackendTest {
         backend.tell(new Routee.Hash(i, "c" + i, "p" + i, probe.getRef()));
       }
       assertEquals(
-          new Routee.Unavailable(17, "210", "busy: too many queued requests"), probe.receiveMessage());
+          new Routee.Unavailable(17, "210", "busy: too many queued requests"),
+          probe.receiveMessage());
     }
   }
 
@@ -244,7 +251,8 @@ class LegacyBackendTest {
 
     try (FakeLegacyServer back = new FakeLegacyServer("300", port, FakeLegacyServer.Mode.ANSWER)) {
       Routees.await(testKit, "lb-dies", 1);
-      assertEquals(new Routee.Hashed(0, "300", PayloadHash.sha1Hex("again")), hash(backend, "again"));
+      assertEquals(
+          new Routee.Hashed(0, "300", PayloadHash.sha1Hex("again")), hash(backend, "again"));
     }
   }
 
@@ -362,7 +370,8 @@ class LegacyBackendTest {
   /** A server whose pool learns its size says so, not the most it may grow to as a count. */
   @Test
   void anAutoServerIsLoggedWithItsPoolRange() {
-    ActorRef<LegacyRegistry.Command> registry = testKit.spawn(LegacyRegistry.create(AUTO, Set.of()));
+    ActorRef<LegacyRegistry.Command> registry =
+        testKit.spawn(LegacyRegistry.create(AUTO, Set.of()));
     try (LogCapture log = new LogCapture(LegacyRegistry.class.getName())) {
       assertEquals(
           LegacyRegistry.Accepted.INSTANCE,

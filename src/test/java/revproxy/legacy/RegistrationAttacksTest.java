@@ -39,9 +39,9 @@ import revproxy.server.HashServer;
 import revproxy.worker.HashWorker;
 
 /**
- * The attacks on registration that the security review tried, through the proxy's real TCP
- * binding: each must be refused with a type "3" error, change nothing, and cost other clients
- * nothing. 127.0.0.2 stands for another host: Linux routes all of 127.0.0.0/8 to loopback.
+ * The attacks on registration that the security review tried, through the proxy's real TCP binding:
+ * each must be refused with a type "3" error, change nothing, and cost other clients nothing.
+ * 127.0.0.2 stands for another host: Linux routes all of 127.0.0.0/8 to loopback.
  */
 class RegistrationAttacksTest {
 
@@ -88,8 +88,15 @@ class RegistrationAttacksTest {
   }
 
   private static String registration(String id, String policy, int port, String extra) {
-    return "{\"type\": \"1\", \"id\": \"" + id + "\", \"privPolyId\": \"" + policy
-        + "\", \"listenport\": \"" + port + "\"" + extra + "}";
+    return "{\"type\": \"1\", \"id\": \""
+        + id
+        + "\", \"privPolyId\": \""
+        + policy
+        + "\", \"listenport\": \""
+        + port
+        + "\""
+        + extra
+        + "}";
   }
 
   /**
@@ -110,7 +117,8 @@ class RegistrationAttacksTest {
     }
   }
 
-  private static void assertRefused(List<JsonNode> replies, String id, String code, String message) {
+  private static void assertRefused(
+      List<JsonNode> replies, String id, String code, String message) {
     assertEquals(1, replies.size(), replies.toString());
     JsonNode reply = replies.get(0);
     assertEquals("3", reply.get("type").asText(), reply.toString());
@@ -146,8 +154,7 @@ class RegistrationAttacksTest {
   void aRegistrationFromOutsideAllowFromIsRefusedAndTheProxyNeverConnects() throws Exception {
     Proxy proxy = proxy(TestConfigs.legacySettings());
     int port = TestSockets.unusedPort();
-    try (ServerSocket listener =
-        new ServerSocket(port, 50, InetAddress.getByName("127.0.0.2"))) {
+    try (ServerSocket listener = new ServerSocket(port, 50, InetAddress.getByName("127.0.0.2"))) {
       List<JsonNode> replies =
           send(proxy.address(), "127.0.0.2", registration("999", "sec-far", port, ""));
       assertRefused(
@@ -158,7 +165,8 @@ class RegistrationAttacksTest {
       assertNoConnection(listener, 1000);
     }
     assertEquals(List.of(), backends(proxy));
-    assertEquals("no_worker_for_policy", route(proxy.address(), "sec-far", "x").get("code").asText());
+    assertEquals(
+        "no_worker_for_policy", route(proxy.address(), "sec-far", "x").get("code").asText());
   }
 
   @Test
@@ -244,7 +252,8 @@ class RegistrationAttacksTest {
   @Test
   void aRegistrationFloodIsBoundedAndOtherClientsAreServedMeanwhile() throws Exception {
     Proxy proxy =
-        proxy(settings(
+        proxy(
+            settings(
                 "revproxy.legacy { max-backends = 50, max-connections-total = 200,"
                     + " connections-per-backend = 1 }"));
     // 5,000 registrations on one connection, each asking for 32 connections to a closed port.
@@ -290,8 +299,7 @@ class RegistrationAttacksTest {
   }
 
   @Test
-  void aServerUnreachablePastForgetUnreachableAfterIsDroppedAndMayRegisterAgain()
-      throws Exception {
+  void aServerUnreachablePastForgetUnreachableAfterIsDroppedAndMayRegisterAgain() throws Exception {
     Proxy proxy =
         proxy(
             settings(

@@ -32,9 +32,9 @@ import revproxy.proxy.RouterActor;
 import revproxy.worker.HashWorker;
 
 /**
- * A legacy server that accepts connections and never answers, in a policy of three routees,
- * under concurrent pipelined load through the real TCP binding: it leaves the rotation within a
- * few unanswered requests (not after attempt timeouts), and every client request is answered.
+ * A legacy server that accepts connections and never answers, in a policy of three routees, under
+ * concurrent pipelined load through the real TCP binding: it leaves the rotation within a few
+ * unanswered requests (not after attempt timeouts), and every client request is answered.
  */
 class SilentLegacyBackendTest {
 
@@ -51,7 +51,10 @@ class SilentLegacyBackendTest {
     testKit.spawn(HashWorker.create("w1", "hush"));
     testKit.spawn(HashWorker.create("w2", "hush"));
     ActorRef<RouterActor.Command> router =
-        testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 10)));
+        testKit.spawn(
+            RouterActor.create(
+                TestConfigs.proxySettings(
+                    Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 10)));
     ActorRef<LegacyRegistry.Command> registry =
         testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of()));
     InetSocketAddress proxy =
@@ -110,11 +113,11 @@ class SilentLegacyBackendTest {
   }
 
   /**
-   * Steady load for 6 s, as clients send it: a legacy server that never answered gets one
-   * request at a time, and is ejected once that one is a second overdue (first-reply-after), not
-   * kept in the rotation by its own reply timeout (which hands its requests back as
-   * "unavailable" every 2 s, reconnects, and would take the next ones): one request waits that
-   * second, no other waits at all.
+   * Steady load for 6 s, as clients send it: a legacy server that never answered gets one request
+   * at a time, and is ejected once that one is a second overdue (first-reply-after), not kept in
+   * the rotation by its own reply timeout (which hands its requests back as "unavailable" every 2
+   * s, reconnects, and would take the next ones): one request waits that second, no other waits at
+   * all.
    */
   @Test
   void underSteadyLoadASilentLegacyServerIsEjectedWithinASecondAndGetsNoMoreRequests()
@@ -127,7 +130,8 @@ class SilentLegacyBackendTest {
     ActorRef<LegacyRegistry.Command> registry =
         testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of()));
     InetSocketAddress proxy =
-        ProxyServer.bind(testKit.system(), router, registry, settings, TestConfigs.registrationSettings())
+        ProxyServer.bind(
+                testKit.system(), router, registry, settings, TestConfigs.registrationSettings())
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS)
             .localAddress();
@@ -166,7 +170,8 @@ class SilentLegacyBackendTest {
                               TestSockets.request(client + "-" + requests, "steady", payload)
                                   .getBytes(StandardCharsets.UTF_8));
                       if (replies == null) {
-                        replies = JSON.readerFor(JsonNode.class).readValues(socket.getInputStream());
+                        replies =
+                            JSON.readerFor(JsonNode.class).readValues(socket.getInputStream());
                       }
                       JsonNode reply = replies.nextValue();
                       long tookNanos = System.nanoTime() - sent;
@@ -194,8 +199,14 @@ class SilentLegacyBackendTest {
         slow += result[2];
       }
       String seen =
-          served + " requests served, " + silent.reads.size() + " reached it, " + slow
-              + " took over 500 ms, the slowest " + slowestNanos / 1_000_000 + " ms";
+          served
+              + " requests served, "
+              + silent.reads.size()
+              + " reached it, "
+              + slow
+              + " took over 500 ms, the slowest "
+              + slowestNanos / 1_000_000
+              + " ms";
       assertTrue(served > 100, seen);
       // Never answered, it gets one attempt at a time: one request waits, then it is ejected.
       assertTrue(silent.reads.size() <= 1, seen);

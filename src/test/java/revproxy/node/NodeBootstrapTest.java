@@ -95,8 +95,7 @@ class NodeBootstrapTest {
               List<JsonNode> replies =
                   TestSockets.pipeline(socket, TestSockets.request("b1", "boot", "hello"));
               assertEquals("100", replies.get(0).path("srcid").asText(), replies.toString());
-              assertEquals(
-                  PayloadHash.sha1Hex("hello"), replies.get(0).path("payload").asText());
+              assertEquals(PayloadHash.sha1Hex("hello"), replies.get(0).path("payload").asText());
             }
             return null;
           });

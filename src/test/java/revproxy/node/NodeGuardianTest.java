@@ -81,9 +81,13 @@ class NodeGuardianTest {
           ConfigFactory.parseString("revproxy.proxy.port = " + taken.getLocalPort())
               .withFallback(node("proxy"));
       ActorSystem<NodeGuardian.Command> system =
-          ActorSystem.create(NodeGuardian.create(config, List.of()), NodeConfig.SYSTEM_NAME, config);
+          ActorSystem.create(
+              NodeGuardian.create(config, List.of()), NodeConfig.SYSTEM_NAME, config);
       Cluster.get(system).manager().tell(Join.create(Cluster.get(system).selfMember().address()));
-      system.getWhenTerminated().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      system
+          .getWhenTerminated()
+          .toCompletableFuture()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
   }
 }

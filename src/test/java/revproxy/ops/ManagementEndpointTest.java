@@ -188,7 +188,9 @@ class ManagementEndpointTest {
     assertTrue(
         value(metrics, "revproxy_requests_total{outcome=\"ok\",policy=\"mgmt\"}") >= 2, metrics);
     assertTrue(
-        value(metrics, "revproxy_requests_total{outcome=\"no_worker_for_policy\",policy=\"(none)\"}")
+        value(
+                metrics,
+                "revproxy_requests_total{outcome=\"no_worker_for_policy\",policy=\"(none)\"}")
             >= 1,
         metrics);
     assertTrue(value(metrics, "revproxy_protocol_errors_total{code=\"missing_field\"}") >= 1);
@@ -222,7 +224,8 @@ class ManagementEndpointTest {
     List<String> lines = List.of(status.out().split("\n"));
     assertEquals("Members (leader " + self + ")", lines.get(0));
     assertEquals("ADDRESS", lines.get(1).trim().split("\\s+")[0]);
-    assertEquals(List.of(self, "proxy,worker", "Up", "yes"), List.of(lines.get(2).trim().split("\\s+")));
+    assertEquals(
+        List.of(self, "proxy,worker", "Up", "yes"), List.of(lines.get(2).trim().split("\\s+")));
     int policies = lines.indexOf("Policies");
     assertTrue(policies > 0, status.out());
     List<String> mgmt = null;
@@ -232,7 +235,8 @@ class ManagementEndpointTest {
       }
     }
     assertEquals(List.of("mgmt", "100", self, "serving", "0"), mgmt, status.out());
-    JsonNode json = JSON.readTree(run("status", "--management", "127.0.0.1:" + managementPort, "--json").out());
+    JsonNode json =
+        JSON.readTree(run("status", "--management", "127.0.0.1:" + managementPort, "--json").out());
     assertEquals("Up", json.get("members").get("members").get(0).get("status").asText());
     assertTrue(json.get("routing").get("policies").size() >= 1);
   }
@@ -246,7 +250,8 @@ class ManagementEndpointTest {
     String[] lines = status.err().strip().split("\n");
     assertEquals(1, lines.length, status.err());
     assertTrue(
-        lines[0].startsWith("error: cannot read the management endpoint at 127.0.0.1:" + closed + ": "),
+        lines[0].startsWith(
+            "error: cannot read the management endpoint at 127.0.0.1:" + closed + ": "),
         lines[0]);
   }
 

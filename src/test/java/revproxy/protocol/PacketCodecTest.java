@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import akka.util.ByteString;
 import java.io.ByteArrayOutputStream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class PacketCodecTest {
 
@@ -799,7 +799,8 @@ class PacketCodecTest {
   @Test
   void errorWithNullDestidSurvivesARoundTrip() {
     Packet.Error error =
-        new Packet.Error(null, "packet_too_large", "packet larger than 100 bytes; closing the connection");
+        new Packet.Error(
+            null, "packet_too_large", "packet larger than 100 bytes; closing the connection");
     assertEquals(new Decoded.Ok(error), PacketCodec.decode(PacketCodec.encode(error)));
   }
 
@@ -857,7 +858,9 @@ class PacketCodecTest {
           {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
           {(byte) 0xF4, (byte) 0x90, (byte) 0x80, (byte) 0x80}
         }) {
-      byte[] head = "{\"type\": \"0\", \"srcid\": \"7\", \"privPoliId\": \"111\", \"payload\": \"a".getBytes(UTF_8);
+      byte[] head =
+          "{\"type\": \"0\", \"srcid\": \"7\", \"privPoliId\": \"111\", \"payload\": \"a"
+              .getBytes(UTF_8);
       byte[] tail = "b\"}".getBytes(UTF_8);
       byte[] json = new byte[head.length + bad.length + tail.length];
       System.arraycopy(head, 0, json, 0, head.length);

@@ -40,7 +40,8 @@ class PacketFramingTest {
   static void start() {
     // The shipped configuration sets up a cluster; this test needs only a local system.
     Config local =
-        ConfigFactory.parseString("akka.actor.provider = local").withFallback(NodeConfig.defaults());
+        ConfigFactory.parseString("akka.actor.provider = local")
+            .withFallback(NodeConfig.defaults());
     system = ActorSystem.create(Behaviors.empty(), "PacketFramingTest", local);
   }
 
@@ -56,8 +57,7 @@ class PacketFramingTest {
 
   @Test
   void recordEqualityOfAJsonFrame() throws Exception {
-    assertEquals(
-        List.of(new Frame.Json(ByteString.fromString("{}"))), run(1024, " {}"));
+    assertEquals(List.of(new Frame.Json(ByteString.fromString("{}"))), run(1024, " {}"));
   }
 
   @Test
@@ -139,8 +139,7 @@ class PacketFramingTest {
   void nestedObjectsAndArrays() throws Exception {
     String first = "{\"a\":{\"b\":[1,{\"c\":[]},[[{}]]]},\"d\":\"}\",\"e\":{\"f\":{\"g\":{}}}}";
     String second = "{\"h\":[{},{\"i\":[]}]}";
-    assertEquals(
-        List.of("json:" + first, "json:" + second), show(run(1024, first + " " + second)));
+    assertEquals(List.of("json:" + first, "json:" + second), show(run(1024, first + " " + second)));
   }
 
   @Test
@@ -412,9 +411,7 @@ class PacketFramingTest {
 
   /** Readable form of frames, so a failing assertion shows text instead of byte lists. */
   private static List<String> show(List<Frame> frames) {
-    return frames.stream()
-        .map(PacketFramingTest::show)
-        .toList();
+    return frames.stream().map(PacketFramingTest::show).toList();
   }
 
   private static String show(Frame frame) {
@@ -428,10 +425,12 @@ class PacketFramingTest {
   }
 
   private static scala.concurrent.duration.FiniteDuration scalaMillis(long millis) {
-    return scala.concurrent.duration.FiniteDuration.create(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    return scala.concurrent.duration.FiniteDuration.create(
+        millis, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
-  private Pair<TestPublisher.Probe<ByteString>, TestSubscriber.Probe<Frame>> timed(Duration timeout) {
+  private Pair<TestPublisher.Probe<ByteString>, TestSubscriber.Probe<Frame>> timed(
+      Duration timeout) {
     return TestSource.<ByteString>create(system)
         .via(PacketFraming.flow(1024, timeout))
         .toMat(TestSink.create(system), Keep.both())
@@ -489,7 +488,9 @@ class PacketFramingTest {
     List<Frame> seen = new ArrayList<>();
     for (int i = 0; i < 12 && seen.isEmpty(); i++) {
       upstream.sendNext(ByteString.fromString("\"x\":1,"));
-      seen.addAll(scala.jdk.javaapi.CollectionConverters.asJava(downstream.receiveWithin(scalaMillis(50), 1)));
+      seen.addAll(
+          scala.jdk.javaapi.CollectionConverters.asJava(
+              downstream.receiveWithin(scalaMillis(50), 1)));
     }
     if (seen.isEmpty()) {
       seen.add(downstream.expectNext(scalaMillis(1000)));

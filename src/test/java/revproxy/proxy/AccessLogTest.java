@@ -84,8 +84,7 @@ class AccessLogTest {
 
   @Test
   void aClientThatClosesIsOneLineWithItsCounts() throws Exception {
-    ProxyServer.Running proxy =
-        bind(TestConfigs.withAccessLog(100, Duration.ofSeconds(60), 65536));
+    ProxyServer.Running proxy = bind(TestConfigs.withAccessLog(100, Duration.ofSeconds(60), 65536));
     String sent = request("1", "acc", "a") + request("2", "acc", "b") + "hello";
     try (Socket socket = connect(proxy.localAddress())) {
       socket.getOutputStream().write(sent.getBytes(StandardCharsets.UTF_8));
@@ -104,13 +103,11 @@ class AccessLogTest {
 
   @Test
   void anIdleConnectionClosedByTheProxySaysSo() throws Exception {
-    ProxyServer.Running proxy =
-        bind(TestConfigs.withAccessLog(100, Duration.ofMillis(300), 65536));
+    ProxyServer.Running proxy = bind(TestConfigs.withAccessLog(100, Duration.ofMillis(300), 65536));
     try (Socket socket = connect(proxy.localAddress())) {
       assertEquals(List.of(), readAll(socket.getInputStream()));
       assertLine(
-          lineOf(socket),
-          "requests=0 replies=0 errors=0 bytes_in=0 bytes_out=0 end=idle_timeout");
+          lineOf(socket), "requests=0 replies=0 errors=0 bytes_in=0 bytes_out=0 end=idle_timeout");
     }
   }
 

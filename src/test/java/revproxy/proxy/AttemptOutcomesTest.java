@@ -28,7 +28,8 @@ class AttemptOutcomesTest {
    * its attempt timeouts only (first-reply-after as long as the attempt timeout turns that rule
    * off; it has tests of its own in OutlierDetectorTest and SilentLegacyBackendTest).
    */
-  static final ProxySettings SETTINGS = withoutFirstReplyLimit(TestConfigs.proxySettings(Duration.ofSeconds(5)));
+  static final ProxySettings SETTINGS =
+      withoutFirstReplyLimit(TestConfigs.proxySettings(Duration.ofSeconds(5)));
 
   private static ProxySettings withoutFirstReplyLimit(ProxySettings base) {
     OutlierSettings o = base.outlier();

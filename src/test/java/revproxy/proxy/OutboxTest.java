@@ -17,8 +17,7 @@ class OutboxTest {
   @Test
   void fullRowsGoAsOneMessagePerRouteeAndTheRestOneByOne() {
     // 3 routees, 8 requests: rows (0 1 2) (3 4 5) as messages 0, 1, 2; then 6 and 7 alone.
-    assertArrayEquals(
-        new int[] {0, 1, 2, 0, 1, 2, 3, 4}, Outbox.layout(sizes(8, 10), 3, 64, 1000));
+    assertArrayEquals(new int[] {0, 1, 2, 0, 1, 2, 3, 4}, Outbox.layout(sizes(8, 10), 3, 64, 1000));
   }
 
   @Test

@@ -3,7 +3,6 @@ package revproxy.proxy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
@@ -36,7 +35,9 @@ class PolicyRouteesTest {
     nodeB.shutdownTestKit();
   }
 
-  /** Routees ejected after {@code ejectAfterTimeouts} timeouts in a row for {@code ejectionNanos}. */
+  /**
+   * Routees ejected after {@code ejectAfterTimeouts} timeouts in a row for {@code ejectionNanos}.
+   */
   private static PolicyRoutees routees(int ejectAfterTimeouts, long ejectionNanos) {
     return new PolicyRoutees(outliers(ejectAfterTimeouts, ejectionNanos));
   }
@@ -101,7 +102,9 @@ class PolicyRouteesTest {
         kit.system().receptionist().tell(Receptionist.deregister(key, changing.getRef()));
         count = 3;
       } else {
-        kit.system().receptionist().tell(Receptionist.register(key, probes.get((round - 1) % 4).getRef()));
+        kit.system()
+            .receptionist()
+            .tell(Receptionist.register(key, probes.get((round - 1) % 4).getRef()));
         count = 4;
       }
       routees.update(awaitListing(kit, key, listings, count));

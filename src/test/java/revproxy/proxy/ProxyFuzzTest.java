@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
-import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
-import akka.actor.typed.receptionist.Receptionist;
 import akka.util.ByteString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
@@ -98,7 +96,11 @@ class ProxyFuzzTest {
         testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of()));
     proxy =
         ProxyServer.bind(
-            testKit.system(), router, legacyServers, settings, TestConfigs.registrationSettings())
+                testKit.system(),
+                router,
+                legacyServers,
+                settings,
+                TestConfigs.registrationSettings())
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS)
             .localAddress();
@@ -108,7 +110,6 @@ class ProxyFuzzTest {
   static void shutdown() {
     testKit.shutdownTestKit();
   }
-
 
   @Test
   void fuzzedConnectionsGetExactRepliesInOrderAndNeverDisturbAGoodConnection() throws Exception {

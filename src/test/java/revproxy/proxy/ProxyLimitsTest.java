@@ -24,10 +24,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import revproxy.routee.Routee;
 import revproxy.TestConfigs;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.protocol.PayloadHash;
+import revproxy.routee.Routee;
 import revproxy.worker.HashWorker;
 
 /** The proxy's resource bounds and graceful drain, through real sockets. */
@@ -52,8 +52,7 @@ class ProxyLimitsTest {
                 .receptionist()
                 .tell(Receptionist.find(Routee.serviceKey(policy), probe.getRef()));
             assertEquals(
-                1,
-                probe.receiveMessage().getServiceInstances(Routee.serviceKey(policy)).size());
+                1, probe.receiveMessage().getServiceInstances(Routee.serviceKey(policy)).size());
             return null;
           });
     }
@@ -144,7 +143,8 @@ class ProxyLimitsTest {
       long start = System.nanoTime();
       int read = idle.getInputStream().read();
       assertEquals(-1, read);
-      assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "closed by the idle timeout");
+      assertTrue(
+          System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "closed by the idle timeout");
     }
   }
 
@@ -181,7 +181,9 @@ class ProxyLimitsTest {
         bind(TestConfigs.withConnectionLimits(10, Duration.ofSeconds(60), Duration.ofSeconds(10)));
     try (Socket busy = connect(proxy.localAddress())) {
       // Three requests the slow worker holds for 700 ms each, in flight when the drain starts.
-      send(busy, request("s1", "slow", "p1") + request("s2", "slow", "p2") + request("s3", "slow", "p3"));
+      send(
+          busy,
+          request("s1", "slow", "p1") + request("s2", "slow", "p2") + request("s3", "slow", "p3"));
       Thread.sleep(200);
       proxy.unbind().toCompletableFuture().get(5, TimeUnit.SECONDS);
       CompletableFuture<?> drained = proxy.connections().drain();

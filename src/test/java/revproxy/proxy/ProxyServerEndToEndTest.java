@@ -12,7 +12,6 @@ import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.typed.ActorRef;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -36,8 +35,8 @@ import revproxy.TestSockets;
 import revproxy.client.ClientSettings;
 import revproxy.client.Exchange;
 import revproxy.client.PacketFile;
-import revproxy.legacy.LegacyRegistry;
 import revproxy.client.ProxyClient;
+import revproxy.legacy.LegacyRegistry;
 import revproxy.protocol.PayloadHash;
 import revproxy.worker.HashWorker;
 
@@ -63,7 +62,9 @@ class ProxyServerEndToEndTest {
     legacyServers = testKit.spawn(LegacyRegistry.create(TestConfigs.legacySettings(), Set.of()));
     proxy = bind(router, TestConfigs.proxySettings(Duration.ofSeconds(5)));
     smallPacketProxy =
-        bind(router, TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(5), 1024, 100));
+        bind(
+            router,
+            TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(5), 1024, 100));
   }
 
   @AfterAll
@@ -71,8 +72,8 @@ class ProxyServerEndToEndTest {
     testKit.shutdownTestKit();
   }
 
-  private static InetSocketAddress bind(ActorRef<RouterActor.Command> router, ProxySettings settings)
-      throws Exception {
+  private static InetSocketAddress bind(
+      ActorRef<RouterActor.Command> router, ProxySettings settings) throws Exception {
     return ProxyServer.bind(
             testKit.system(), router, legacyServers, settings, TestConfigs.registrationSettings())
         .toCompletableFuture()
@@ -81,12 +82,15 @@ class ProxyServerEndToEndTest {
   }
 
   /** Reads the back-to-back JSON objects a socket receives until it is closed. */
-
   @Test
   void everySamplePacketVerifiesThroughTheStreamClient() throws Exception {
     ClientSettings settings =
         new ClientSettings(
-            "127.0.0.1", proxy.getPort(), Duration.ofSeconds(20), Duration.ofSeconds(5), 65536,
+            "127.0.0.1",
+            proxy.getPort(),
+            Duration.ofSeconds(20),
+            Duration.ofSeconds(5),
+            65536,
             Optional.empty());
     List<PacketFile> packets = PacketFile.load(List.of(Path.of("packets")));
     List<Exchange> exchanges = new ProxyClient(testKit.system(), settings).send(packets);
@@ -124,7 +128,8 @@ class ProxyServerEndToEndTest {
         assertEquals(40, reply.get("payloadsize").asInt());
         String worker = reply.get("srcid").asText();
         assertTrue(
-            policy.equals("111") ? Set.of("100", "300").contains(worker)
+            policy.equals("111")
+                ? Set.of("100", "300").contains(worker)
                 : Set.of("200", "400").contains(worker),
             "worker " + worker + " does not serve policy " + policy);
         lastWorkerOfPolicy.put(policy, worker);
@@ -200,8 +205,11 @@ class ProxyServerEndToEndTest {
 
   @Test
   void oneConnectionsBadInputDoesNotDisturbAnother() throws Exception {
-    try (Socket bad = connect(smallPacketProxy); Socket good = connect(smallPacketProxy)) {
-      bad.getOutputStream().write(("\u0000\u00ff garbage {" + "y".repeat(5000)).getBytes(StandardCharsets.ISO_8859_1));
+    try (Socket bad = connect(smallPacketProxy);
+        Socket good = connect(smallPacketProxy)) {
+      bad.getOutputStream()
+          .write(
+              ("\u0000\u00ff garbage {" + "y".repeat(5000)).getBytes(StandardCharsets.ISO_8859_1));
       StringBuilder requests = new StringBuilder();
       for (int i = 0; i < 50; i++) {
         requests.append(request("g" + i, "111", "good-" + i));
@@ -226,7 +234,9 @@ class ProxyServerEndToEndTest {
     try (Socket socket = connect(proxy)) {
       socket
           .getOutputStream()
-          .write((request("h1", "111", "a") + request("h2", "222", "b")).getBytes(StandardCharsets.UTF_8));
+          .write(
+              (request("h1", "111", "a") + request("h2", "222", "b"))
+                  .getBytes(StandardCharsets.UTF_8));
       socket.shutdownOutput();
       List<JsonNode> replies = readAll(socket.getInputStream());
       assertEquals(2, replies.size());
@@ -243,10 +253,15 @@ class ProxyServerEndToEndTest {
       socket.shutdownOutput();
       String reply = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       String worker = reply.contains("\"srcid\": \"100\"") ? "100" : "300";
-      // python3: json.dumps({"type": "2", "srcid": W, "destid": "7", "payloadsize": 40, "payload": sha1("xyz7")})
+      // python3: json.dumps({"type": "2", "srcid": W, "destid": "7", "payloadsize": 40, "payload":
+      // sha1("xyz7")})
       assertEquals(
-          "{\"type\": \"2\", \"srcid\": \"" + worker + "\", \"destid\": \"7\", \"payloadsize\": 40, "
-              + "\"payload\": \"" + PayloadHash.sha1Hex("xyz7") + "\"}",
+          "{\"type\": \"2\", \"srcid\": \""
+              + worker
+              + "\", \"destid\": \"7\", \"payloadsize\": 40, "
+              + "\"payload\": \""
+              + PayloadHash.sha1Hex("xyz7")
+              + "\"}",
           reply);
       assertFalse(reply.endsWith("\n"));
     }

@@ -13,7 +13,11 @@ class ProxySettingsTest {
   private static ProxySettings withTimeouts(String attempt, String request) {
     return ProxySettings.fromConfig(
         ConfigFactory.parseString(
-                "revproxy.proxy { attempt-timeout = " + attempt + ", request-timeout = " + request + " }")
+                "revproxy.proxy { attempt-timeout = "
+                    + attempt
+                    + ", request-timeout = "
+                    + request
+                    + " }")
             .withFallback(NodeConfig.defaults()));
   }
 

@@ -22,15 +22,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
-import revproxy.routee.Routee;
 import revproxy.Routees;
 import revproxy.TestCerts;
 import revproxy.TestConfigs;
@@ -44,6 +43,7 @@ import revproxy.protocol.Decoded;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
 import revproxy.protocol.PayloadHash;
+import revproxy.routee.Routee;
 import revproxy.tls.TlsDir;
 import revproxy.worker.HashWorker;
 
@@ -58,8 +58,10 @@ class ProxyTlsEndToEndTest {
   static final ActorTestKit testKit =
       ActorTestKit.create(
           ConfigFactory.parseString("akka.loglevel = INFO").withFallback(TestConfigs.local()));
+
   /** Serves policy "guarded" only to see whether a request reached the workers at all. */
   static TestProbe<Routee.Command> guardedWorker;
+
   static ActorRef<RouterActor.Command> router;
   static ActorRef<LegacyRegistry.Command> legacyServers;
   static InetSocketAddress tlsProxy;
@@ -174,15 +176,13 @@ class ProxyTlsEndToEndTest {
   }
 
   @Test
-  void withRequiredClientCertificatesOnlyHoldersOfTheCasCertificateReachAWorker()
-      throws Exception {
+  void withRequiredClientCertificatesOnlyHoldersOfTheCasCertificateReachAWorker() throws Exception {
     // A holder: its request reaches the worker of "guarded", which answers it.
     ProxyClient holder = client("127.0.0.1", mutualTlsProxy, TestCerts.cluster());
     Thread answer =
         new Thread(
             () -> {
-              Routee.Hash hash =
-                  (Routee.Hash) guardedWorker.receiveMessage(Duration.ofSeconds(10));
+              Routee.Hash hash = (Routee.Hash) guardedWorker.receiveMessage(Duration.ofSeconds(10));
               hash.replyTo()
                   .tell(
                       new Routee.Hashed(

@@ -1,7 +1,6 @@
 package revproxy.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.actor.testkit.typed.javadsl.TestProbe;
@@ -69,7 +68,9 @@ class RequestStageTest {
   private static Frame request(String srcid) {
     return new Frame.Json(
         ByteString.fromString(
-            "{\"type\":\"0\",\"srcid\":\"" + srcid + "\",\"privPoliId\":\"111\",\"payload\":\"p\"}"));
+            "{\"type\":\"0\",\"srcid\":\""
+                + srcid
+                + "\",\"privPoliId\":\"111\",\"payload\":\"p\"}"));
   }
 
   @Test
@@ -136,15 +137,18 @@ class RequestStageTest {
     run.answers().request(10);
     String registration =
         "{\"type\": \"1\", \"id\": \"%s\", \"privPolyId\": \"111\", \"listenport\": \"4000\"}";
-    run.frames().sendNext(new Frame.Json(ByteString.fromString(String.format(registration, "100"))));
+    run.frames()
+        .sendNext(new Frame.Json(ByteString.fromString(String.format(registration, "100"))));
     run.frames().sendNext(request("after"));
-    LegacyRegistry.Register first = run.registry().expectMessageClass(LegacyRegistry.Register.class);
+    LegacyRegistry.Register first =
+        run.registry().expectMessageClass(LegacyRegistry.Register.class);
     RouterActor.Route route = run.router().expectMessageClass(RouterActor.Route.class);
     route.replyTo().tell(new RouterActor.Served(route.tag(), "w", "h"));
     run.answers().expectNoMessage(Duration.ofMillis(100)); // in order: the registration first
     first.replyTo().tell(LegacyRegistry.Accepted.INSTANCE);
     assertEquals(new Packet.Reply("w", "after", "h"), run.answers().expectNext());
-    run.frames().sendNext(new Frame.Json(ByteString.fromString(String.format(registration, "300"))));
+    run.frames()
+        .sendNext(new Frame.Json(ByteString.fromString(String.format(registration, "300"))));
     run.registry()
         .expectMessageClass(LegacyRegistry.Register.class)
         .replyTo()

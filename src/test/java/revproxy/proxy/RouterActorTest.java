@@ -19,11 +19,11 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import revproxy.routee.Routee;
 import revproxy.Routees;
 import revproxy.TestConfigs;
 import revproxy.protocol.ErrorCode;
 import revproxy.protocol.PayloadHash;
+import revproxy.routee.Routee;
 import revproxy.worker.HashWorker;
 
 class RouterActorTest {
@@ -38,7 +38,6 @@ class RouterActorTest {
   private static ActorRef<RouterActor.Command> router() {
     return testKit.spawn(RouterActor.create(TestConfigs.proxySettings(Duration.ofSeconds(3))));
   }
-
 
   /** Routes one request and returns the reply. */
   private static RouterActor.Reply route(
@@ -62,9 +61,11 @@ class RouterActorTest {
 
   private static void assertStrictRotation(List<String> workers, int period) {
     for (int i = 0; i + period < workers.size(); i++) {
-      assertEquals(workers.get(i), workers.get(i + period), "rotation broken at " + i + ": " + workers);
+      assertEquals(
+          workers.get(i), workers.get(i + period), "rotation broken at " + i + ": " + workers);
     }
-    assertEquals(period, new TreeSet<>(workers.subList(0, period)).size(), "not all used: " + workers);
+    assertEquals(
+        period, new TreeSet<>(workers.subList(0, period)).size(), "not all used: " + workers);
   }
 
   @Test
@@ -206,7 +207,8 @@ class RouterActorTest {
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(1), 65536, 10)));
+                TestConfigs.proxySettings(
+                    Duration.ofSeconds(5), Duration.ofSeconds(1), 65536, 10)));
 
     // Whichever routee comes first, every request ends up served by the live worker. The silent
     // one never answered, so only its timeouts count: two in a row eject it.
@@ -237,7 +239,8 @@ class RouterActorTest {
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(Duration.ofSeconds(60), Duration.ofSeconds(30), 65536, 10)));
+                TestConfigs.proxySettings(
+                    Duration.ofSeconds(60), Duration.ofSeconds(30), 65536, 10)));
     assertEquals(List.of("up", "up", "up", "up"), servedBy(router, "retry-unavailable", 4));
   }
 
@@ -252,7 +255,8 @@ class RouterActorTest {
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(Duration.ofSeconds(60), Duration.ofSeconds(30), 65536, 10)));
+                TestConfigs.proxySettings(
+                    Duration.ofSeconds(60), Duration.ofSeconds(30), 65536, 10)));
     TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
     router.tell(new RouterActor.Route("c", "all-down", "p", client.getRef()));
     for (int attempt = 1; attempt <= 3; attempt++) {
@@ -280,15 +284,19 @@ class RouterActorTest {
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofMillis(150), 65536, 10)));
+                TestConfigs.proxySettings(
+                    Duration.ofSeconds(5), Duration.ofMillis(150), 65536, 10)));
 
     // Every request is served whatever the dead routee does; it never answered, so two timeouts
     // in a row (150 ms each) eject it.
-    assertEquals(List.of("alive", "alive", "alive", "alive", "alive", "alive"), servedBy(router, "eject", 6));
+    assertEquals(
+        List.of("alive", "alive", "alive", "alive", "alive", "alive"),
+        servedBy(router, "eject", 6));
     assertEquals(2, drain(dead), "attempts before the ejection");
 
     // Ejected (for 10 s in these settings): the next requests never reach it.
-    assertEquals(List.of("alive", "alive", "alive", "alive", "alive", "alive", "alive", "alive"),
+    assertEquals(
+        List.of("alive", "alive", "alive", "alive", "alive", "alive", "alive", "alive"),
         servedBy(router, "eject", 8));
     dead.expectNoMessage(Duration.ofMillis(100));
   }
@@ -324,7 +332,8 @@ class RouterActorTest {
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofMillis(200), 65536, 10)));
+                TestConfigs.proxySettings(
+                    Duration.ofSeconds(5), Duration.ofMillis(200), 65536, 10)));
     // While all answer, first attempts go through the group router, round robin.
     List<String> before = servedBy(router, "fades", 9);
     assertEquals(Set.of("fading", "w1", "w2"), new TreeSet<>(before));
@@ -341,8 +350,8 @@ class RouterActorTest {
   private record GoSlow(Duration delay) implements Routee.Command {}
 
   /**
-   * A worker that answers correctly at once until told to go slow; then after the delay, and
-   * counts what it gets from then on.
+   * A worker that answers correctly at once until told to go slow; then after the delay, and counts
+   * what it gets from then on.
    */
   private static Behavior<Routee.Command> slowsDown(String id, AtomicInteger gotWhenSlow) {
     record Later(Routee.Hash hash) implements Routee.Command {}
@@ -372,14 +381,18 @@ class RouterActorTest {
   void aRouteeThatAnswersButFarSlowerThanTheOthersIsEjectedByLatency() {
     AtomicInteger gotWhenSlow = new AtomicInteger();
     ActorRef<Routee.Command> slowpoke = testKit.spawn(slowsDown("slowpoke", gotWhenSlow));
-    testKit.system().receptionist().tell(Receptionist.register(Routee.serviceKey("lagging"), slowpoke));
+    testKit
+        .system()
+        .receptionist()
+        .tell(Receptionist.register(Routee.serviceKey("lagging"), slowpoke));
     testKit.spawn(HashWorker.create("quick-1", "lagging"));
     testKit.spawn(HashWorker.create("quick-2", "lagging"));
     Routees.await(testKit, "lagging", 3);
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 10)));
+                TestConfigs.proxySettings(
+                    Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 10)));
     assertTrue(servedBy(router, "lagging", 6).contains("slowpoke"), "it served while fast");
     slowpoke.tell(new GoSlow(Duration.ofSeconds(1)));
     List<String> served = servedBy(router, "lagging", 20);
@@ -393,7 +406,10 @@ class RouterActorTest {
   void anEjectedRouteeIsProbedWithOneRequestAtATimeAndEjectedLongerEachTime() throws Exception {
     AtomicInteger afterSilence = new AtomicInteger();
     ActorRef<Routee.Command> fading = testKit.spawn(goesSilent("fading", afterSilence));
-    testKit.system().receptionist().tell(Receptionist.register(Routee.serviceKey("probed"), fading));
+    testKit
+        .system()
+        .receptionist()
+        .tell(Receptionist.register(Routee.serviceKey("probed"), fading));
     testKit.spawn(HashWorker.create("steady", "probed"));
     Routees.await(testKit, "probed", 2);
     OutlierSettings outliers =
@@ -468,10 +484,23 @@ class RouterActorTest {
         testKit.spawn(
             RouterActor.create(
                 new ProxySettings(
-                    "127.0.0.1", 0, Duration.ofSeconds(10), Duration.ofMillis(150), 5, 64, 65536,
-                    10, Duration.ofSeconds(60), 100, Duration.ofSeconds(60), Duration.ofSeconds(10),
-                    TestConfigs.outlierSettings(), TestConfigs.remoteBatch(), Optional.empty(),
-                    false, false)));
+                    "127.0.0.1",
+                    0,
+                    Duration.ofSeconds(10),
+                    Duration.ofMillis(150),
+                    5,
+                    64,
+                    65536,
+                    10,
+                    Duration.ofSeconds(60),
+                    100,
+                    Duration.ofSeconds(60),
+                    Duration.ofSeconds(10),
+                    TestConfigs.outlierSettings(),
+                    TestConfigs.remoteBatch(),
+                    Optional.empty(),
+                    false,
+                    false)));
     assertEquals(List.of("last-hope", "last-hope", "last-hope"), servedBy(router, "distinct", 3));
     for (TestProbe<Routee.Command> probe : silent) {
       // Per request at most once by the group router and once directly.
@@ -507,8 +536,12 @@ class RouterActorTest {
         testKit.spawn(
             RouterActor.create(
                 TestConfigs.proxySettings(Duration.ofSeconds(3), Duration.ofSeconds(3), 65536, 2)));
-    assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, ((RouterActor.Rejected) route(router, "lim-1", "x")).code());
-    assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, ((RouterActor.Rejected) route(router, "lim-2", "x")).code());
+    assertEquals(
+        ErrorCode.NO_WORKER_FOR_POLICY,
+        ((RouterActor.Rejected) route(router, "lim-1", "x")).code());
+    assertEquals(
+        ErrorCode.NO_WORKER_FOR_POLICY,
+        ((RouterActor.Rejected) route(router, "lim-2", "x")).code());
     RouterActor.Rejected third = (RouterActor.Rejected) route(router, "lim-3", "x");
     assertEquals(ErrorCode.TOO_MANY_POLICIES, third.code());
     // Policies already tracked keep working.
@@ -596,7 +629,8 @@ class RouterActorTest {
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(Duration.ofSeconds(5), Duration.ofSeconds(1), 65536, 10)));
+                TestConfigs.proxySettings(
+                    Duration.ofSeconds(5), Duration.ofSeconds(1), 65536, 10)));
     TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
     router.tell(new RouterActor.Route("c", "late-reply", "payload", client.getRef()));
     Routee.Hash first = worker.expectMessageClass(Routee.Hash.class);

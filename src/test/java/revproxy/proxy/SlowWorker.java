@@ -3,8 +3,8 @@ package revproxy.proxy;
 import akka.actor.typed.Behavior;
 import akka.actor.typed.javadsl.Behaviors;
 import java.time.Duration;
-import revproxy.routee.Routee;
 import revproxy.protocol.PayloadHash;
+import revproxy.routee.Routee;
 
 /** A test routee that answers each request correctly, but only after {@code delay}. */
 final class SlowWorker {

@@ -115,7 +115,8 @@ class RouteeSerializerTest {
     hugeLength[9] = (byte) 0x7F;
     assertThrows(NotSerializableException.class, () -> serializer.fromBinary(hugeLength, "h"));
     assertThrows(NotSerializableException.class, () -> serializer.fromBinary(bytes, "zz"));
-    byte[] badTag = serializer.toBinary(new Routee.Answers(List.of(new Routee.Unavailable(1, "w", "r"))));
+    byte[] badTag =
+        serializer.toBinary(new Routee.Answers(List.of(new Routee.Unavailable(1, "w", "r"))));
     badTag[1] = 'x';
     assertThrows(NotSerializableException.class, () -> serializer.fromBinary(badTag, "a"));
     assertTrue(bytes.length > 10);

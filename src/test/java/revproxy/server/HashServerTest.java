@@ -2,43 +2,33 @@ package revproxy.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static revproxy.TestSockets.connect;
 import static revproxy.TestSockets.request;
 
-import akka.Done;
 import akka.actor.testkit.typed.javadsl.ActorTestKit;
 import akka.stream.javadsl.Tcp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
-import revproxy.util.Completions;
 import revproxy.Main;
 import revproxy.TestConfigs;
 import revproxy.TestSockets;
-import revproxy.protocol.Packet;
 import revproxy.protocol.PayloadHash;
 
 /** The `server` role's TCP backend through raw sockets, and its command line. */
@@ -91,9 +81,15 @@ class HashServerTest {
   }
 
   private static String expectedReply(String serverId, String destid, String payload) {
-    // python3: json.dumps({"type": "2", "srcid": S, "destid": D, "payloadsize": 40, "payload": sha1})
-    return "{\"type\": \"2\", \"srcid\": \"" + serverId + "\", \"destid\": \"" + destid
-        + "\", \"payloadsize\": 40, \"payload\": \"" + PayloadHash.sha1Hex(payload) + "\"}";
+    // python3: json.dumps({"type": "2", "srcid": S, "destid": D, "payloadsize": 40, "payload":
+    // sha1})
+    return "{\"type\": \"2\", \"srcid\": \""
+        + serverId
+        + "\", \"destid\": \""
+        + destid
+        + "\", \"payloadsize\": 40, \"payload\": \""
+        + PayloadHash.sha1Hex(payload)
+        + "\"}";
   }
 
   @Test
@@ -211,19 +207,28 @@ class HashServerTest {
 
   @Test
   void twoConnectionsAtOnceAreBothServed() throws Exception {
-    try (Socket first = connect(server); Socket second = connect(server)) {
+    try (Socket first = connect(server);
+        Socket second = connect(server)) {
       // Both open; the first one's request is answered while the second is idle, then the other
       // way round, then both again: neither connection waits for the other to close.
-      first.getOutputStream().write(request("a1", "111", "first-1").getBytes(StandardCharsets.UTF_8));
+      first
+          .getOutputStream()
+          .write(request("a1", "111", "first-1").getBytes(StandardCharsets.UTF_8));
       String a1 = expectedReply("100", "a1", "first-1");
       assertEquals(a1, readBytes(first.getInputStream(), a1.length()));
 
-      second.getOutputStream().write(request("b1", "111", "second-1").getBytes(StandardCharsets.UTF_8));
+      second
+          .getOutputStream()
+          .write(request("b1", "111", "second-1").getBytes(StandardCharsets.UTF_8));
       String b1 = expectedReply("100", "b1", "second-1");
       assertEquals(b1, readBytes(second.getInputStream(), b1.length()));
 
-      second.getOutputStream().write(request("b2", "111", "second-2").getBytes(StandardCharsets.UTF_8));
-      first.getOutputStream().write(request("a2", "111", "first-2").getBytes(StandardCharsets.UTF_8));
+      second
+          .getOutputStream()
+          .write(request("b2", "111", "second-2").getBytes(StandardCharsets.UTF_8));
+      first
+          .getOutputStream()
+          .write(request("a2", "111", "first-2").getBytes(StandardCharsets.UTF_8));
       String a2 = expectedReply("100", "a2", "first-2");
       String b2 = expectedReply("100", "b2", "second-2");
       assertEquals(a2, readBytes(first.getInputStream(), a2.length()));

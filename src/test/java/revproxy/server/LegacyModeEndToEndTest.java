@@ -25,7 +25,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import revproxy.routee.Routee;
 import revproxy.TestConfigs;
 import revproxy.legacy.LegacyRegistry;
 import revproxy.protocol.Packet;
@@ -33,6 +32,7 @@ import revproxy.protocol.PayloadHash;
 import revproxy.proxy.ProxyServer;
 import revproxy.proxy.ProxySettings;
 import revproxy.proxy.RouterActor;
+import revproxy.routee.Routee;
 import revproxy.worker.HashWorker;
 
 /**
@@ -84,8 +84,7 @@ class LegacyModeEndToEndTest {
               .receptionist()
               .tell(Receptionist.find(Routee.serviceKey(POLICY), probe.getRef()));
           assertEquals(
-              count,
-              probe.receiveMessage().getServiceInstances(Routee.serviceKey(POLICY)).size());
+              count, probe.receiveMessage().getServiceInstances(Routee.serviceKey(POLICY)).size());
           return null;
         });
   }
@@ -111,8 +110,13 @@ class LegacyModeEndToEndTest {
         String payload = "payload-" + sent;
         sent++;
         out.write(
-            ("{\"type\": \"0\", \"srcid\": \"" + srcid + "\", \"privPoliId\": \"" + POLICY
-                    + "\", \"payload\": \"" + payload + "\"}")
+            ("{\"type\": \"0\", \"srcid\": \""
+                    + srcid
+                    + "\", \"privPoliId\": \""
+                    + POLICY
+                    + "\", \"payload\": \""
+                    + payload
+                    + "\"}")
                 .getBytes(StandardCharsets.UTF_8));
         out.flush();
         if (replies == null) {

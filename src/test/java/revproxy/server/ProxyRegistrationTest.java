@@ -24,8 +24,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import revproxy.TestConfigs;
 import revproxy.TestSockets;
-import revproxy.util.Completions;
 import revproxy.protocol.Packet;
+import revproxy.util.Completions;
 
 /** How the `server` role registers with a proxy, against raw sockets standing for the proxy. */
 class ProxyRegistrationTest {
@@ -109,8 +109,7 @@ class ProxyRegistrationTest {
               proxy.getLocalPort(), new Packet.Registration("100", "111", 2105, 1, "s3cret"));
       try (Socket accepted = proxy.accept()) {
         accepted.setSoTimeout(10_000);
-        assertEquals(
-            REGISTRATION.replace("}", ", \"token\": \"s3cret\"}"), readUntilEof(accepted));
+        assertEquals(REGISTRATION.replace("}", ", \"token\": \"s3cret\"}"), readUntilEof(accepted));
         accepted.close();
         assertEquals(Done.getInstance(), registered.get(5, TimeUnit.SECONDS));
       }

@@ -8,8 +8,8 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.receptionist.Receptionist;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import revproxy.routee.Routee;
 import revproxy.TestConfigs;
+import revproxy.routee.Routee;
 
 class HashWorkerTest {
 
@@ -49,8 +49,7 @@ class HashWorkerTest {
               .tell(Receptionist.find(Routee.serviceKey("hw-222"), probe.getRef()));
           Receptionist.Listing listing = probe.receiveMessage();
           assertEquals(
-              java.util.Set.of(worker),
-              listing.getServiceInstances(Routee.serviceKey("hw-222")));
+              java.util.Set.of(worker), listing.getServiceInstances(Routee.serviceKey("hw-222")));
           return null;
         });
   }

@@ -32,7 +32,8 @@ class WorkerNodeTest {
   private static ActorTestKit startAlone(Config config) {
     ActorTestKit kit = ActorTestKit.create(NodeConfig.SYSTEM_NAME, config);
     kit.spawn(
-        WorkerNode.create(List.of(new WorkerSpec("100", "alone")), WorkerSettings.fromConfig(config)),
+        WorkerNode.create(
+            List.of(new WorkerSpec("100", "alone")), WorkerSettings.fromConfig(config)),
         "workers");
     Cluster cluster = Cluster.get(kit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
@@ -101,6 +102,7 @@ class WorkerNodeTest {
   void bootstrapTurnsTheSeedWatchOff() {
     assertTrue(WorkerSettings.fromConfig(workerNode(true)).seedsLostTimeout().isEmpty());
     assertEquals(
-        Duration.ofSeconds(1), WorkerSettings.fromConfig(workerNode(false)).seedsLostTimeout().orElseThrow());
+        Duration.ofSeconds(1),
+        WorkerSettings.fromConfig(workerNode(false)).seedsLostTimeout().orElseThrow());
   }
 }
