@@ -1,0 +1,276 @@
+package revproxy.protocol;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** The fields of any packet type, read in whatever order they come. */
+final class PacketFields {
+  private String type;
+  private String srcid;
+  private String destid;
+  private String policyId;
+  private String payload;
+  private String payloadSize;
+  private String serverId;
+  private String registeredPolicyId;
+  private String listenPort;
+  private String connections;
+  private String token;
+  private String code;
+  private String message;
+  private String firstProblem;
+  private ErrorCode firstProblemCode;
+
+  /** One bit per known field read, to refuse a duplicate key. */
+  private int seen;
+
+  /** The unknown top-level keys read, made only when there is one. */
+  private Set<String> unknownSeen;
+
+  void read(String name, JsonParser parser) throws IOException {
+    switch (name) {
+      case "type" -> type = scalar(name, parser);
+      case "srcid" -> srcid = scalar(name, parser);
+      case "destid" -> destid = nullableScalar(name, parser);
+      case "privPoliId" -> policyId = scalar(name, parser);
+      case "payloadsize" -> payloadSize = scalar(name, parser);
+      case "id" -> serverId = scalar(name, parser);
+      case "privPolyId" -> registeredPolicyId = scalar(name, parser);
+      case "listenport" -> listenPort = scalar(name, parser);
+      case "connections" -> connections = scalar(name, parser);
+      case "token" -> token = text(name, parser);
+      case "payload" -> payload = text(name, parser);
+      case "code" -> code = text(name, parser);
+      case "message" -> message = text(name, parser);
+      default -> skip(parser); // unknown fields are ignored, for forward compatibility
+    }
+  }
+
+  private static final List<String> KNOWN =
+      List.of(
+          "type",
+          "srcid",
+          "destid",
+          "privPoliId",
+          "payloadsize",
+          "id",
+          "privPolyId",
+          "listenport",
+          "connections",
+          "token",
+          "payload",
+          "code",
+          "message");
+
+  /**
+   * Refuses a key read already in this object, as the parser stands on it (before its value, where
+   * strict duplicate detection refuses it).
+   */
+  void firstTime(String name, JsonParser parser) throws JsonParseException {
+    int known = KNOWN.indexOf(name);
+    if (known >= 0) {
+      if ((seen & (1 << known)) != 0) {
+        throw duplicate(name, parser);
+      }
+      seen |= 1 << known;
+      return;
+    }
+    if (unknownSeen == null) {
+      unknownSeen = new HashSet<>();
+    }
+    if (!unknownSeen.add(name)) {
+      throw duplicate(name, parser);
+    }
+  }
+
+  /** Jackson's own words for a duplicate key, as STRICT_DUPLICATE_DETECTION says it. */
+  private static JsonParseException duplicate(String name, JsonParser parser) {
+    return new JsonParseException(parser, "Duplicate field '" + name + "'");
+  }
+
+  /**
+   * Skips the value the parser is at (an object or array with everything in it), refusing a
+   * duplicate key in any object inside, as strict duplicate detection would.
+   */
+  private static void skip(JsonParser parser) throws IOException {
+    JsonToken token = parser.currentToken();
+    if (token == JsonToken.START_OBJECT) {
+      Set<String> names = new HashSet<>();
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.currentName();
+        if (!names.add(name)) {
+          throw duplicate(name, parser);
+        }
+        parser.nextToken();
+        skip(parser);
+      }
+    } else if (token == JsonToken.START_ARRAY) {
+      for (JsonToken next = parser.nextToken();
+          next != JsonToken.END_ARRAY && next != null;
+          next = parser.nextToken()) {
+        skip(parser);
+      }
+    }
+  }
+
+  /** A string, or an integer taken as its decimal text (the tutorial shows both). */
+  private String scalar(String name, JsonParser parser) throws IOException {
+    JsonToken token = parser.currentToken();
+    if (token == JsonToken.VALUE_STRING || token == JsonToken.VALUE_NUMBER_INT) {
+      return parser.getText();
+    }
+    return invalid(name, "a string or an integer", parser);
+  }
+
+  /** Like {@link #scalar}, and JSON null (an error packet without addressee) is null. */
+  private String nullableScalar(String name, JsonParser parser) throws IOException {
+    return parser.currentToken() == JsonToken.VALUE_NULL ? null : scalar(name, parser);
+  }
+
+  private String text(String name, JsonParser parser) throws IOException {
+    if (parser.currentToken() == JsonToken.VALUE_STRING) {
+      return parser.getText();
+    }
+    return invalid(name, "a string", parser);
+  }
+
+  private String invalid(String name, String expected, JsonParser parser) throws IOException {
+    problem(
+        ErrorCode.INVALID_FIELD,
+        "field \"" + name + "\" must be " + expected + ", not " + describe(parser.currentToken()));
+    skip(parser);
+    return null;
+  }
+
+  private void problem(ErrorCode code, String text) {
+    if (firstProblem == null) {
+      firstProblemCode = code;
+      firstProblem = text;
+    }
+  }
+
+  Decoded.Refused refused(ErrorCode code, String text) {
+    return new Decoded.Refused(srcid, code, text);
+  }
+
+  Decoded toDecoded(boolean requestsOnly) {
+    if (firstProblem != null) {
+      return refused(firstProblemCode, firstProblem);
+    }
+    if (type == null) {
+      return refused(ErrorCode.MISSING_FIELD, "missing field \"type\"");
+    }
+    if (requestsOnly && !type.equals("0") && !type.equals("1")) {
+      return refused(
+          ErrorCode.UNSUPPORTED_TYPE,
+          "packet type \"" + abbreviate(type) + "\" is not a type \"0\" request");
+    }
+    return switch (type) {
+      case "0" -> toRequest();
+      case "1" -> toRegistration();
+      case "2" -> toReply();
+      case "3" -> toError();
+      default ->
+          refused(ErrorCode.UNSUPPORTED_TYPE, "unknown packet type \"" + abbreviate(type) + "\"");
+    };
+  }
+
+  private Decoded toRequest() {
+    String missing = firstMissing("srcid", srcid, "privPoliId", policyId, "payload", payload);
+    if (missing != null) {
+      return refused(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+    }
+    if (!Packet.isName(policyId)) {
+      return refused(
+          ErrorCode.INVALID_FIELD,
+          "field \"privPoliId\" must be 1-64 characters of A-Z a-z 0-9 . _ -");
+    }
+    if (payloadSize != null) {
+      int actual = payload.getBytes(StandardCharsets.UTF_8).length;
+      if (!payloadSize.equals(Integer.toString(actual))) {
+        return refused(
+            ErrorCode.PAYLOADSIZE_MISMATCH,
+            "payloadsize is "
+                + abbreviate(payloadSize)
+                + " but the payload has "
+                + actual
+                + " UTF-8 bytes");
+      }
+    }
+    return new Decoded.Ok(new Packet.Request(srcid, policyId, payload));
+  }
+
+  private Decoded toRegistration() {
+    String missing =
+        firstMissing("id", serverId, "privPolyId", registeredPolicyId, "listenport", listenPort);
+    if (missing != null) {
+      return refused(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+    }
+    if (!Packet.isName(serverId) || !Packet.isName(registeredPolicyId)) {
+      return refused(
+          ErrorCode.INVALID_FIELD,
+          "fields \"id\" and \"privPolyId\" must be 1-64 characters of A-Z a-z 0-9 . _ -");
+    }
+    int port = listenPort.matches("[0-9]{1,5}") ? Integer.parseInt(listenPort) : -1;
+    if (port < 1 || port > 65535) {
+      return refused(ErrorCode.INVALID_FIELD, "field \"listenport\" must be a port, 1-65535");
+    }
+    int concurrent = 1;
+    if (connections != null) {
+      concurrent = connections.matches("[0-9]{1,4}") ? Integer.parseInt(connections) : 0;
+      if (concurrent < 1) {
+        return refused(ErrorCode.INVALID_FIELD, "field \"connections\" must be 1-9999");
+      }
+    }
+    return new Decoded.Ok(
+        new Packet.Registration(serverId, registeredPolicyId, port, concurrent, token));
+  }
+
+  private Decoded toReply() {
+    String missing = firstMissing("srcid", srcid, "destid", destid, "payload", payload);
+    if (missing != null) {
+      return refused(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+    }
+    return new Decoded.Ok(new Packet.Reply(srcid, destid, payload));
+  }
+
+  private Decoded toError() {
+    String missing = firstMissing("code", code, "message", message);
+    if (missing != null) {
+      return refused(ErrorCode.MISSING_FIELD, "missing field \"" + missing + "\"");
+    }
+    return new Decoded.Ok(new Packet.Error(destid, code, message));
+  }
+
+  /** The name of the first absent field, given as name/value pairs, or null if none is. */
+  private static String firstMissing(String... namesAndValues) {
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      if (namesAndValues[i + 1] == null) {
+        return namesAndValues[i];
+      }
+    }
+    return null;
+  }
+
+  private static String describe(JsonToken token) {
+    return switch (token) {
+      case START_OBJECT -> "an object";
+      case START_ARRAY -> "an array";
+      case VALUE_NUMBER_FLOAT -> "a decimal number";
+      case VALUE_NUMBER_INT -> "a number";
+      case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+      case VALUE_NULL -> "null";
+      default -> token.toString();
+    };
+  }
+
+  private static String abbreviate(String value) {
+    return value.length() <= 40 ? value : value.substring(0, 40) + "...";
+  }
+}
