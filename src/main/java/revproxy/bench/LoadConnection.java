@@ -5,10 +5,8 @@ import static revproxy.bench.Problems.sample;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
-import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -52,13 +50,7 @@ final class LoadConnection implements ReplyScanner.Handler {
   private final ReplyScanner in = new ReplyScanner(8192, MAX_REPLY_BYTES);
 
   private ConnectionState state = ConnectionState.WAITING;
-  private SocketChannel channel;
-
-  /** The channel through TLS, with --tls; else null. */
-  private TlsChannel tls;
-
-  private SelectionKey key;
-  private boolean writeInterest;
+  private final LoadSocket socket = new LoadSocket();
 
   /** Requests written since the last flush: the connection is in the loop's dirty list. */
   private boolean dirty;
@@ -89,17 +81,10 @@ final class LoadConnection implements ReplyScanner.Handler {
     connectStarted = now;
     in.reset();
     out.clear();
-    writeInterest = false;
     loop.pendingConnects++;
     try {
-      channel = SocketChannel.open();
-      channel.configureBlocking(false);
-      channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-      if (channel.connect(loop.targets.get(failover.target()))) {
-        key = channel.register(loop.selector, SelectionKey.OP_READ, this);
+      if (socket.connect(loop.targets.get(failover.target()), loop.selector, this)) {
         connected(now);
-      } else {
-        key = channel.register(loop.selector, SelectionKey.OP_CONNECT, this);
       }
     } catch (IOException e) {
       failed(now, describe(e));
@@ -109,7 +94,7 @@ final class LoadConnection implements ReplyScanner.Handler {
   /** TCP is connected: the connection is open now, or with --tls once the handshake is done. */
   private void connected(long now) throws IOException {
     if (settings.tls().isPresent()) {
-      tls = loop.tlsChannel(channel, loop.targets.get(failover.target()));
+      socket.startTls(loop.tlsChannel(socket.channel(), loop.targets.get(failover.target())));
       handshake(now);
     } else {
       opened(now);
@@ -117,8 +102,7 @@ final class LoadConnection implements ReplyScanner.Handler {
   }
 
   private void handshake(long now) throws IOException {
-    if (tls.handshake(key)) {
-      key.interestOps(SelectionKey.OP_READ);
+    if (socket.handshake()) {
       opened(now);
     }
   }
@@ -143,10 +127,9 @@ final class LoadConnection implements ReplyScanner.Handler {
     try {
       if (state == ConnectionState.CONNECTING) {
         if (readyKey.isConnectable()) {
-          channel.finishConnect();
-          key.interestOps(SelectionKey.OP_READ);
+          socket.finishConnect();
           connected(now);
-        } else if (tls != null) {
+        } else if (socket.isTls()) {
           handshake(now);
         }
         flush();
@@ -159,7 +142,7 @@ final class LoadConnection implements ReplyScanner.Handler {
         int n;
         // TLS may hold more decrypted bytes than the scanner had room for: take them all.
         do {
-          n = tls != null ? tls.read(in.readBuffer()) : channel.read(in.readBuffer());
+          n = socket.read(in.readBuffer());
           if (n < 0) {
             failed(now, "connection closed by the server");
             return;
@@ -173,12 +156,11 @@ final class LoadConnection implements ReplyScanner.Handler {
           if (state != ConnectionState.OPEN) {
             return;
           }
-        } while (n > 0 && tls != null && tls.hasBufferedInput());
+        } while (n > 0 && socket.hasBufferedInput());
         sendMore(now);
       }
       if (readyKey.isValid() && readyKey.isWritable()) {
-        writeInterest = false;
-        key.interestOps(SelectionKey.OP_READ);
+        socket.writable();
         flush();
         sendMore(now);
       }
@@ -251,24 +233,11 @@ final class LoadConnection implements ReplyScanner.Handler {
   }
 
   private void flush() {
-    boolean tlsPending = tls != null && tls.hasPendingOutput();
-    if (state != ConnectionState.OPEN || (out.position() == 0 && !tlsPending)) {
+    if (state != ConnectionState.OPEN || (out.position() == 0 && !socket.hasPendingOutput())) {
       return;
     }
     try {
-      out.flip();
-      if (tls != null) {
-        tls.write(out);
-      } else {
-        channel.write(out);
-      }
-      out.compact();
-      boolean pending = out.position() > 0 || (tls != null && tls.hasPendingOutput());
-      if (pending != writeInterest) {
-        writeInterest = pending;
-        key.interestOps(
-            pending ? SelectionKey.OP_READ | SelectionKey.OP_WRITE : SelectionKey.OP_READ);
-      }
+      socket.write(out);
     } catch (IOException e) {
       failed(System.nanoTime(), describe(e));
     }
@@ -429,19 +398,7 @@ final class LoadConnection implements ReplyScanner.Handler {
   }
 
   void close() {
-    if (key != null) {
-      key.cancel();
-      key = null;
-    }
-    tls = null;
-    if (channel != null) {
-      try {
-        channel.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
-      channel = null;
-    }
+    socket.close();
     if (state == ConnectionState.OPEN || state == ConnectionState.CONNECTING) {
       state = ConnectionState.CLOSED;
     }
