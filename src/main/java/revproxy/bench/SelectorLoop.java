@@ -72,11 +72,12 @@ final class SelectorLoop implements Runnable {
   private final AtomicLong completedCounter = new AtomicLong();
   private final AtomicLong failedCounter = new AtomicLong();
 
-  /** Scratch space of the connections, used by one at a time. */
-  final ReplyFields fields = new ReplyFields();
+  /** Checks the replies of the loop's connections, one at a time. */
+  final ReplyCheck replies;
 
+  /** Scratch space of the connections, used by one at a time. */
   final byte[] digits = new byte[RequestPool.Digits.MAX];
-  final byte[] expectedSrcid = new byte[32];
+
   final ByteBuffer idleScratch = ByteBuffer.allocate(4096);
 
   /** Connections to open, load ({@link LoadConnection}) and idle ({@link IdleConnection}). */
@@ -151,6 +152,7 @@ final class SelectorLoop implements Runnable {
     this.pool = pool;
     this.targets = targets;
     this.problems = problems;
+    this.replies = new ReplyCheck(pool, problems);
     this.connected = connected;
     try {
       this.selector = Selector.open();

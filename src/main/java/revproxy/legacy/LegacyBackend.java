@@ -11,15 +11,11 @@ import akka.actor.typed.javadsl.TimerScheduler;
 import akka.actor.typed.receptionist.Receptionist;
 import akka.actor.typed.receptionist.ServiceKey;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import revproxy.protocol.Packet;
 import revproxy.routee.Routee;
 
@@ -29,24 +25,17 @@ import revproxy.routee.Routee;
  * round robin covers both.
  *
  * <p>The original server registers before it listens, serves one connection at a time and breaks
- * when two messages arrive in one read. So this actor keeps up to {@code connections} persistent
- * connections (one {@link LegacyConnection} child each) with exactly one request in flight on each,
- * and is in the receptionist only while at least one is up. For a server that did not say how many
- * connections it serves ({@code adaptive}), the pool learns it: it starts with one, and while
- * requests wait for a free connection it opens one more and sends it a single request (a probe):
- * answered within {@code probe-timeout}, the connection stays and the pool may grow again; not
- * answered (the original server serves one connection at a time, the others wait in its backlog),
- * the request goes back to the router, the connection closes, and the pool keeps its size for
- * {@code probe-backoff}. Connections idle for {@code idle-close-after} close again, down to one.
- * While none is up, a single connection probes the server, with one exponential backoff (and
- * jitter) for the whole backend; only once the server answers are the others opened, so a server
- * that is down, or a registration that names a closed port, costs one connection attempt at a time.
- * A request it cannot serve (down, busy, no reply in time) is answered {@link Routee.Unavailable},
- * and the router tries the next routee. A server that has never answered and has left a request
- * unanswered for {@code probe-timeout} gets no other: what waits, and what comes, is handed back at
- * once (it would wait behind a server that may never answer, and reach it after the router has
- * given up on it), until a connection of it ends and a new one gives it a new chance. A server
- * unreachable for {@code forget-unreachable-after} is dropped.
+ * when two messages arrive in one read. So this actor keeps persistent connections (one {@link
+ * LegacyConnection} child each) with exactly one request in flight on each, as many as its {@link
+ * AdaptivePool} says (learnt for a server that did not say how many it serves), and is in the
+ * receptionist only while at least one is up. While none is up, a single connection probes the
+ * server, with one {@link ReconnectBackoff} for the whole backend; only once the server answers are
+ * the others opened, so a server that is down, or a registration that names a closed port, costs
+ * one connection attempt at a time. A request it cannot serve (down, busy, no reply in time) is
+ * answered {@link Routee.Unavailable}, and the router tries the next routee; so is every request
+ * while the server is unproven ({@link FirstAnswer}): it would wait behind a server that may never
+ * answer, and reach it after the router has given up on it. A server unreachable for {@code
+ * forget-unreachable-after} is dropped.
  */
 public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
 
@@ -77,9 +66,6 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   private enum Forget implements Internal {
     INSTANCE
   }
-
-  /** A request waiting for a free connection, since when. */
-  private record Queued(Routee.Hash hash, long sinceNanos) {}
 
   /**
    * A backend keeping up to {@code connections} connections to the server of {@code registration}
@@ -112,22 +98,8 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   private final String policyId;
   private final InetSocketAddress address;
 
-  /** The most connections: announced, configured, or (adaptive) what the pool may grow to. */
-  private final int connections;
-
-  private final boolean adaptive;
-
-  /** How many connections to keep now: {@code connections}, or (adaptive) what was learnt. */
-  private int pool;
-
-  /** The connection whose first request tests whether the server serves one more, or null. */
-  private ActorRef<LegacyConnection.Command> probe;
-
-  private long noGrowthUntilNanos;
-
-  /** When each idle connection became idle. */
-  private final Map<ActorRef<LegacyConnection.Command>, Long> idleSince = new HashMap<>();
-
+  private final AdaptivePool<ActorRef<LegacyConnection.Command>> pool;
+  private final FirstAnswer firstAnswer;
   private final LegacySettings settings;
   private final ActorRef<LegacyRegistry.Command> registry;
   private final ServiceKey<Routee.Command> key;
@@ -137,22 +109,13 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   /** Connections that are up and have no request in flight, the longest idle first. */
   private final Queue<ActorRef<LegacyConnection.Command>> idle = new ArrayDeque<>();
 
-  private final Queue<Queued> waiting = new ArrayDeque<>();
-  private Duration backoff;
+  private final WaitingRequests<Routee.Hash> waiting;
+  private final ReconnectBackoff backoff;
   private boolean registered;
   private long opened;
 
   /** The connection spawned last (a probe, when the pool grows). */
   private ActorRef<LegacyConnection.Command> newest;
-
-  /** Whether the probe connection has yet to get its one request. */
-  private boolean probePending;
-
-  /** Whether the server has answered a request yet. */
-  private boolean everAnswered;
-
-  /** Before it has: when the oldest request out to it was sent, on the connections now up. */
-  private long unansweredSinceNanos = -1;
 
   private LegacyBackend(
       ActorContext<Routee.Command> context,
@@ -164,17 +127,20 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
       LegacySettings settings,
       ActorRef<LegacyRegistry.Command> registry) {
     super(context);
-    this.adaptive = adaptive;
-    this.pool = adaptive ? 1 : connections;
+    this.pool =
+        new AdaptivePool<>(
+            connections, adaptive, settings.probeBackoff(), settings.idleCloseAfter());
+    this.firstAnswer = new FirstAnswer(settings.probeTimeout());
     this.timers = timers;
     this.serverId = registration.serverId();
     this.policyId = registration.policyId();
     this.address = new InetSocketAddress(host, registration.listenPort());
-    this.connections = connections;
     this.settings = settings;
     this.registry = registry;
     this.key = Routee.serviceKey(policyId);
-    this.backoff = settings.reconnectMinBackoff();
+    this.waiting = new WaitingRequests<>(settings.maxQueuedPerBackend(), settings.replyTimeout());
+    this.backoff =
+        new ReconnectBackoff(settings.reconnectMinBackoff(), settings.reconnectMaxBackoff());
     startForgetTimer();
     if (adaptive) {
       timers.startTimerWithFixedDelay(CloseIdle.INSTANCE, settings.idleCloseAfter().dividedBy(2));
@@ -218,7 +184,7 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     if (timers.isTimerActive(Reconnect.INSTANCE)) {
       return this;
     }
-    int wanted = up.isEmpty() ? 1 : pool;
+    int wanted = up.isEmpty() ? 1 : pool.size();
     while (up.size() + connecting.size() < wanted) {
       ActorRef<LegacyConnection.Command> connection =
           getContext()
@@ -240,16 +206,12 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     }
     ActorRef<LegacyConnection.Command> free = idle.poll();
     if (free != null) {
-      idleSince.remove(free);
-      boolean probing = free.equals(probe) && probePending;
-      probePending &= !probing;
-      send(free, hash, probing);
+      send(free, hash, pool.sending(free));
     } else if (!registered) {
       hash.refuse(serverId, "not connected to " + address);
-    } else if (waiting.size() >= settings.maxQueuedPerBackend()) {
+    } else if (!waiting.offer(hash, System.nanoTime())) {
       hash.refuse(serverId, "busy: too many queued requests");
     } else {
-      waiting.add(new Queued(hash, System.nanoTime()));
       maybeGrow();
     }
     return this;
@@ -257,35 +219,22 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
 
   /** Requests wait for a free connection: try one more connection, if the pool may grow. */
   private void maybeGrow() {
-    if (!adaptive
-        || probe != null
-        || pool >= connections
-        || up.isEmpty()
-        || System.nanoTime() - noGrowthUntilNanos < 0) {
-      return;
-    }
-    pool++;
-    int before = connecting.size();
-    open();
-    if (connecting.size() > before) {
-      probe = newest;
-      probePending = true;
-    } else {
-      pool--;
-    }
+    pool.maybeGrow(
+        !up.isEmpty(),
+        System.nanoTime(),
+        () -> {
+          int before = connecting.size();
+          open();
+          return connecting.size() > before ? newest : null;
+        });
   }
 
   private Behavior<Routee.Command> onCloseIdle() {
-    long now = System.nanoTime();
-    for (ActorRef<LegacyConnection.Command> connection : List.copyOf(idle)) {
-      Long since = idleSince.get(connection);
-      if (pool > 1 && since != null && now - since > settings.idleCloseAfter().toNanos()) {
-        pool--;
-        idle.remove(connection);
-        idleSince.remove(connection);
-        up.remove(connection);
-        getContext().stop(connection);
-      }
+    for (ActorRef<LegacyConnection.Command> connection :
+        pool.idleTooLong(List.copyOf(idle), System.nanoTime())) {
+      idle.remove(connection);
+      up.remove(connection);
+      getContext().stop(connection);
     }
     return this;
   }
@@ -293,25 +242,18 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   /** Sends {@code hash} on {@code connection}, with the probe's timeout when it is one. */
   private void send(
       ActorRef<LegacyConnection.Command> connection, Routee.Hash hash, boolean probing) {
-    if (!everAnswered && unansweredSinceNanos < 0) {
-      unansweredSinceNanos = System.nanoTime();
-    }
+    firstAnswer.sent(System.nanoTime());
     connection.tell(
         new LegacyConnection.Send(
             hash, probing ? settings.probeTimeout() : settings.replyTimeout()));
   }
 
-  /** Never answered, and a request has been out to it for longer than {@code probe-timeout}. */
   private boolean unproven() {
-    return !everAnswered
-        && unansweredSinceNanos >= 0
-        && System.nanoTime() - unansweredSinceNanos > settings.probeTimeout().toNanos();
+    return firstAnswer.unproven(System.nanoTime());
   }
 
   private void refuseWaiting(String reason) {
-    while (!waiting.isEmpty()) {
-      waiting.poll().hash().refuse(serverId, reason);
-    }
+    waiting.drain(hash -> hash.refuse(serverId, reason));
   }
 
   private String unprovenReason() {
@@ -323,11 +265,11 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
   private Behavior<Routee.Command> onReady(Ready ready) {
     ActorRef<LegacyConnection.Command> connection = ready.connection();
     if (ready.answered()) {
-      everAnswered = true;
+      firstAnswer.answered();
     }
     if (connecting.remove(connection)) {
       up.add(connection);
-      backoff = settings.reconnectMinBackoff();
+      backoff.reset();
       getContext().getLog().debug("Connected to legacy server {} at {}", serverId, address);
       updateRegistration(null);
       open();
@@ -335,45 +277,27 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     if (!up.contains(connection)) {
       return this; // a connection of an instance before a restart
     }
-    boolean probing = connection.equals(probe) && probePending;
     if (unproven()) {
       refuseWaiting(unprovenReason());
     }
-    Queued next = nextFresh();
+    Routee.Hash next =
+        waiting.nextFresh(
+            System.nanoTime(),
+            stale -> stale.refuse(serverId, "waited too long for a free connection"));
     if (next != null) {
-      send(connection, next.hash(), probing);
-      if (probing) {
-        probePending = false;
-      } else if (connection.equals(probe)) {
-        // Its probe was answered in time: the server serves this many connections at once.
-        probe = null;
-        getContext().getLog().debug("Legacy server {} serves {} connection(s)", serverId, pool);
+      boolean probing = pool.sending(connection);
+      send(connection, next, probing);
+      if (!probing && pool.proven(connection)) {
+        getContext()
+            .getLog()
+            .debug("Legacy server {} serves {} connection(s)", serverId, pool.size());
         maybeGrow();
       }
     } else {
-      if (connection.equals(probe) && !probePending) {
-        probe = null;
-      }
+      pool.idle(connection, System.nanoTime());
       idle.add(connection);
-      idleSince.put(connection, System.nanoTime());
     }
     return this;
-  }
-
-  /**
-   * The next queued request. One that waited longer than {@code reply-timeout} is handed back
-   * instead: the router has retried it elsewhere by then, and it would delay fresh work.
-   */
-  private Queued nextFresh() {
-    long now = System.nanoTime();
-    while (!waiting.isEmpty()) {
-      Queued next = waiting.poll();
-      if (now - next.sinceNanos() <= settings.replyTimeout().toNanos()) {
-        return next;
-      }
-      next.hash().refuse(serverId, "waited too long for a free connection");
-    }
-    return null;
   }
 
   private Behavior<Routee.Command> onConnectionDown(ConnectionDown down) {
@@ -384,48 +308,32 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     }
     if (wasUp) {
       // Its request went back to the router: a new connection is a new chance.
-      unansweredSinceNanos = -1;
+      firstAnswer.connectionLost();
     }
     idle.remove(connection);
-    idleSince.remove(connection);
-    if (connection.equals(probe)) {
-      probe = null;
-      probePending = false;
-      if (wasUp) {
-        // Connected but not served in time: the server serves fewer connections at once.
-        pool = Math.max(1, pool - 1);
-        noGrowthUntilNanos = System.nanoTime() + settings.probeBackoff().toNanos();
-        getContext()
-            .getLog()
-            .info(
-                "Legacy server {} at {} serves {} connection(s) at once ({})",
-                serverId,
-                address,
-                pool,
-                down.reason());
-        return this;
-      }
+    if (pool.ended(connection, wasUp, System.nanoTime())) {
+      getContext()
+          .getLog()
+          .info(
+              "Legacy server {} at {} serves {} connection(s) at once ({})",
+              serverId,
+              address,
+              pool.size(),
+              down.reason());
+      return this;
     }
     updateRegistration(down.reason());
     if (!registered) {
-      while (!waiting.isEmpty()) {
-        waiting.poll().hash().refuse(serverId, down.reason());
-      }
+      refuseWaiting(down.reason());
     }
     // Per connection, so DEBUG: a server of 32 connections that stops would be 32 lines. The
     // server leaving the rotation is one line.
-    if (wasUp) {
-      getContext()
-          .getLog()
-          .debug(
-              "Lost a connection to legacy server {} at {}: {}", serverId, address, down.reason());
-    } else {
-      getContext()
-          .getLog()
-          .debug("Legacy server {} at {} not reachable: {}", serverId, address, down.reason());
-    }
-    timers.startSingleTimer(Reconnect.INSTANCE, jittered(backoff));
-    backoff = min(backoff.multipliedBy(2), settings.reconnectMaxBackoff());
+    String what =
+        wasUp
+            ? "Lost a connection to legacy server {} at {}: {}"
+            : "Legacy server {} at {} not reachable: {}";
+    getContext().getLog().debug(what, serverId, address, down.reason());
+    timers.startSingleTimer(Reconnect.INSTANCE, backoff.next());
     return this;
   }
 
@@ -480,15 +388,5 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
         .getSystem()
         .receptionist()
         .tell(Receptionist.deregister(key, getContext().getSelf()));
-  }
-
-  /** Up to 20% more, so that many backends of one failed host do not reconnect in step. */
-  private static Duration jittered(Duration backoff) {
-    return backoff.plusMillis(
-        (long) (backoff.toMillis() * 0.2 * ThreadLocalRandom.current().nextDouble()));
-  }
-
-  private static Duration min(Duration a, Duration b) {
-    return a.compareTo(b) <= 0 ? a : b;
   }
 }
