@@ -37,6 +37,10 @@ public final class TestConfigs {
                 + role
                 + "]\n"
                 + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
+                // Test nodes join by hand (joinSeedNodes): their configuration cannot tell the
+                // first seed, so they keep Akka's wait, not revproxy.cluster.join-retry (with 1 s
+                // a restarted first seed under load forms a cluster of its own).
+                + "akka.cluster.seed-node-timeout = 5s\n"
                 + "akka.loglevel = WARNING\n")
         .withFallback(DEFAULTS);
   }
