@@ -89,6 +89,14 @@ final class PolicyRoutees {
 
   private static final int MEDIAN_REUSE = 64;
 
+  /**
+   * How long a routee that left the listing still counts for {@link #mayUseGroupRouter}: the
+   * group router gets its listings at other moments than this class, and may still (or already
+   * again) list it. A legacy backend that loses its connection leaves and comes back within a
+   * second or two.
+   */
+  static final long DEPARTED_WATCH_NANOS = 5_000_000_000L;
+
   /** {@code attemptTimeoutNanos}: no routee is overdue later than its attempt would time out. */
   PolicyRoutees(OutlierSettings outliers, long attemptTimeoutNanos) {
     this.outliers = outliers;
@@ -115,11 +123,17 @@ final class PolicyRoutees {
     return routees;
   }
 
-  /**
-   * Takes a new listing. Routees that stay keep their health; the group router's index moves as
-   * in {@code RoundRobinLogic.routeesUpdated}. Returns whether the set of routees changed.
-   */
+  /** {@link #update(Collection, long)} at time 0. */
   boolean update(Collection<ActorRef<Routee.Command>> listing) {
+    return update(listing, 0);
+  }
+
+  /**
+   * Takes a new listing at {@code now}. Routees that stay keep their health; the group router's
+   * index moves as in {@code RoundRobinLogic.routeesUpdated}. Returns whether the set of routees
+   * changed.
+   */
+  boolean update(Collection<ActorRef<Routee.Command>> listing, long now) {
     List<ActorRef<Routee.Command>> sorted = new ArrayList<>(listing);
     sorted.sort(AKKA_ROUND_ROBIN_ORDER);
     boolean changed = !sorted.equals(routees);
@@ -139,6 +153,7 @@ final class PolicyRoutees {
         it.hasNext(); ) {
       Map.Entry<ActorRef<Routee.Command>, RouteeHealth> entry = it.next();
       if (!listed.contains(entry.getKey())) {
+        entry.getValue().departedNanos = now;
         departed.put(entry.getKey(), entry.getValue());
         it.remove();
       }
@@ -158,12 +173,22 @@ final class PolicyRoutees {
    * Whether the next first attempt may go through the group router: every routee is steady (not
    * ejected, probing or held back: the group router would not skip it) and its worker id is known
    * (so that replies can confirm which routee the group router picked). A routee not known yet
-   * gets a direct attempt.
+   * gets a direct attempt. So does every first attempt while a routee that left the listing in
+   * the last {@link #DEPARTED_WATCH_NANOS} is not steady or never answered: the group router may
+   * still list it, or list it again before this class does, and an attempt it sent there would
+   * be pinned on another routee (a silent legacy server, reconnecting after each request it left
+   * unanswered, took one such request per reconnect).
    */
   boolean mayUseGroupRouter(long now) {
     long hold = holdNanos();
     for (RouteeHealth h : health.values()) {
       if (h.workerId == null || !h.steady(now, outliers.maxUnanswered(), hold)) {
+        return false;
+      }
+    }
+    for (RouteeHealth h : departed.values()) {
+      if (now - h.departedNanos < DEPARTED_WATCH_NANOS
+          && (h.latencyNanos() < 0 || !h.steady(now, outliers.maxUnanswered(), hold))) {
         return false;
       }
     }

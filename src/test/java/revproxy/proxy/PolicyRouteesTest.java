@@ -173,6 +173,31 @@ class PolicyRouteesTest {
   }
 
   @Test
+  void aRouteeThatLeftTheListingUnsteadyKeepsFirstAttemptsDirectForAWhile() {
+    ActorRef<Routee.Command> a = routee(nodeA, "left-a");
+    ActorRef<Routee.Command> b = routee(nodeA, "left-b");
+    ActorRef<Routee.Command> c = routee(nodeA, "left-c");
+    ActorRef<Routee.Command> d = routee(nodeA, "left-d");
+    PolicyRoutees routees = routees(1, 10 * SECOND);
+    routees.update(List.of(a, b, c), 0);
+    routees.replied(a, null, "A", true, 0, 0);
+    routees.replied(b, null, "B", true, 0, 0);
+    routees.replied(c, null, "C", true, 0, 0);
+    assertTrue(routees.mayUseGroupRouter(0));
+    assertTrue(routees.timedOut(c, 0));
+    // Ejected, c leaves the listing; the group router may still list it, or list it again first.
+    routees.update(List.of(a, b), SECOND);
+    assertFalse(routees.mayUseGroupRouter(2 * SECOND));
+    long watched = SECOND + PolicyRoutees.DEPARTED_WATCH_NANOS;
+    assertTrue(routees.mayUseGroupRouter(watched + 1), "gone for good, as far as can be told");
+    // Likewise a routee that left before it ever answered.
+    routees.update(List.of(a, b, d), watched + 2);
+    routees.update(List.of(a, b), watched + 3);
+    assertFalse(routees.mayUseGroupRouter(watched + 4));
+    assertTrue(routees.mayUseGroupRouter(watched + 3 + PolicyRoutees.DEPARTED_WATCH_NANOS));
+  }
+
+  @Test
   void aRetryGoesToAnotherNodeWheneverOneHasARoutee() {
     ActorRef<Routee.Command> a1 = routee(nodeA, "spread-1");
     ActorRef<Routee.Command> a2 = routee(nodeA, "spread-2");
