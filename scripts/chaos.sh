@@ -17,7 +17,8 @@
 #      correctly (the bench over both fails over and resends), and P1 serves again. Target: P1
 #      ready (/ready) and serving each policy to a client sent to it alone within 5 s of its start.
 #   c. silent legacy backend: a listener (scripts/silent_backend.py) registers with P2 for policy
-#      333 (then served by B, C and it: 3 routees), reads and never answers, for 20 s of load.
+#      333 (then served by B, C and it: 3 routees), reads and never answers, for 20 s of load
+#      (10 s with --short).
 #      Must: 0 wrong, and at most 4 requests reach it. Targets: p99 < 100 ms, nothing failed.
 #
 # Prints one table row per fault (sent, correct, wrong, errors by code, lost, p99, max, recovery,
