@@ -209,15 +209,15 @@ final class PolicyRoutees {
    * Where {@code attempt} goes: a first attempt through the group router when {@link
    * #mayUseGroupRouter}, else directly to the next available routee. When none is available, a
    * retry goes to a routee it has not tried even if that one is ejected (ejection is a guess,
-   * while the tried one did fail this request), else to the one with the fewest attempts out that
-   * is not ejected; when every routee is ejected, through the group router (rather than to none).
-   * Returns the attempt as sent.
+   * while the tried one did fail this request) unless it never answered (then it is no guess),
+   * else to the one with the fewest attempts out that is not ejected; when every routee is
+   * ejected, through the group router (rather than to none). Returns the attempt as sent.
    */
   Attempt choose(Attempt attempt, long now) {
     if (attempt.number() > 1 || !mayUseGroupRouter(now)) {
       ActorRef<Routee.Command> direct = nextDirect(attempt.tried(), now);
       if (attempt.number() > 1 && (direct == null || attempt.tried().contains(direct))) {
-        ActorRef<Routee.Command> untried = untried(attempt.tried());
+        ActorRef<Routee.Command> untried = untried(attempt.tried(), now);
         if (untried != null) {
           direct = untried;
         }
@@ -233,11 +233,15 @@ final class PolicyRoutees {
     return attempt.sentTo(pick.routee(), pick, now);
   }
 
-  /** A routee not in {@code tried}, on another node if there is one; null if all were tried. */
-  private ActorRef<Routee.Command> untried(List<ActorRef<Routee.Command>> tried) {
+  /**
+   * A routee not in {@code tried}, on another node if there is one, and not an ejected one that
+   * never answered; null if there is none.
+   */
+  private ActorRef<Routee.Command> untried(List<ActorRef<Routee.Command>> tried, long now) {
     ActorRef<Routee.Command> sameNode = null;
     for (ActorRef<Routee.Command> candidate : routees) {
-      if (!tried.contains(candidate)) {
+      RouteeHealth h = health.get(candidate);
+      if (!tried.contains(candidate) && !(h.latencyNanos() < 0 && h.ejected(now))) {
         if (!onTriedNode(candidate, tried)) {
           return candidate;
         }
@@ -435,22 +439,24 @@ final class PolicyRoutees {
   /**
    * Ejects {@code routee} now, unless that would eject more than {@code max-ejected-percent} of
    * the routees (one may always be, if there are two or more: the last one is never ejected,
-   * since its requests would have nowhere else to go). Returns whether it did.
+   * since its requests would have nowhere else to go). A routee that never answered is no
+   * capacity to keep: it is ejected whatever the others, and does not count against them (on a
+   * starved machine a healthy routee ejected for a pause would otherwise keep a silent one in
+   * the rotation for a whole ejection). Returns whether it did.
    */
   boolean eject(ActorRef<Routee.Command> routee, long now) {
     RouteeHealth h = health.get(routee);
-    if (h == null) {
+    if (h == null || routees.size() < 2) {
       return false;
     }
     int ejected = 0;
     for (RouteeHealth other : health.values()) {
-      if (other.ejected(now)) {
+      if (other.ejected(now) && other.latencyNanos() >= 0) {
         ejected++;
       }
     }
-    int allowed =
-        routees.size() < 2 ? 0 : Math.max(1, routees.size() * outliers.maxEjectedPercent() / 100);
-    if (ejected >= allowed) {
+    int allowed = Math.max(1, routees.size() * outliers.maxEjectedPercent() / 100);
+    if (h.latencyNanos() >= 0 && ejected >= allowed) {
       return false;
     }
     h.eject(now, outliers.ejectionTime().toNanos(), outliers.maxEjectionTime().toNanos());

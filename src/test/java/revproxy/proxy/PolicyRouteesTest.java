@@ -38,6 +38,11 @@ class PolicyRouteesTest {
 
   /** Routees ejected after {@code ejectAfterTimeouts} timeouts in a row for {@code ejectionNanos}. */
   private static PolicyRoutees routees(int ejectAfterTimeouts, long ejectionNanos) {
+    return routees(ejectAfterTimeouts, ejectionNanos, 100);
+  }
+
+  private static PolicyRoutees routees(
+      int ejectAfterTimeouts, long ejectionNanos, int maxEjectedPercent) {
     return new PolicyRoutees(
         new OutlierSettings(
             Duration.ofMillis(25),
@@ -47,7 +52,7 @@ class PolicyRouteesTest {
             ejectAfterTimeouts,
             Duration.ofNanos(ejectionNanos),
             Duration.ofNanos(ejectionNanos * 8),
-            100),
+            maxEjectedPercent),
         Duration.ofSeconds(2).toNanos());
   }
 
@@ -260,10 +265,44 @@ class PolicyRouteesTest {
                 Duration.ofSeconds(60), 50),
             Duration.ofSeconds(2).toNanos());
     routees.update(List.of(a, b, c, d));
+    for (ActorRef<Routee.Command> r : List.of(a, b, c, d)) {
+      routees.replied(r, null, r.path().name(), true, 0, 0);
+    }
     assertTrue(routees.eject(a, 0));
     assertTrue(routees.eject(b, 0));
     assertFalse(routees.eject(c, 0), "half of 4 are ejected already");
     assertFalse(routees.ejected(c, 0));
+  }
+
+  @Test
+  void aRouteeThatNeverAnsweredIsEjectedWhateverTheCapSinceItIsNoCapacity() {
+    ActorRef<Routee.Command> a = routee(nodeA, "nocap-a");
+    ActorRef<Routee.Command> b = routee(nodeA, "nocap-b");
+    ActorRef<Routee.Command> silent = routee(nodeA, "nocap-silent");
+    PolicyRoutees routees = routees(1, 10 * SECOND, 50);
+    routees.update(List.of(a, b, silent));
+    routees.replied(a, null, "a", true, 0, 0);
+    routees.replied(b, null, "b", true, 0, 0);
+    // A pause got a healthy routee ejected: the one ejection 50% of 3 allows.
+    assertTrue(routees.eject(a, 0));
+    assertFalse(routees.eject(b, 0), "the cap");
+    assertTrue(routees.eject(silent, 0), "it never served: ejecting it costs nothing");
+  }
+
+  @Test
+  void aRetryDoesNotGoToAnEjectedRouteeThatNeverAnswered() {
+    ActorRef<Routee.Command> healthy = routee(nodeA, "noretry-a");
+    ActorRef<Routee.Command> silent = routee(nodeB, "noretry-silent");
+    PolicyRoutees routees = routees(2, 10 * SECOND);
+    routees.update(List.of(healthy, silent));
+    routees.replied(healthy, null, "a", true, 0, 0);
+    assertTrue(routees.eject(silent, 0));
+    Attempt first = Attempt.first(null, new RouterActor.Route("c", "p", "x", null), 0, SECOND);
+    Attempt sent = routees.choose(first, 0);
+    assertEquals(healthy, sent.target());
+    // Its one routee failed this request: an ejected routee that did serve would be tried (its
+    // ejection is a guess), one that never answered is no better guess than the one that failed.
+    assertEquals(healthy, routees.choose(sent.next(), 0).target());
   }
 
   @Test
