@@ -5,11 +5,13 @@
                                        space-separated; SERIES is a metric name, optionally with
                                        labels that must match: revproxy_retries_total or
                                        revproxy_registrations_total{result="accepted"}
-  management.py poll URL NODE SERIES...
-                                       every 200 ms a line: the time (seconds since the epoch),
-                                       how many routees of NODE are serving in any policy
-                                       (/routing), and the sums as `sum` prints them; a poll the
-                                       node does not answer within 2 s is left out
+  management.py watch URL SECONDS      every 200 ms for at most SECONDS a JSON line of /routing:
+                                       {"t": <seconds since the epoch>, "routees": [[policy,
+                                       node, path, state, in flight], ...]}; a poll the node
+                                       does not answer within 2 s is left out
+  management.py ready-at URL SECONDS   polls /ready every 100 ms, prints the time (seconds since
+                                       the epoch) of the first 200; exit status 1 if none came
+                                       within SECONDS
 
 URL is the endpoint's base, e.g. http://127.0.0.1:8558. Exit status 1 if the endpoint does not
 answer (node, sum), 2 for a bad command line.
@@ -50,10 +52,18 @@ def sums(base, specs):
     return " ".join("%.0f" % total for total in totals)
 
 
-def serving(base, node):
-    policies = json.loads(get(base, "/routing"))["policies"]
-    return sum(1 for policy in policies for routee in policy["routees"]
-               if routee["node"] == node and routee["state"] == "serving")
+def routees(base):
+    return [[policy["policy"], routee["node"], routee["path"], routee["state"], routee["inFlight"]]
+            for policy in json.loads(get(base, "/routing"))["policies"]
+            for routee in policy["routees"]]
+
+
+def ready(base):
+    try:
+        with urllib.request.urlopen(base + "/ready", timeout=1) as response:
+            return response.status == 200
+    except (OSError, ValueError):  # refused, 503 (an HTTPError), reset
+        return False
 
 
 def main(args):
@@ -61,15 +71,24 @@ def main(args):
         print(json.loads(get(args[1], "/cluster/members"))["selfNode"])
     elif len(args) >= 3 and args[0] == "sum":
         print(sums(args[1], [series(spec) for spec in args[2:]]))
-    elif len(args) >= 4 and args[0] == "poll":
-        base, node, specs = args[1], args[2], [series(spec) for spec in args[3:]]
-        while True:
+    elif len(args) == 3 and args[0] == "watch":
+        base, deadline = args[1], time.time() + float(args[2])
+        while time.time() < deadline:
             start = time.time()
             try:
-                print("%.3f %d %s" % (start, serving(base, node), sums(base, specs)), flush=True)
+                print(json.dumps({"t": round(start, 3), "routees": routees(base)}), flush=True)
             except (OSError, ValueError, KeyError):
                 pass
             time.sleep(max(0.0, start + 0.2 - time.time()))
+    elif len(args) == 3 and args[0] == "ready-at":
+        base, deadline = args[1], time.time() + float(args[2])
+        while time.time() < deadline:
+            start = time.time()
+            if ready(base):
+                print("%.3f" % start)
+                return
+            time.sleep(max(0.0, start + 0.1 - time.time()))
+        sys.exit(1)
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The helpers of scripts/partition.sh (not meant to be run by hand):
+"""The helpers of scripts/partition.sh, and probe and wait-whole of scripts/chaos.sh
+(not meant to be run by hand):
 
   probe         a fresh TCP connection every --interval per (proxy, policy), one request each,
                 every reply checked (type "2", destid, SHA-1); one JSON line per request
@@ -149,8 +150,10 @@ def get(url, timeout=1.0):
         return response.status, response.read().decode("utf-8")
 
 
-def whole_reason(managements, members, routing):
-    """None if every proxy sees `members` members Up and reachable and serves `routing`."""
+def whole_reason(managements, members, routing, in_rotation=None):
+    """None if every proxy sees `members` members Up and reachable, serves `routing` (worker ids
+    by policy) and has `in_rotation` routees per policy not ejected (serving, or probing: with
+    no traffic a probing routee stays so until its next request)."""
     for address in managements:
         try:
             status, _ = get(f"http://{address}/ready")
@@ -167,9 +170,15 @@ def whole_reason(managements, members, routing):
             return f"{address}: unreachable {[u.get('node') for u in state['unreachable']]}"
         _, text = get(f"http://{address}/routing")
         served = {}
+        counts = {}
         for policy in json.loads(text).get("policies", []):
+            routees = policy.get("routees", [])
             served[policy["policy"]] = sorted(
-                r["id"] for r in policy.get("routees", []) if r.get("state") == "serving")
+                str(r["id"]) for r in routees if r.get("state") == "serving")
+            counts[policy["policy"]] = sum(1 for r in routees if r.get("state") != "ejected")
+        for policy, count in (in_rotation or {}).items():
+            if counts.get(policy, 0) != count:
+                return f"{address}: policy {policy} has {counts.get(policy, 0)} routees in rotation, want {count}"
         for policy, workers in routing.items():
             if served.get(policy, []) != sorted(workers):
                 return f"{address}: policy {policy} served by {served.get(policy, [])}, want {sorted(workers)}"
@@ -181,11 +190,15 @@ def cmd_wait_whole(args):
     for spec in args.routing:  # policy=id,id
         policy, ids = spec.split("=", 1)
         routing[policy] = ids.split(",")
+    in_rotation = {}
+    for spec in args.in_rotation:  # policy=count
+        policy, count = spec.split("=", 1)
+        in_rotation[policy] = int(count)
     start = time.time()
     reason = "not checked"
     while time.time() - start < args.timeout:
         try:
-            reason = whole_reason(args.management, args.members, routing)
+            reason = whole_reason(args.management, args.members, routing, in_rotation)
         except Exception as e:  # noqa: BLE001
             reason = str(e)
         if reason is None:
@@ -545,6 +558,7 @@ def main():
     w.add_argument("--management", action="append", required=True, help="host:port")
     w.add_argument("--members", type=int, required=True)
     w.add_argument("--routing", action="append", default=[], help="policy=id,id")
+    w.add_argument("--in-rotation", action="append", default=[], help="policy=count")
     w.add_argument("--timeout", type=float, default=90)
 
     m = sub.add_parser("metrics")

@@ -37,6 +37,14 @@ final class OutlierDetector {
   /** Routees that left the listing whose health is kept, in case they come back. */
   static final int MAX_DEPARTED = 64;
 
+  /**
+   * How long a routee that left the listing still counts for {@link #allSteadyAndKnown}: the group
+   * router gets its listings at other moments than the router, and may still (or already again)
+   * list it. A legacy backend that loses its connection leaves and comes back within a second or
+   * two.
+   */
+  static final long DEPARTED_WATCH_NANOS = 5_000_000_000L;
+
   /** The median latency is recomputed every this many uses (it moves slowly). */
   static final int MEDIAN_REUSE = 64;
 
@@ -86,12 +94,18 @@ final class OutlierDetector {
    * has it kept among the last {@link #MAX_DEPARTED} departed, one that comes back gets it again.
    */
   void listed(List<ActorRef<Routee.Command>> listing) {
+    listed(listing, 0);
+  }
+
+  /** {@link #listed(List)} at {@code now}, when the routees that left did. */
+  void listed(List<ActorRef<Routee.Command>> listing, long now) {
     Set<ActorRef<Routee.Command>> listed = new HashSet<>(listing);
     for (Iterator<Map.Entry<ActorRef<Routee.Command>, RouteeHealth>> it =
             health.entrySet().iterator();
         it.hasNext(); ) {
       Map.Entry<ActorRef<Routee.Command>, RouteeHealth> entry = it.next();
       if (!listed.contains(entry.getKey())) {
+        entry.getValue().departedNanos = now;
         departed.put(entry.getKey(), entry.getValue());
         it.remove();
       }
@@ -158,6 +172,16 @@ final class OutlierDetector {
         return false;
       }
     }
+    // A routee that left the listing lately and is not steady (or never answered): the group
+    // router may still list it, or list it again first, and its pick would be pinned on another
+    // routee (a silent legacy server, reconnecting after each unanswered request, took one
+    // request per reconnect that way).
+    for (RouteeHealth h : departed.values()) {
+      if (now - h.departedNanos < DEPARTED_WATCH_NANOS
+          && (h.latencyNanos() < 0 || !h.steady(now, settings.maxUnanswered(), hold))) {
+        return false;
+      }
+    }
     return true;
   }
 
@@ -210,22 +234,24 @@ final class OutlierDetector {
   /**
    * Ejects {@code routee} now, unless that would eject more than {@code max-ejected-percent} of the
    * routees (one may always be, if there are two or more: the last one is never ejected, since its
-   * requests would have nowhere else to go). Returns whether it did.
+   * requests would have nowhere else to go). A routee that never answered is no capacity to keep:
+   * it is ejected whatever the others, and does not count against them (on a starved machine a
+   * healthy routee ejected for a pause would otherwise keep a silent one in the rotation for a
+   * whole ejection). Returns whether it did.
    */
   boolean eject(ActorRef<Routee.Command> routee, long now) {
     RouteeHealth h = health.get(routee);
-    if (h == null) {
+    if (h == null || routees.size() < 2) {
       return false;
     }
     int ejected = 0;
     for (RouteeHealth other : health.values()) {
-      if (other.ejected(now)) {
+      if (other.ejected(now) && other.latencyNanos() >= 0) {
         ejected++;
       }
     }
-    int allowed =
-        routees.size() < 2 ? 0 : Math.max(1, routees.size() * settings.maxEjectedPercent() / 100);
-    if (ejected >= allowed) {
+    int allowed = Math.max(1, routees.size() * settings.maxEjectedPercent() / 100);
+    if (h.latencyNanos() >= 0 && ejected >= allowed) {
       return false;
     }
     h.eject(now, settings.ejectionTime().toNanos(), settings.maxEjectionTime().toNanos());

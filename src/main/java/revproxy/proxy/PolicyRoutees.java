@@ -80,6 +80,11 @@ final class PolicyRoutees {
    * whether the set of routees changed.
    */
   boolean update(Collection<ActorRef<Routee.Command>> listing) {
+    return update(listing, 0);
+  }
+
+  /** {@link #update(Collection)} at {@code now} (when routees that left did). */
+  boolean update(Collection<ActorRef<Routee.Command>> listing, long now) {
     List<ActorRef<Routee.Command>> sorted = new ArrayList<>(listing);
     sorted.sort(AKKA_ROUND_ROBIN_ORDER);
     boolean changed = !sorted.equals(routees);
@@ -95,7 +100,7 @@ final class PolicyRoutees {
       }
     }
     routees = List.copyOf(sorted);
-    outliers.listed(routees);
+    outliers.listed(routees, now);
     anyRemote = routees.stream().anyMatch(routee -> routee.path().address().hasGlobalScope());
     everListed = true;
     return changed;
@@ -167,7 +172,7 @@ final class PolicyRoutees {
     if (attempt.number() > 1 || !mayUseGroupRouter(now)) {
       ActorRef<Routee.Command> direct = nextDirect(attempt.tried(), now);
       if (attempt.number() > 1 && (direct == null || attempt.tried().contains(direct))) {
-        ActorRef<Routee.Command> untried = untried(attempt.tried());
+        ActorRef<Routee.Command> untried = untried(attempt.tried(), now);
         if (untried != null) {
           direct = untried;
         }
@@ -180,11 +185,15 @@ final class PolicyRoutees {
     return null;
   }
 
-  /** A routee not in {@code tried}, on another node if there is one; null if all were tried. */
-  private ActorRef<Routee.Command> untried(List<ActorRef<Routee.Command>> tried) {
+  /**
+   * A routee not in {@code tried}, on another node if there is one, and not an ejected one that
+   * never answered (its ejection is no guess); null if there is none.
+   */
+  private ActorRef<Routee.Command> untried(List<ActorRef<Routee.Command>> tried, long now) {
     ActorRef<Routee.Command> sameNode = null;
     for (ActorRef<Routee.Command> candidate : routees) {
-      if (!tried.contains(candidate)) {
+      RouteeHealth h = outliers.health(candidate);
+      if (!tried.contains(candidate) && !(h.latencyNanos() < 0 && h.ejected(now))) {
         if (!onTriedNode(candidate, tried)) {
           return candidate;
         }

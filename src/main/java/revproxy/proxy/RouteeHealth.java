@@ -17,6 +17,9 @@ final class RouteeHealth {
   /** The worker id its replies carry, once a reply to a direct attempt told it. */
   String workerId;
 
+  /** When it last left the listing (kept by {@code PolicyRoutees} while it is away). */
+  long departedNanos;
+
   private int inFlight;
 
   /**

@@ -214,7 +214,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     if (policy == null || !policy.subscriber.equals(updated.subscriber())) {
       return this; // from the subscriber of a policy forgotten since
     }
-    if (policy.routees.update(updated.listing().getServiceInstances(policy.key))) {
+    if (policy.routees.update(
+        updated.listing().getServiceInstances(policy.key), System.nanoTime())) {
       if (policy.metrics == metrics.unserved() && !policy.routees.isEmpty()) {
         policy.metrics = metrics.forPolicy(policy.id);
       }

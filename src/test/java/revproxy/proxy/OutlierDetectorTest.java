@@ -67,6 +67,11 @@ class OutlierDetectorTest {
     ActorRef<Routee.Command> d = routee("cap-d");
     OutlierDetector outliers = outliers(1, 50);
     outliers.listed(List.of(a, b, c, d));
+    // Each has served: one that never answered is no capacity and is not capped.
+    for (ActorRef<Routee.Command> r : List.of(a, b, c, d)) {
+      outliers.sent(r, 0);
+      outliers.replied(r, true, 0, 0);
+    }
     assertTrue(outliers.eject(a, 0));
     assertTrue(outliers.eject(b, 0));
     assertFalse(outliers.eject(c, 0), "half of 4 are ejected already");

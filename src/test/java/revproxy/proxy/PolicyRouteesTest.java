@@ -44,6 +44,11 @@ class PolicyRouteesTest {
 
   /** Ejects after {@code ejectAfterTimeouts} timeouts in a row for {@code ejectionNanos}. */
   private static OutlierDetector outliers(int ejectAfterTimeouts, long ejectionNanos) {
+    return outliers(ejectAfterTimeouts, ejectionNanos, 100);
+  }
+
+  private static OutlierDetector outliers(
+      int ejectAfterTimeouts, long ejectionNanos, int maxEjectedPercent) {
     return new OutlierDetector(
         new OutlierSettings(
             Duration.ofMillis(25),
@@ -53,7 +58,7 @@ class PolicyRouteesTest {
             ejectAfterTimeouts,
             Duration.ofNanos(ejectionNanos),
             Duration.ofNanos(ejectionNanos * 8),
-            100),
+            maxEjectedPercent),
         Duration.ofSeconds(2).toNanos());
   }
 
@@ -249,5 +254,64 @@ class PolicyRouteesTest {
     routees.update(List.of(flapping, steady));
     assertTrue(outliers.ejected(flapping, SECOND), "still ejected after coming back");
     assertEquals(steady, routees.nextDirect(List.of(), SECOND));
+  }
+
+  @Test
+  void aRouteeThatLeftTheListingUnsteadyKeepsFirstAttemptsDirectForAWhile() {
+    ActorRef<Routee.Command> a = routee(nodeA, "left-a");
+    ActorRef<Routee.Command> b = routee(nodeA, "left-b");
+    ActorRef<Routee.Command> c = routee(nodeA, "left-c");
+    ActorRef<Routee.Command> d = routee(nodeA, "left-d");
+    OutlierDetector outliers = outliers(1, 10 * SECOND);
+    PolicyRoutees routees = new PolicyRoutees(outliers);
+    routees.update(List.of(a, b, c), 0);
+    routees.replied(a, null, "A", true, 0, 0);
+    routees.replied(b, null, "B", true, 0, 0);
+    routees.replied(c, null, "C", true, 0, 0);
+    assertTrue(routees.mayUseGroupRouter(0));
+    assertTrue(outliers.timedOut(c, 0));
+    // Ejected, c leaves the listing; the group router may still list it, or list it again first.
+    routees.update(List.of(a, b), SECOND);
+    assertFalse(routees.mayUseGroupRouter(2 * SECOND));
+    long watched = SECOND + OutlierDetector.DEPARTED_WATCH_NANOS;
+    assertTrue(routees.mayUseGroupRouter(watched + 1), "gone for good, as far as can be told");
+    // Likewise a routee that left before it ever answered.
+    routees.update(List.of(a, b, d), watched + 2);
+    routees.update(List.of(a, b), watched + 3);
+    assertFalse(routees.mayUseGroupRouter(watched + 4));
+    assertTrue(routees.mayUseGroupRouter(watched + 3 + OutlierDetector.DEPARTED_WATCH_NANOS));
+  }
+
+  @Test
+  void aRouteeThatNeverAnsweredIsEjectedWhateverTheCapSinceItIsNoCapacity() {
+    ActorRef<Routee.Command> a = routee(nodeA, "nocap-a");
+    ActorRef<Routee.Command> b = routee(nodeA, "nocap-b");
+    ActorRef<Routee.Command> silent = routee(nodeA, "nocap-silent");
+    OutlierDetector outliers = outliers(1, 10 * SECOND, 50);
+    PolicyRoutees routees = new PolicyRoutees(outliers);
+    routees.update(List.of(a, b, silent));
+    routees.replied(a, null, "a", true, 0, 0);
+    routees.replied(b, null, "b", true, 0, 0);
+    // A pause got a healthy routee ejected: the one ejection 50% of 3 allows.
+    assertTrue(outliers.eject(a, 0));
+    assertFalse(outliers.eject(b, 0), "the cap");
+    assertTrue(outliers.eject(silent, 0), "it never served: ejecting it costs nothing");
+  }
+
+  @Test
+  void aRetryDoesNotGoToAnEjectedRouteeThatNeverAnswered() {
+    ActorRef<Routee.Command> healthy = routee(nodeA, "noretry-a");
+    ActorRef<Routee.Command> silent = routee(nodeB, "noretry-silent");
+    OutlierDetector outliers = outliers(2, 10 * SECOND);
+    PolicyRoutees routees = new PolicyRoutees(outliers);
+    routees.update(List.of(healthy, silent));
+    routees.replied(healthy, null, "a", true, 0, 0);
+    assertTrue(outliers.eject(silent, 0));
+    Attempt first = Attempt.first(null, new RouterActor.Route("c", "p", "x", null), 0, SECOND);
+    Attempt sent = routees.choose(first, 0);
+    assertEquals(healthy, sent.target());
+    // Its one routee failed this request: an ejected routee that did serve would be tried (its
+    // ejection is a guess), one that never answered is no better guess than the one that failed.
+    assertEquals(healthy, routees.choose(sent.next(), 0).target());
   }
 }
