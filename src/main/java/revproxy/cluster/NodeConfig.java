@@ -208,9 +208,10 @@ public final class NodeConfig {
 
   /**
    * The configuration to start a node again with, in the same JVM, after the cluster downed it:
-   * itself moved to the end of the seed nodes, so that it joins the cluster that downed it and
-   * never forms a second one as the first seed would when it finds no other seed (a partition), and
-   * {@code akka.cluster.shutdown-after-unsuccessful-join-seed-nodes} = {@code
+   * itself moved to the end of the seed nodes (with two or more seeds), so that it joins the
+   * cluster that downed it and never forms a second one as the first seed would when it finds no
+   * other seed (a partition), asking every {@code revproxy.cluster.join-retry}, and {@code
+   * akka.cluster.shutdown-after-unsuccessful-join-seed-nodes} = {@code
    * revproxy.cluster.rejoin-within}, so that it stops (exit status 1, for systemd to start it
    * afresh) when no seed lets it in by then.
    */
@@ -221,11 +222,16 @@ public final class NodeConfig {
                 + ":"
                 + config.getInt("akka.remote.artery.canonical.port"));
     List<String> seeds = new ArrayList<>(config.getStringList(SEED_NODES));
+    boolean wasFirst = !seeds.isEmpty() && seeds.get(0).equals(self);
     if (seeds.remove(self)) {
       seeds.add(self);
     }
     Map<String, Object> rejoin = new HashMap<>();
     rejoin.put(SEED_NODES, seeds);
+    if (wasFirst && seeds.size() > 1) {
+      // No longer the first seed: seed-node-timeout is now only how often it asks to join.
+      rejoin.put(SEED_NODE_TIMEOUT, config.getString(JOIN_RETRY));
+    }
     rejoin.put(
         "akka.cluster.shutdown-after-unsuccessful-join-seed-nodes",
         config.getString(REJOIN_WITHIN));

@@ -245,14 +245,21 @@ final class OutlierDetector {
       return false;
     }
     int ejected = 0;
+    int ejectedAll = 0;
     for (RouteeHealth other : health.values()) {
-      if (other.ejected(now) && other.latencyNanos() >= 0) {
-        ejected++;
+      if (other.ejected(now)) {
+        ejectedAll++;
+        if (other.latencyNanos() >= 0) {
+          ejected++;
+        }
       }
     }
     int allowed = Math.max(1, routees.size() * settings.maxEjectedPercent() / 100);
     if (h.latencyNanos() >= 0 && ejected >= allowed) {
       return false;
+    }
+    if (ejectedAll + 1 >= routees.size()) {
+      return false; // never every routee: the last one's requests would have nowhere to go
     }
     h.eject(now, settings.ejectionTime().toNanos(), settings.maxEjectionTime().toNanos());
     return true;

@@ -209,6 +209,8 @@ class NodeConfigTest {
             "akka://akka-reverse-proxy@127.0.0.1:2553",
             "akka://akka-reverse-proxy@127.0.0.1:2551"),
         rejoining.getStringList("akka.cluster.seed-nodes"));
+    assertEquals(Duration.ofSeconds(5), seedNodeTimeout(first));
+    assertEquals(Duration.ofSeconds(1), seedNodeTimeout(rejoining), "no longer the first seed");
     assertEquals(
         Duration.ofSeconds(60),
         rejoining.getDuration("akka.cluster.shutdown-after-unsuccessful-join-seed-nodes"));

@@ -314,4 +314,15 @@ class PolicyRouteesTest {
     // ejection is a guess), one that never answered is no better guess than the one that failed.
     assertEquals(healthy, routees.choose(sent.next(), 0).target());
   }
+
+  @Test
+  void twoRouteesThatNeverAnsweredAreNeverBothEjected() {
+    ActorRef<Routee.Command> a = routee(nodeA, "cold-a");
+    ActorRef<Routee.Command> b = routee(nodeA, "cold-b");
+    OutlierDetector outliers = outliers(1, 10 * SECOND, 50);
+    PolicyRoutees routees = new PolicyRoutees(outliers);
+    routees.update(List.of(a, b));
+    assertTrue(outliers.eject(a, 0));
+    assertFalse(outliers.eject(b, 0), "the last routee not ejected stays, cold or not");
+  }
 }
