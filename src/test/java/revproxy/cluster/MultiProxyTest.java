@@ -137,6 +137,20 @@ class MultiProxyTest {
           return null;
         });
 
+    // Three members Up, as every node sees them, before the kill: a member still Joining or
+    // WeaklyUp does not count for the Split Brain Resolver, which would then see a tie.
+    waiter.awaitAssert(
+        Duration.ofSeconds(30),
+        Duration.ofMillis(200),
+        () -> {
+          for (ActorTestKit node : List.of(p1, p2, worker)) {
+            List<MemberStatus> statuses = new ArrayList<>();
+            Cluster.get(node.system()).state().getMembers().forEach(m -> statuses.add(m.status()));
+            assertEquals(
+                List.of(MemberStatus.up(), MemberStatus.up(), MemberStatus.up()), statuses);
+          }
+          return null;
+        });
     p1.system().terminate(); // no goodbye: as kill -9
     p1.system().getWhenTerminated().toCompletableFuture().get();
     // The other proxy's clients see nothing of it, while the cluster notices and for seconds
