@@ -67,24 +67,7 @@ public final class TestConfigs {
 
   /** {@code base} with another outlier detection. */
   public static ProxySettings withOutliers(ProxySettings base, OutlierSettings outliers) {
-    return new ProxySettings(
-        base.host(),
-        base.port(),
-        base.requestTimeout(),
-        base.attemptTimeout(),
-        base.maxAttempts(),
-        base.maxInFlightPerConnection(),
-        base.maxPacketBytes(),
-        base.maxPolicies(),
-        base.forgetPolicyAfter(),
-        base.maxConnections(),
-        base.idleTimeout(),
-        base.packetTimeout(),
-        outliers,
-        base.remoteBatch(),
-        base.clientTls(),
-        base.requireClientAuth(),
-        base.accessLog());
+    return base.withOutlier(outliers);
   }
 
   /** The shipped batching of remote attempts. */

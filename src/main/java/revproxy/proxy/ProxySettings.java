@@ -76,6 +76,50 @@ public record ProxySettings(
     return requestTimeout.plus(ASK_MARGIN);
   }
 
+  /** These settings with another outlier detection. */
+  public ProxySettings withOutlier(OutlierSettings newOutlier) {
+    return new ProxySettings(
+        host,
+        port,
+        requestTimeout,
+        attemptTimeout,
+        maxAttempts,
+        maxInFlightPerConnection,
+        maxPacketBytes,
+        maxPolicies,
+        forgetPolicyAfter,
+        maxConnections,
+        idleTimeout,
+        packetTimeout,
+        newOutlier,
+        remoteBatch,
+        clientTls,
+        requireClientAuth,
+        accessLog);
+  }
+
+  /** These settings with another batching of remote attempts. */
+  public ProxySettings withRemoteBatch(RemoteBatch newRemoteBatch) {
+    return new ProxySettings(
+        host,
+        port,
+        requestTimeout,
+        attemptTimeout,
+        maxAttempts,
+        maxInFlightPerConnection,
+        maxPacketBytes,
+        maxPolicies,
+        forgetPolicyAfter,
+        maxConnections,
+        idleTimeout,
+        packetTimeout,
+        outlier,
+        newRemoteBatch,
+        clientTls,
+        requireClientAuth,
+        accessLog);
+  }
+
   public static ProxySettings fromConfig(Config config) {
     Config proxy = config.getConfig("revproxy.proxy");
     String clientTls = proxy.getString("client-tls");

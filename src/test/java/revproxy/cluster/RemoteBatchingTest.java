@@ -109,25 +109,8 @@ class RemoteBatchingTest {
 
   /** The shipped settings, but routees are never held back: every first attempt is a group send. */
   private static ProxySettings steady(int maxBatch) {
-    ProxySettings base = TestConfigs.withOutliers(TestConfigs.patientOutliers());
-    return new ProxySettings(
-        base.host(),
-        base.port(),
-        base.requestTimeout(),
-        base.attemptTimeout(),
-        base.maxAttempts(),
-        base.maxInFlightPerConnection(),
-        base.maxPacketBytes(),
-        base.maxPolicies(),
-        base.forgetPolicyAfter(),
-        base.maxConnections(),
-        base.idleTimeout(),
-        base.packetTimeout(),
-        base.outlier(),
-        new ProxySettings.RemoteBatch(maxBatch, 32768),
-        base.clientTls(),
-        base.requireClientAuth(),
-        base.accessLog());
+    return TestConfigs.withOutliers(TestConfigs.patientOutliers())
+        .withRemoteBatch(new ProxySettings.RemoteBatch(maxBatch, 32768));
   }
 
   private static ActorRef<RouterActor.Command> router(int maxBatch) {
