@@ -93,7 +93,9 @@ public final class Demo {
       for (int i = systems.size() - 1; i >= 0; i--) {
         ActorSystem<?> system = systems.get(i);
         system.terminate();
-        system.getWhenTerminated().toCompletableFuture().get(15, TimeUnit.SECONDS);
+        // Past every phase's own timeout: over TLS, Artery's flush in actor-system-terminate
+        // was seen to take its full 10 s after the earlier phases (a CI run of FatJarIT).
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }
     }
   }
