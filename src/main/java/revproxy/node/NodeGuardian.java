@@ -47,9 +47,6 @@ public final class NodeGuardian {
     return Behaviors.setup(
         context -> {
           boolean bootstrap = config.getBoolean(NodeConfig.BOOTSTRAP);
-          if (config.getBoolean("revproxy.management.enabled")) {
-            startManagement(context);
-          }
           StableLeave.register(
               context.getSystem(),
               config.getDuration("revproxy.cluster.leave-wait-while-unreachable"));
@@ -65,6 +62,12 @@ public final class NodeGuardian {
           }
           if (self.hasRole(Roles.WORKER)) {
             context.spawn(WorkerNode.create(workers, WorkerSettings.fromConfig(config)), "workers");
+          }
+          // After the node's own parts: AkkaManagement.start() builds its routes and binds on
+          // this thread, which took 2-4 s of a restarted node's start on a busy machine, and the
+          // proxy and workers would have waited for it (they start once the node is WeaklyUp).
+          if (config.getBoolean("revproxy.management.enabled")) {
+            startManagement(context);
           }
           ActorRef<ProxyNode.Command> proxyNode = proxy;
           return Behaviors.receive(Command.class)
