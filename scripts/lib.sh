@@ -5,6 +5,9 @@
 #   die MESSAGE...              "<script>: MESSAGE" on stderr, exit $LIB_DIE_STATUS (default 1)
 #   lib_jar_is_stale JAR        status 0 if JAR is missing or older than anything it is made of
 #   lib_build_jar JAR           builds JAR with Maven if it is stale
+#   lib_cds_options JAR         sets LIB_CDS to the JVM option that uses JAR's class-data archive
+#                               (scripts/cds.sh), making it first if it is missing or stale;
+#                               none with REVPROXY_CDS=off (to compare start times without it)
 #   lib_port_in_use PORT        status 0 if something listens on PORT, on any address
 #   lib_free_ports FROM COUNT   prints COUNT ports from FROM on that nothing listens on; use it
 #                               as PORTS=$(lib_free_ports ...), so that a failure stops the script
@@ -37,6 +40,20 @@ lib_build_jar() { # jar -> builds it with Maven if it is missing or out of date,
   echo "Building $1 (mvn -B -q -Dmaven.test.skip=true package) ..."
   mvn -B -q -Dmaven.test.skip=true package || die "the build failed or was interrupted (see the Maven output above)"
   [[ -f $1 ]] || die "the build did not produce $1"
+}
+
+# shellcheck disable=SC2034 # LIB_CDS is for the scripts that source this
+lib_cds_options() { # jar -> LIB_CDS: (-XX:SharedArchiveFile=archive), or () if it cannot be made
+  local archive=${1%.jar}.jsa
+  LIB_CDS=()
+  [[ ${REVPROXY_CDS:-on} == off ]] && return 0
+  if [[ ! -f $archive || $1 -nt $archive ]]; then
+    scripts/cds.sh "$1" || {
+      echo "${0##*/}: going on without a class-data archive: the nodes start slower" >&2
+      return 0
+    }
+  fi
+  LIB_CDS=("-XX:SharedArchiveFile=$archive")
 }
 
 lib_port_in_use() { # port -> status 0 if something listens on it (any address: 0.0.0.0, 127.x, ::)

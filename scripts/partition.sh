@@ -63,6 +63,8 @@
 # shellcheck disable=SC2317  # the cleanup functions run from traps, which shellcheck cannot see
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh # for lib_cds_options; the functions below are this script's own
 
 JAR=target/akka-reverse-proxy.jar
 HELPER=scripts/partition.py
@@ -195,6 +197,11 @@ if jar_is_stale; then
   echo "Building $JAR (mvn -B -q -Dmaven.test.skip=true package) ..."
   mvn -B -q -Dmaven.test.skip=true package || die "the build failed"
 fi
+# The nodes start from the jar's class-data archive (a restarted node serves sooner, see
+# docs/RELIABILITY.md, "Start time"); REVPROXY_CDS=off starts them without it.
+lib_cds_options "$JAR"
+JAVA_OPTS+=(${LIB_CDS[@]+"${LIB_CDS[@]}"})
+BENCH_JAVA_OPTS+=(${LIB_CDS[@]+"${LIB_CDS[@]}"})
 
 for node in "${NODES[@]}"; do
   if netns_exists "rpp-$node"; then
