@@ -48,12 +48,16 @@ lib_cds_options() { # jar -> LIB_CDS: (-XX:SharedArchiveFile=archive), or () if 
   LIB_CDS=()
   [[ ${REVPROXY_CDS:-on} == off ]] && return 0
   if [[ ! -f $archive || $1 -nt $archive ]]; then
-    scripts/cds.sh "$1" || {
+    local status=0
+    scripts/cds.sh "$1" || status=$?
+    ((status < 128)) || exit "$status" # interrupted (Ctrl-C): stop, as the caller would
+    if ((status != 0)) || [[ ! -f $archive ]]; then
       echo "${0##*/}: going on without a class-data archive: the nodes start slower" >&2
       return 0
-    }
+    fi
   fi
-  LIB_CDS=("-XX:SharedArchiveFile=$archive")
+  # The JVM's warnings (one, if the archive cannot be used) on stderr: never in a JSON on stdout.
+  LIB_CDS=("-XX:SharedArchiveFile=$archive" -Xlog:disable -Xlog:all=warning:stderr)
 }
 
 lib_port_in_use() { # port -> status 0 if something listens on it (any address: 0.0.0.0, 127.x, ::)

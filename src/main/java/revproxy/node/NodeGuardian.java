@@ -3,6 +3,7 @@ package revproxy.node;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.Behavior;
+import akka.actor.typed.DispatcherSelector;
 import akka.actor.typed.Terminated;
 import akka.actor.typed.javadsl.ActorContext;
 import akka.actor.typed.javadsl.Behaviors;
@@ -13,6 +14,8 @@ import akka.management.javadsl.AkkaManagement;
 import com.typesafe.config.Config;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import revproxy.cluster.BindFailure;
 import revproxy.cluster.NodeConfig;
 import revproxy.cluster.Roles;
@@ -63,9 +66,9 @@ public final class NodeGuardian {
           if (self.hasRole(Roles.WORKER)) {
             context.spawn(WorkerNode.create(workers, WorkerSettings.fromConfig(config)), "workers");
           }
-          // After the node's own parts: AkkaManagement.start() builds its routes and binds on
-          // this thread, which took 2-4 s of a restarted node's start on a busy machine, and the
-          // proxy and workers would have waited for it (they start once the node is WeaklyUp).
+          // After the node's own parts, and off this thread: AkkaManagement.start() took 2-4 s
+          // of a restarted node's start on a busy machine, and the proxy and workers waited for
+          // it when it ran here first (they start once the node is WeaklyUp).
           if (config.getBoolean("revproxy.management.enabled")) {
             startManagement(context);
           }
@@ -106,8 +109,11 @@ public final class NodeGuardian {
     String host = classic.settings().config().getString("akka.management.http.hostname");
     int port = classic.settings().config().getInt("akka.management.http.port");
     ActorRef<Command> self = context.getSelf();
-    AkkaManagement.get(classic)
-        .start()
+    // start() builds the routes and binds on the calling thread (2-4 s on a busy machine): on the
+    // blocking dispatcher, not on one of the few threads that carry the node's requests.
+    Executor blocking = context.getSystem().dispatchers().lookup(DispatcherSelector.blocking());
+    CompletableFuture.supplyAsync(() -> AkkaManagement.get(classic).start(), blocking)
+        .thenCompose(started -> started)
         .whenCompleteAsync(
             (uri, failure) -> {
               if (failure != null) {
