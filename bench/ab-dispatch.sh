@@ -7,8 +7,8 @@
 # its first form (the same JVM flags, ports and load generator calls):
 #
 #   bench/ab-dispatch.sh base "1x1 64x1 16x8"
-#   bench/ab-dispatch.sh old "1x1 64x1 16x8" -Dakka.io.tcp.worker-dispatcher=akka.actor.internal-dispatcher \
-#     -Dakka.remote.artery.advanced.use-dispatcher=akka.remote.default-remote-dispatcher
+#   bench/ab-dispatch.sh pool "1x1 64x1 16x8" -Dakka.io.tcp.worker-dispatcher=akka.actor.default-dispatcher \
+#     -Dakka.remote.artery.advanced.use-dispatcher=akka.actor.default-dispatcher
 #   bench/ab-dispatch.sh [--local] LABEL "CxP ..." [JVM option...]
 #
 # Ports: client 3100, cluster 3551, management 3558 (AB_PORT moves them together). Only
