@@ -5,7 +5,7 @@
 #   die MESSAGE...              "<script>: MESSAGE" on stderr, exit $LIB_DIE_STATUS (default 1)
 #   lib_jar_is_stale JAR        status 0 if JAR is missing or older than anything it is made of
 #   lib_build_jar JAR           builds JAR with Maven if it is stale
-#   lib_cds_options JAR         sets LIB_CDS to the JVM option that uses JAR's class-data archive
+#   lib_cds_options JAR         sets LIB_CDS to the JVM options that use JAR's class-data archive
 #                               (scripts/cds.sh), making it first if it is missing or stale;
 #                               none with REVPROXY_CDS=off (to compare start times without it)
 #   lib_port_in_use PORT        status 0 if something listens on PORT, on any address
@@ -43,7 +43,7 @@ lib_build_jar() { # jar -> builds it with Maven if it is missing or out of date,
 }
 
 # shellcheck disable=SC2034 # LIB_CDS is for the scripts that source this
-lib_cds_options() { # jar -> LIB_CDS: (-XX:SharedArchiveFile=archive), or () if it cannot be made
+lib_cds_options() { # jar -> LIB_CDS: (-XX:SharedArchiveFile=archive -Xlog...), or () if none
   local archive=${1%.jar}.jsa
   LIB_CDS=()
   [[ ${REVPROXY_CDS:-on} == off ]] && return 0
