@@ -4,13 +4,21 @@ import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Behavior;
 import com.typesafe.config.Config;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.LoggerFactory;
 import revproxy.cluster.BindFailure;
 import revproxy.cluster.NodeConfig;
+import revproxy.node.Termination;
 
 /** Running a cluster node from the command line until it stops. */
 final class Nodes {
+
+  /** How much longer a downed node waits for its old actor system before it rejoins. */
+  static final Duration REJOIN_WAIT = Duration.ofSeconds(30);
 
   private Nodes() {}
 
@@ -36,14 +44,15 @@ final class Nodes {
   }
 
   /**
-   * Blocks until the node's actor system terminates. Exit status 0 when it was asked to stop
-   * (SIGTERM, Ctrl-C), 1 when it stopped on its own (was downed, ...). A port it could not bind is
-   * an IllegalStateException that says which one: one line and exit status 1.
+   * Blocks until the node's actor system terminates, or has run its coordinated shutdown and then
+   * failed to terminate within {@link Termination#GRACE} (see {@link Termination}). Exit status 0
+   * when it was asked to stop (SIGTERM, Ctrl-C), 1 when it stopped on its own (was downed, ...). A
+   * port it could not bind is an IllegalStateException that says which one: one line and exit
+   * status 1.
    */
   static int awaitTermination(ActorSystem<?> system) throws InterruptedException {
-    try {
-      system.getWhenTerminated().toCompletableFuture().get();
-    } catch (ExecutionException e) {
+    Termination.await(system, Termination.GRACE);
+    if (system.getWhenTerminated().toCompletableFuture().isCompletedExceptionally()) {
       return 1;
     }
     Optional<CoordinatedShutdown.Reason> reason =
@@ -56,13 +65,39 @@ final class Nodes {
 
   /**
    * A worker node that was downed (by itself when it lost its proxy, or by the cluster after a
-   * partition) is stateless: it should start again and rejoin rather than exit.
+   * partition) is stateless: it should start again and rejoin rather than exit. Its old actor
+   * system must have terminated first, as it holds the cluster port: when it has not, up to {@link
+   * #REJOIN_WAIT} more is given (downed on the minority side of a partition, Artery's shutdown was
+   * seen to take 14.5 s); past that the node exits (status 1) for its service manager to start it
+   * again.
    */
-  static boolean shouldRejoin(ActorSystem<?> system) {
-    return CoordinatedShutdown.get(system)
-        .getShutdownReason()
-        .filter(reason -> reason == CoordinatedShutdown.clusterDowningReason())
-        .isPresent();
+  static boolean shouldRejoin(ActorSystem<?> system) throws InterruptedException {
+    return shouldRejoin(system, REJOIN_WAIT);
+  }
+
+  static boolean shouldRejoin(ActorSystem<?> system, Duration wait) throws InterruptedException {
+    boolean downed =
+        CoordinatedShutdown.get(system)
+            .getShutdownReason()
+            .filter(reason -> reason == CoordinatedShutdown.clusterDowningReason())
+            .isPresent();
+    if (!downed) {
+      return false;
+    }
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      // terminated, with an error
+    } catch (TimeoutException e) {
+      LoggerFactory.getLogger(Nodes.class)
+          .warn(
+              "Node was downed, and its actor system did not terminate within {} ms more: it"
+                  + " still holds the cluster port, so exiting (status 1) instead of rejoining"
+                  + " from this JVM",
+              wait.toMillis());
+      return false;
+    }
+    return true;
   }
 
   static String shutdownReason(ActorSystem<?> system) {

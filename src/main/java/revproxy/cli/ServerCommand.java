@@ -14,6 +14,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import revproxy.cluster.BindFailure;
+import revproxy.node.Termination;
 import revproxy.protocol.Packet;
 import revproxy.server.HashServer;
 import revproxy.server.ProxyRegistration;
@@ -147,11 +148,7 @@ public final class ServerCommand implements Callable<Integer> {
 
   private static int stop(ActorSystem<?> system) throws InterruptedException {
     system.terminate();
-    try {
-      system.getWhenTerminated().toCompletableFuture().get();
-    } catch (ExecutionException ignored) {
-      // terminating anyway
-    }
+    Termination.await(system, Termination.GRACE);
     return 1;
   }
 }
