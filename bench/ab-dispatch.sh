@@ -53,6 +53,7 @@ for shape in $SHAPES; do
   p0=$(cpu_ticks "$PROXY") w0=$(cpu_ticks "$WORKER")
   json=$("$LOADGEN" --port "$PORT" -c "${BASH_REMATCH[1]}" -p "${BASH_REMATCH[2]}" -d 8s --warmup 2s --json) || true
   p1=$(cpu_ticks "$PROXY") w1=$(cpu_ticks "$WORKER")
+  printf '%s\n' "$json" >"$LOGS/$LABEL-$shape.json"
   python3 - "$LABEL" "$shape" "$json" $((p1 - p0)) $((w1 - w0)) "$LOCAL" "$(cut -d' ' -f1 /proc/loadavg)" <<'PY'
 import json, sys
 label, shape, out, proxy, worker, local, load = sys.argv[1:]
@@ -60,7 +61,7 @@ d = json.loads(out)
 tick = 100  # USER_HZ
 workers = "in the proxy" if local == "1" else f"{int(worker) / tick:.2f} s"
 print(f"{label:10s} {shape:5s} {d['req_per_s']:>10,.0f} req/s  p50 {d['latency_us']['p50']} us  "
-      f"verified {d['ok']}/{d['requests']} passed={d['passed']}  CPU proxy {int(proxy) / tick:.2f} s, "
+      f"verified {d['ok']}/{d['requests']} passed={d['passed']} timeouts={d.get('timeouts', '-')} lost={d.get('lost', '-')}  CPU proxy {int(proxy) / tick:.2f} s, "
       f"worker {workers}  load {load}")
 PY
 done
