@@ -47,8 +47,12 @@ public final class Termination {
       return true;
     }
     // Once shutdown has begun, runAll starts nothing: it is the future of all its phases.
+    // Failed or not (a phase with recover off), its end is what counts.
     CompletableFuture<?> phasesRun =
-        shutdown.runAll(shutdown.getShutdownReason().orElseThrow()).toCompletableFuture();
+        shutdown
+            .runAll(shutdown.getShutdownReason().orElseThrow())
+            .toCompletableFuture()
+            .exceptionally(failure -> null);
     try {
       CompletableFuture.anyOf(terminated, phasesRun).get();
       terminated.get(grace.toMillis(), TimeUnit.MILLISECONDS);

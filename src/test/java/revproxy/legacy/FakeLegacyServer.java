@@ -28,6 +28,8 @@ final class FakeLegacyServer implements AutoCloseable {
 
   enum Mode {
     ANSWER,
+    /** ANSWER, each reply 5 ms after its request: requests sent together queue behind it. */
+    SLOW_ANSWER,
     HANG_UP,
     IGNORE,
     FIXED_ANSWER
@@ -105,7 +107,10 @@ final class FakeLegacyServer implements AutoCloseable {
         reads.add(read);
         if (mode == Mode.HANG_UP) {
           break;
-        } else if (mode == Mode.ANSWER) {
+        } else if (mode == Mode.ANSWER || mode == Mode.SLOW_ANSWER) {
+          if (mode == Mode.SLOW_ANSWER) {
+            Thread.sleep(5);
+          }
           Packet.Request request =
               (Packet.Request)
                   ((Decoded.Ok) PacketCodec.decode(ByteString.fromString(read))).packet();
@@ -122,6 +127,8 @@ final class FakeLegacyServer implements AutoCloseable {
       }
     } catch (IOException closed) {
       // the peer went away
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
     } finally {
       open.remove(socket);
     }

@@ -119,8 +119,12 @@ class LegacyBackendTest {
 
   @Test
   void aPoolForAServerThatServesOneConnectionAtATimeStaysAtOneAfterOneProbe() throws Exception {
-    // Like server.py: a second connection waits in the backlog until the first closes.
-    try (FakeLegacyServer server = new FakeLegacyServer("820", 0, FakeLegacyServer.Mode.ANSWER)) {
+    // Like server.py: a second connection waits in the backlog until the first closes. Its
+    // replies take 5 ms, so that the burst's requests wait for the connection and the pool tries
+    // to grow: answered at once, each request could come back before the test thread sends the
+    // next (a CI run of the FIFO thread pool: all 20 served on one connection, no probe).
+    try (FakeLegacyServer server =
+        new FakeLegacyServer("820", 0, FakeLegacyServer.Mode.SLOW_ANSWER)) {
       ActorRef<Routee.Command> backend = adaptiveBackend("820", "lb-one-at-a-time", server.port);
       Routees.await(testKit, "lb-one-at-a-time", 1);
       java.util.Map<Long, Routee.Reply> first = burst(backend, 20);
