@@ -6,9 +6,6 @@ import akka.actor.typed.Behavior;
 import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.LoggerFactory;
 import revproxy.cluster.BindFailure;
 import revproxy.cluster.NodeConfig;
@@ -84,20 +81,16 @@ final class Nodes {
     if (!downed) {
       return false;
     }
-    try {
-      system.getWhenTerminated().toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      // terminated, with an error
-    } catch (TimeoutException e) {
-      LoggerFactory.getLogger(Nodes.class)
-          .warn(
-              "Node was downed, and its actor system did not terminate within {} ms more: it"
-                  + " still holds the cluster port, so exiting (status 1) instead of rejoining"
-                  + " from this JVM",
-              wait.toMillis());
-      return false;
+    if (Termination.terminatedWithin(system, wait)) {
+      return true;
     }
-    return true;
+    LoggerFactory.getLogger(Nodes.class)
+        .warn(
+            "Node was downed, and its actor system did not terminate within {} ms more: it"
+                + " still holds the cluster port, so exiting (status 1) instead of rejoining"
+                + " from this JVM",
+            wait.toMillis());
+    return false;
   }
 
   static String shutdownReason(ActorSystem<?> system) {

@@ -36,11 +36,9 @@ public final class Termination {
     CompletableFuture<?> terminated = system.getWhenTerminated().toCompletableFuture();
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     // A poll, not a task in some phase: every phase can be disabled in configuration.
-    while (!terminated.isDone() && shutdown.getShutdownReason().isEmpty()) {
-      try {
-        terminated.get(POLL.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (ExecutionException | TimeoutException e) {
-        // terminated with an error, or still running: the loop's condition tells
+    while (shutdown.getShutdownReason().isEmpty()) {
+      if (terminatedWithin(system, POLL)) {
+        return true;
       }
     }
     if (terminated.isDone()) {
@@ -55,17 +53,30 @@ public final class Termination {
             .exceptionally(failure -> null);
     try {
       CompletableFuture.anyOf(terminated, phasesRun).get();
-      terminated.get(grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      return true; // terminated, with an error (phasesRun does not fail)
+    }
+    if (terminatedWithin(system, grace)) {
+      return true;
+    }
+    LoggerFactory.getLogger(Termination.class)
+        .warn(
+            "Actor system {} did not terminate within {} ms after its coordinated shutdown"
+                + " (Akka's remoting streams still open); going on without it",
+            system.address(),
+            grace.toMillis());
+    return false;
+  }
+
+  /** Whether {@code system} terminates (with an error or not) within {@code limit}. */
+  public static boolean terminatedWithin(ActorSystem<?> system, Duration limit)
+      throws InterruptedException {
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
       return true;
     } catch (ExecutionException e) {
-      return true; // terminated, with an error
+      return true;
     } catch (TimeoutException e) {
-      LoggerFactory.getLogger(Termination.class)
-          .warn(
-              "Actor system {} did not terminate within {} ms after its coordinated shutdown"
-                  + " (Akka's remoting streams still open); going on without it",
-              system.address(),
-              grace.toMillis());
       return false;
     }
   }
