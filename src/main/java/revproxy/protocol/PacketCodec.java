@@ -74,8 +74,20 @@ public final class PacketCodec {
   }
 
   private static Decoded decode(ByteString bytes, boolean requestsOnly) {
-    PacketFields fields = new PacketFields();
     byte[] json = bytes.toArray();
+    PacketFields plain = new PacketFields();
+    if (PlainObjectReader.read(json, plain)) {
+      return plain.toDecoded(requestsOnly);
+    }
+    return decodeWithJackson(json, requestsOnly);
+  }
+
+  /**
+   * Decodes with Jackson alone: every packet {@link PlainObjectReader} cannot read, and in the
+   * tests the reference it must agree with.
+   */
+  static Decoded decodeWithJackson(byte[] json, boolean requestsOnly) {
+    PacketFields fields = new PacketFields();
     try (JsonParser parser = JSON.createParser(json)) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
         return new Decoded.Refused(

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -73,20 +74,86 @@ final class PacketFields {
    * strict duplicate detection refuses it).
    */
   void firstTime(String name, JsonParser parser) throws JsonParseException {
+    if (!markSeen(name)) {
+      throw duplicate(name, parser);
+    }
+  }
+
+  /** Notes a key of this object: false if it was read already. */
+  private boolean markSeen(String name) {
     int known = KNOWN.indexOf(name);
     if (known >= 0) {
       if ((seen & (1 << known)) != 0) {
-        throw duplicate(name, parser);
+        return false;
       }
       seen |= 1 << known;
-      return;
+      return true;
     }
     if (unknownSeen == null) {
       unknownSeen = new HashSet<>();
     }
-    if (!unknownSeen.add(name)) {
-      throw duplicate(name, parser);
+    return unknownSeen.add(name);
+  }
+
+  /** The known keys' bytes, in the order of {@link #KNOWN}. */
+  private static final byte[][] KNOWN_BYTES =
+      KNOWN.stream().map(k -> k.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
+
+  /**
+   * The index in {@link #KNOWN} of the key in {@code json} at {@code from}, {@code length} bytes of
+   * printable ASCII, or -1 for a key that is not a packet's.
+   */
+  static int knownIndex(byte[] json, int from, int length) {
+    for (int k = 0; k < KNOWN_BYTES.length; k++) {
+      byte[] key = KNOWN_BYTES[k];
+      if (key.length == length
+          && key[0] == json[from]
+          && Arrays.equals(key, 0, length, json, from, from + length)) {
+        return k;
+      }
     }
+    return -1;
+  }
+
+  /**
+   * A known field read by {@link PlainObjectReader} ({@code known}: its index in {@link #KNOWN}): a
+   * plain string, or an integer's text ({@code number}). False where the answer must be Jackson's:
+   * a duplicate key (its words for it), or a number where only a string will do (an invalid field,
+   * described from Jackson's token).
+   */
+  boolean plain(int known, String value, boolean number) {
+    // token, payload, code and message (9 and up) are text only.
+    if ((number && known >= 9) || (seen & (1 << known)) != 0) {
+      return false;
+    }
+    seen |= 1 << known;
+    switch (known) {
+      case 0 -> type = value;
+      case 1 -> srcid = value;
+      case 2 -> destid = value;
+      case 3 -> policyId = value;
+      case 4 -> payloadSize = value;
+      case 5 -> serverId = value;
+      case 6 -> registeredPolicyId = value;
+      case 7 -> listenPort = value;
+      case 8 -> connections = value;
+      case 9 -> token = value;
+      case 10 -> payload = value;
+      case 11 -> code = value;
+      default -> message = value;
+    }
+    return true;
+  }
+
+  /**
+   * An unknown field read by {@link PlainObjectReader}: ignored, as {@link #read} ignores it, but
+   * false (Jackson's words) the second time.
+   */
+  boolean unknown(String name) {
+    if (unknownSeen == null) {
+      unknownSeen = new HashSet<>();
+    }
+    return unknownSeen.add(name);
   }
 
   /** Jackson's own words for a duplicate key, as STRICT_DUPLICATE_DETECTION says it. */
