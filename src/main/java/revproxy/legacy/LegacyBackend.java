@@ -362,21 +362,22 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
    */
   private void updateRegistration(String lost) {
     boolean anyUp = !up.isEmpty();
+    // The line first, then the receptionist: whoever sees the listing change finds it logged.
     if (anyUp && !registered) {
+      getContext()
+          .getLog()
+          .info("Legacy server {} joins the rotation of policy {}", serverId, policyId);
       getContext()
           .getSystem()
           .receptionist()
           .tell(Receptionist.register(key, getContext().getSelf()));
-      getContext()
-          .getLog()
-          .info("Legacy server {} joins the rotation of policy {}", serverId, policyId);
       timers.cancel(Forget.INSTANCE);
       registry.tell(new LegacyRegistry.Reachability(getContext().getSelf(), true));
     } else if (!anyUp && registered) {
-      deregister();
       getContext()
           .getLog()
           .info("Legacy server {} leaves the rotation of policy {}: {}", serverId, policyId, lost);
+      deregister();
       startForgetTimer();
       registry.tell(new LegacyRegistry.Reachability(getContext().getSelf(), false));
     }
