@@ -35,24 +35,27 @@ final class PacketFields {
   private Set<String> unknownSeen;
 
   void read(String name, JsonParser parser) throws IOException {
-    switch (name) {
-      case "type" -> type = scalar(name, parser);
-      case "srcid" -> srcid = scalar(name, parser);
-      case "destid" -> destid = nullableScalar(name, parser);
-      case "privPoliId" -> policyId = scalar(name, parser);
-      case "payloadsize" -> payloadSize = scalar(name, parser);
-      case "id" -> serverId = scalar(name, parser);
-      case "privPolyId" -> registeredPolicyId = scalar(name, parser);
-      case "listenport" -> listenPort = scalar(name, parser);
-      case "connections" -> connections = scalar(name, parser);
-      case "token" -> token = text(name, parser);
-      case "payload" -> payload = text(name, parser);
-      case "code" -> code = text(name, parser);
-      case "message" -> message = text(name, parser);
-      default -> skip(parser); // unknown fields are ignored, for forward compatibility
+    int known = KNOWN.indexOf(name);
+    if (known < 0) {
+      skip(parser); // unknown fields are ignored, for forward compatibility
+      return;
     }
+    String value;
+    if (known >= FIRST_TEXT) {
+      value = text(name, parser);
+    } else if (known == DESTID) {
+      value = nullableScalar(name, parser);
+    } else {
+      value = scalar(name, parser);
+    }
+    set(known, value);
   }
 
+  /**
+   * The fields of every packet type, each with its bit in {@link #seen} and its case in {@link
+   * #set}. A string or an integer's text each ({@link #scalar}), except {@code destid}, which may
+   * be null, and the text-only fields from {@code token} on ({@link #text}).
+   */
   private static final List<String> KNOWN =
       List.of(
           "type",
@@ -68,6 +71,9 @@ final class PacketFields {
           "payload",
           "code",
           "message");
+
+  private static final int DESTID = KNOWN.indexOf("destid");
+  private static final int FIRST_TEXT = KNOWN.indexOf("token");
 
   /**
    * Refuses a key read already in this object, as the parser stands on it (before its value, where
@@ -122,11 +128,15 @@ final class PacketFields {
    * described from Jackson's token).
    */
   boolean plain(int known, String value, boolean number) {
-    // token, payload, code and message (9 and up) are text only.
-    if ((number && known >= 9) || (seen & (1 << known)) != 0) {
+    if ((number && known >= FIRST_TEXT) || (seen & (1 << known)) != 0) {
       return false;
     }
     seen |= 1 << known;
+    set(known, value);
+    return true;
+  }
+
+  private void set(int known, String value) {
     switch (known) {
       case 0 -> type = value;
       case 1 -> srcid = value;
@@ -142,7 +152,6 @@ final class PacketFields {
       case 11 -> code = value;
       default -> message = value;
     }
-    return true;
   }
 
   /**

@@ -10,10 +10,11 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
  * <p>It either reads the whole object into the {@link PacketFields} or says it cannot, and then
  * {@link PacketCodec} reads the bytes again with Jackson, from scratch. So it needs no error
  * messages of its own: anything else (an escape, a byte outside printable ASCII, a nested value,
- * {@code null}, {@code true}, a decimal or a long number, a long key, a duplicate key, a number
- * where only a string will do, malformed JSON of any kind) is Jackson's to accept or refuse, in
- * Jackson's words. The result is the same either way; {@code PlainObjectReaderTest} checks that on
- * the fuzz corpus. Measured gain: docs/BENCHMARKS.md, "The request decoder without Jackson".
+ * {@code null}, {@code true}, a decimal or a long number, an object over {@link #MAX_BYTES}, a
+ * duplicate key, a number where only a string will do, malformed JSON of any kind) is Jackson's to
+ * accept or refuse, in Jackson's words. The result is the same either way; {@code
+ * PlainObjectReaderTest} checks that. Measured gain: docs/BENCHMARKS.md, "The request decoder
+ * without Jackson".
  *
  * <p>Plain, stateless and allocation-light: one {@code String} per value, and per key only for keys
  * that are not a packet's.
@@ -23,8 +24,12 @@ final class PlainObjectReader {
   /** Longer integers go to Jackson (its own limit on a number's length is 1000 digits). */
   static final int MAX_DIGITS = 19;
 
-  /** Longer keys go to Jackson (its own limit on a name's length is 50,000 bytes). */
-  static final int MAX_KEY_BYTES = 1000;
+  /**
+   * Larger objects go to Jackson: far above any real packet, and far below Jackson's own limits on
+   * a name (50,000 bytes) and a string (20 million characters), which a larger {@code
+   * max-packet-bytes} would let a packet reach.
+   */
+  static final int MAX_BYTES = 16 * 1024;
 
   private PlainObjectReader() {}
 
@@ -34,6 +39,9 @@ final class PlainObjectReader {
    */
   static boolean read(byte[] json, PacketFields fields) {
     int n = json.length;
+    if (n > MAX_BYTES) {
+      return false;
+    }
     int i = skipWhitespace(json, 0);
     if (i >= n || json[i] != '{') {
       return false;
@@ -48,7 +56,7 @@ final class PlainObjectReader {
         return false;
       }
       int keyEnd = stringEnd(json, i + 1);
-      if (keyEnd < 0 || keyEnd - i - 1 > MAX_KEY_BYTES) {
+      if (keyEnd < 0) {
         return false;
       }
       int known = PacketFields.knownIndex(json, i + 1, keyEnd - i - 1);
@@ -101,8 +109,8 @@ final class PlainObjectReader {
 
   /**
    * The index of the quote that closes a string whose first character is at {@code from}, or -1 if
-   * the string has an escape or a byte outside printable ASCII (0x20-0x7e, and 0x7f), or does not
-   * end.
+   * the string has an escape, a control character (below 0x20) or a byte above 0x7f, or does not
+   * end. (0x7f is taken: JSON allows it raw, and so does Jackson.)
    */
   private static int stringEnd(byte[] json, int from) {
     for (int i = from; i < json.length; i++) {
@@ -110,7 +118,7 @@ final class PlainObjectReader {
       if (b == '"') {
         return i;
       }
-      // Negative bytes are 0x80-0xff: UTF-8, Jackson's to decode and ours to validate.
+      // As a signed byte, 0x80-0xff is negative: UTF-8, left to Jackson and Utf8.isValid.
       if (b == '\\' || b < 0x20) {
         return -1;
       }

@@ -111,11 +111,14 @@ class PlainObjectReaderTest {
   }
 
   @Test
-  void aKeyLongerThanItsLimitIsJacksons() {
-    String atLimit = "k".repeat(PlainObjectReader.MAX_KEY_BYTES);
-    assertTrue(readsItself("{\"" + atLimit + "\": 1, \"type\": \"0\"}"));
-    String over = atLimit + "k";
-    assertFalse(readsItself("{\"" + over + "\": 1, \"type\": \"0\"}"));
+  void anObjectLargerThanItsLimitIsJacksons() {
+    String head = "{\"type\": \"0\", \"srcid\": \"1\", \"privPoliId\": \"1\", \"payload\": \"";
+    String atLimit = head + "a".repeat(PlainObjectReader.MAX_BYTES - head.length() - 2) + "\"}";
+    assertEquals(PlainObjectReader.MAX_BYTES, atLimit.length());
+    assertTrue(readsItself(atLimit));
+    String over = head + "a".repeat(PlainObjectReader.MAX_BYTES - head.length() - 1) + "\"}";
+    assertFalse(readsItself(over));
+    assertSameAsJackson(over.getBytes(UTF_8));
     // Jackson refuses a name over its own limit of 50,000 bytes; a frame may hold one.
     byte[] huge = ("{\"" + "k".repeat(50_001) + "\": 1, \"type\": \"0\"}").getBytes(UTF_8);
     assertSameAsJackson(huge);
