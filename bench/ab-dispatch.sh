@@ -43,20 +43,9 @@ if ((!LOCAL)); then
   lib_start "$LOGS/$LABEL-worker.log" java -Xms256m -Xmx256m "$@" -jar "$JAR" worker --worker 100:111,300:111 --seed "127.0.0.1:$CLUSTER"
   WORKER=$LIB_PID
 fi
-for ((i = 0; i < 120; i++)); do
-  if curl -sf "127.0.0.1:$MGMT/ready" >/dev/null && { ((LOCAL)) || grep -q "this node is ready" "$LOGS/$LABEL-worker.log"; }; then break; fi
-  sleep 0.5
-done
-((i < 120)) || die "the nodes were not ready within 60 s (see $LOGS/)"
-# Ready nodes are not yet a proxy that routes to both workers: the receptionist's listing reaches
-# the proxy a moment later. Wait for round robin over the two, as bench/compare.sh does.
-PROBES=$LOGS/probe-packets
-mkdir -p "$PROBES"
-for i in 1 2 3 4; do
-  printf '{"type": "0", "srcid": "probe-%d", "privPoliId": "111", "payload": "probe %d"}' "$i" "$i" >"$PROBES/$i.json"
-done
-java -jar "$JAR" client --port "$PORT" --expect-workers 111=2 --wait 60s "$PROBES" >"$LOGS/$LABEL-probe.log" 2>&1 ||
-  die "policy 111 was not served by two workers within 60 s (see $LOGS/$LABEL-probe.log)"
+WORKER_LOG=$LOGS/$LABEL-worker.log
+((LOCAL)) && WORKER_LOG=-
+lib_wait_ready_and_round_robin "$JAR" "$PORT" "$MGMT" "$WORKER_LOG" "$LOGS/$LABEL"
 "$LOADGEN" --port "$PORT" -c 16 -p 8 -d 5s --warmup 1s --json >"$LOGS/$LABEL-warmup.json" ||
   die "the warmup run failed (see $LOGS/$LABEL-warmup.json and the logs beside it)"
 

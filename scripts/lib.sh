@@ -11,6 +11,9 @@
 #   lib_port_in_use PORT        status 0 if something listens on PORT, on any address
 #   lib_free_ports FROM COUNT   prints COUNT ports from FROM on that nothing listens on; use it
 #                               as PORTS=$(lib_free_ports ...), so that a failure stops the script
+#   lib_wait_ready_and_round_robin JAR PORT MGMT WORKER_LOG|- PREFIX
+#                               until the nodes are ready and the proxy on PORT serves policy 111
+#                               round robin over two workers (bench/ab-dispatch.sh, per-request.sh)
 #   lib_start LOG COMMAND...    runs COMMAND in the background, output to LOG; its PID in LIB_PID
 #   lib_track PID...            records processes started otherwise, so that they are stopped too
 #   lib_ours PID                status 0 if PID is a live child of this script
@@ -76,6 +79,28 @@ lib_free_ports() { # from count -> prints count free ports from `from` on, space
     port=$((port + 1))
   done
   echo "${free[*]}"
+}
+
+lib_wait_ready_and_round_robin() { # jar port mgmt-port worker-log|- log-prefix -> until the nodes
+  # are ready (/ready; the worker node's log says so, unless "-") and then until the proxy serves
+  # policy 111 round robin over two workers (the receptionist's listing reaches the proxy a moment
+  # after the worker node is ready), 60 s at most each; dies otherwise. Writes the probe packets
+  # and the client's log beside log-prefix.
+  local jar=$1 port=$2 mgmt=$3 worker_log=$4 prefix=$5 i
+  for ((i = 0; i < 120; i++)); do
+    if curl -sf "127.0.0.1:$mgmt/ready" >/dev/null &&
+      { [[ $worker_log == - ]] || grep -q "this node is ready" "$worker_log"; }; then
+      break
+    fi
+    sleep 0.5
+  done
+  ((i < 120)) || die "the nodes were not ready within 60 s (see $(dirname "$prefix")/)"
+  mkdir -p "$prefix-probes"
+  for i in 1 2 3 4; do
+    printf '{"type": "0", "srcid": "probe-%d", "privPoliId": "111", "payload": "probe %d"}' "$i" "$i" >"$prefix-probes/$i.json"
+  done
+  java -jar "$jar" client --port "$port" --expect-workers 111=2 --wait 60s "$prefix-probes" >"$prefix-probe.log" 2>&1 ||
+    die "policy 111 was not served by two workers within 60 s (see $prefix-probe.log)"
 }
 
 lib_start() { # log command... -> runs it in the background, stdout and stderr to log; LIB_PID
