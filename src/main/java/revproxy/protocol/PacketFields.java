@@ -88,17 +88,18 @@ final class PacketFields {
   /** Notes a key of this object: false if it was read already. */
   private boolean markSeen(String name) {
     int known = KNOWN.indexOf(name);
-    if (known >= 0) {
-      if ((seen & (1 << known)) != 0) {
-        return false;
-      }
-      seen |= 1 << known;
-      return true;
+    return known >= 0 ? markSeen(known) : unknown(name);
+  }
+
+  /**
+   * Notes known field {@code known} (its index in {@link #KNOWN}): false if it was read already.
+   */
+  private boolean markSeen(int known) {
+    if ((seen & (1 << known)) != 0) {
+      return false;
     }
-    if (unknownSeen == null) {
-      unknownSeen = new HashSet<>();
-    }
-    return unknownSeen.add(name);
+    seen |= 1 << known;
+    return true;
   }
 
   /** The known keys' bytes, in the order of {@link #KNOWN}. */
@@ -128,10 +129,9 @@ final class PacketFields {
    * described from Jackson's token).
    */
   boolean plain(int known, String value, boolean number) {
-    if ((number && known >= FIRST_TEXT) || (seen & (1 << known)) != 0) {
+    if ((number && known >= FIRST_TEXT) || !markSeen(known)) {
       return false;
     }
-    seen |= 1 << known;
     set(known, value);
     return true;
   }
