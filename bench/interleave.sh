@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The targets of issue 13 measured side by side, in turns, so that a ratio to HAProxy compares runs
-# a few seconds apart instead of the minutes between bench/compare.sh's sections (this machine's
-# speed drifts by more than the gaps within an hour: docs/BENCHMARKS.md). Starts every target at
+# 10-30 s apart instead of the minutes between bench/compare.sh's sections (this machine's speed
+# drifts by more than the gaps within an hour: docs/BENCHMARKS.md). Starts every target at
 # once, each on ports of its own, and leaves them up:
 #
 #   haproxy  HAProxy nbthread 1 -> two C backends (bench/c/backend.c, unregistered)
@@ -9,26 +9,33 @@
 #   local    proxy with in-JVM workers (--local-worker 100:111,300:111)
 #   legacy   proxy + two C backends registered as server.py registers (no connections count)
 #
-# warms each up (16x8, then every shape, not counted) and waits until their JIT compilers are idle,
+# warms each up (16x8, then every shape, not counted), waits up to 60 s until the idle targets
+# together use under 5% of a core (the JIT compilers done; it says so if they never get there),
 # then, ROUNDS times, for each shape, runs the C load generator (bench/c/build.sh) against each
 # target in turn (2 s warmup + 8 s measured; the order rotates every round) and prints a line per
 # run; at the end, per shape and target, the spread of req/s and of the ratios to HAProxy's run of
 # the same round and shape: req/s, p50, and CPU per request (the target's processes: proxy tier
-# plus backends, over the 10 s). JVM flags as bench/compare.sh: proxy -Xms512m -Xmx512m, worker
-# -Xms256m -Xmx256m.
+# plus backends, over the 10 s, divided by the requests of the 10 s). Runs that did not verify
+# every reply are left out of the summary. The other targets sit idle beside each run. JVM flags
+# as bench/compare.sh: proxy -Xms512m -Xmx512m, worker -Xms256m -Xmx256m.
 #
 #   bench/interleave.sh [ROUNDS [SHAPES [TARGETS]]]    e.g. bench/interleave.sh 3 "1x1 64x1 16x8"
 #
-# Defaults: 3 rounds, "1x1 64x1 16x8", "haproxy remote local legacy". Needs haproxy (apt-get
-# install haproxy; bench/compare.sh installs it). Ports 3200-3234 (INTERLEAVE_PORT moves them);
-# only loopback; everything it started is stopped (by PID) on exit. Logs: target/interleave/.
+# Defaults: one round per target (4), "1x1 64x1 16x8", "haproxy remote local legacy". Needs
+# haproxy (apt-get install haproxy; bench/compare.sh installs it). Ports 3200-3234
+# (INTERLEAVE_PORT moves them); only loopback; everything it started is stopped (by PID) on exit.
+# Logs: target/interleave/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-[[ ${1:-} == -h || ${1:-} == --help ]] && { sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0; }
-ROUNDS=${1:-3} SHAPES=${2:-"1x1 64x1 16x8"} TARGETS=${3:-"haproxy remote local legacy"}
+usage() { sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; }
+[[ ${1:-} == -h || ${1:-} == --help ]] && { usage; exit 0; }
+(($# <= 3)) || { usage; exit 2; }
+SHAPES=${2:-"1x1 64x1 16x8"} TARGETS=${3:-"haproxy remote local legacy"}
+read -r -a ORDER <<<"$TARGETS"
+ROUNDS=${1:-${#ORDER[@]}}
 [[ $ROUNDS =~ ^[1-9][0-9]?$ ]] || die "ROUNDS must be 1-99, got '$ROUNDS'"
 for shape in $SHAPES; do [[ $shape =~ ^[0-9]+x[0-9]+$ ]] || die "shape '$shape' is not CxP"; done
 for target in $TARGETS; do
@@ -72,6 +79,7 @@ start_backends() { # target first-port [backend options...] -> two C backends, t
       lib_port_in_use "$port" && break
       sleep 0.1
     done
+    ((i < 50)) || die "backend $id of $target did not listen on port $port within 5 s (see $LOGS/$target-backend-$id.log)"
   done
 }
 
@@ -115,6 +123,7 @@ if wanted legacy; then
     lib_port_in_use $((BASE + 30)) && break
     sleep 0.5
   done
+  ((i < 120)) || die "the legacy proxy did not listen on port $((BASE + 30)) within 60 s (see $LOGS/legacy-proxy.log)"
   # A C backend registers once, when it starts: with the proxy listening.
   start_backends legacy $((BASE + 33)) -pp 111 -revproc $((BASE + 30))
 fi
@@ -122,13 +131,20 @@ fi
 wanted remote && lib_wait_ready_and_round_robin "$JAR" "${PORT[remote]}" $((BASE + 12)) "$LOGS/remote-worker.log" "$LOGS/remote"
 wanted local && lib_wait_ready_and_round_robin "$JAR" "${PORT[local]}" $((BASE + 22)) - "$LOGS/local"
 wanted legacy && lib_wait_ready_and_round_robin "$JAR" "${PORT[legacy]}" $((BASE + 32)) - "$LOGS/legacy"
-cpu_ticks() { # pid... -> utime + stime of them all, in clock ticks
+cpu_ticks() { # pid... -> utime + stime of them all, in clock ticks; "" if one has exited
   local pid f sum=0
   for pid in "$@"; do
-    read -r -a f <"/proc/$pid/stat"
+    f=()
+    read -r -a f <"/proc/$pid/stat" 2>/dev/null || { echo ""; return; }
     sum=$((sum + f[13] + f[14]))
   done
   echo "$sum"
+}
+ticks_of() { # pid... -> as cpu_ticks, or dies naming the process that exited
+  local ticks
+  ticks=$(cpu_ticks "$@")
+  [[ -n $ticks ]] || die "a process of the targets exited (PIDs $*; see $LOGS/)"
+  echo "$ticks"
 }
 
 # The JIT's warmup (and HAProxy's connections to its backends): 16x8 and then every shape, not
@@ -143,14 +159,19 @@ for target in $TARGETS; do
   done
 done
 read -r -a ALL <<<"${PIDS[*]}"
+HZ=$(getconf CLK_TCK)
 for ((i = 0; i < 30; i++)); do # at most 60 s: until all targets together take under 5% of a core
-  before=$(cpu_ticks "${ALL[@]}")
+  before=$(ticks_of "${ALL[@]}")
   sleep 2
-  (($(cpu_ticks "${ALL[@]}") - before < 10)) && break
+  idle=$(($(ticks_of "${ALL[@]}") - before))
+  ((idle * 100 < HZ * 2 * 5)) && break
 done
-echo "warmed up; the idle targets took $(($(cpu_ticks "${ALL[@]}") - before)) ticks in the last 2 s"
+if ((i < 30)); then
+  echo "warmed up; the idle targets took $idle ticks (1/$HZ s) in the last 2 s"
+else
+  echo "${0##*/}: the idle targets still took $idle ticks (1/$HZ s) per 2 s after 60 s; going on" >&2
+fi
 
-read -r -a ORDER <<<"$TARGETS"
 RESULTS=$LOGS/results.tsv
 : >"$RESULTS"
 FAILED=0
@@ -159,18 +180,22 @@ for ((round = 1; round <= ROUNDS; round++)); do
     for ((k = 0; k < ${#ORDER[@]}; k++)); do
       target=${ORDER[$(((k + round - 1) % ${#ORDER[@]}))]}
       read -r -a pids <<<"${PIDS[$target]}"
-      before=$(cpu_ticks "${pids[@]}")
+      before=$(ticks_of "${pids[@]}")
       json=$LOGS/$target-$shape-$round.json
       "$LOADGEN" --port "${PORT[$target]}" -c "${shape%x*}" -p "${shape#*x}" -d 8s --warmup 2s --json >"$json" || FAILED=1
-      after=$(cpu_ticks "${pids[@]}")
-      python3 - "$json" "$round" "$shape" "$target" $((after - before)) "$(cut -d' ' -f1 /proc/loadavg)" >>"$RESULTS" <<'PY'
+      after=$(ticks_of "${pids[@]}")
+      python3 - "$json" "$round" "$shape" "$target" $((after - before)) "$HZ" "$(cut -d' ' -f1 /proc/loadavg)" >>"$RESULTS" <<'PY'
 import json, sys
-path, rnd, shape, target, ticks, load = sys.argv[1:]
-d = json.load(open(path))
-# CPU over the 10 s (warmup + measured) per request at the measured rate, in s per 100k requests.
-cpu = int(ticks) / 100 / (d["req_per_s"] * 10) * 1e5 if d["req_per_s"] else float("nan")
-print("\t".join(map(str, [rnd, shape, target, round(d["req_per_s"]), d["latency_us"]["p50"], f"{cpu:.2f}",
-                          d["passed"], d["ok"], d["requests"], load])))
+path, rnd, shape, target, ticks, hz, load = sys.argv[1:]
+try:
+    d = json.load(open(path))
+    # CPU over the 10 s (warmup + measured) over the requests of the 10 s, in s per 100k requests.
+    total = d["total_requests"]
+    cpu = int(ticks) / int(hz) / total * 1e5 if total else float("nan")
+    fields = [round(d["req_per_s"]), d["latency_us"]["p50"], f"{cpu:.2f}", d["passed"], d["ok"], d["requests"]]
+except (OSError, ValueError, KeyError, TypeError):  # no JSON: the generator failed before it wrote one
+    fields = [0, 0, "nan", False, 0, 0]
+print("\t".join(map(str, [rnd, shape, target, *fields, load])))
 PY
       tail -n 1 "$RESULTS" | awk -F'\t' '{printf "round %s  %-5s %-8s %9s req/s  p50 %6s us  CPU %6s s/100k  passed=%s (%s/%s)  load %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10}'
     done
@@ -180,6 +205,7 @@ done
 python3 - "$RESULTS" <<'PY'
 import collections, statistics, sys
 rows = [line.rstrip("\n").split("\t") for line in open(sys.argv[1])]
+rows = [r for r in rows if r[6] == "True"]  # only runs that verified every reply
 by = {(r[0], r[1], r[2]): r for r in rows}
 shapes = list(dict.fromkeys(r[1] for r in rows))
 targets = list(dict.fromkeys(r[2] for r in rows))
@@ -193,6 +219,9 @@ print("|---|---|---|---|---|---|")
 for shape in shapes:
     for target in targets:
         mine = [r for r in rows if r[1] == shape and r[2] == target]
+        if not mine:
+            print(f"| {shape} | {target} | no run verified | - | - | - |")
+            continue
         reqs = sorted(int(r[3]) for r in mine)
         ratios = collections.defaultdict(list)
         for r in mine:

@@ -5,7 +5,8 @@
 # 10 s each at 1x1, 64x1 and 16x8 and prints each JVM's RSS and peak RSS (/proc VmRSS, VmHWM)
 # after each; then records JFR (settings=profile) on each JVM around exactly 200,000 requests at
 # 16x8 and prints the bytes allocated per request (jdk.ThreadAllocationStatistics, summed over
-# the threads, last value minus first).
+# the threads, last value minus first). The report is also written to
+# target/memory/{remote,local}/report.txt, beside the nodes' logs and recordings.
 #
 #   bench/memory.sh [--local]
 #
@@ -18,7 +19,7 @@ source scripts/lib.sh
 
 LOCAL=0
 if [[ ${1:-} == --local ]]; then LOCAL=1; shift; fi
-(($# == 0)) || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+(($# == 0)) || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 JAR=target/akka-reverse-proxy.jar LOADGEN=target/bench-c/loadgen REQUESTS=200000
 [[ -f $JAR ]] || die "$JAR not found: mvn -B -Dmaven.test.skip=true package"
 [[ -x $LOADGEN ]] || die "$LOADGEN not found: bench/c/build.sh"
@@ -26,9 +27,10 @@ JAR=target/akka-reverse-proxy.jar LOADGEN=target/bench-c/loadgen REQUESTS=200000
 PORT=${AB_PORT:-3100} CLUSTER=$((${AB_PORT:-3100} + 451)) MGMT=$((${AB_PORT:-3100} + 458))
 for port in "$PORT" "$CLUSTER" "$MGMT"; do lib_port_in_use "$port" && die "port $port is in use (AB_PORT)"; done
 lib_stop_on_exit 10
-LOGS=target/memory
+LOGS=target/memory/$( ((LOCAL)) && echo local || echo remote)
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
+exec > >(tee "$LOGS/report.txt") # what it prints is kept with the run's logs
 
 NODE=(proxy --port "$PORT" --cluster-port "$CLUSTER" --management-port "$MGMT" --seed "127.0.0.1:$CLUSTER")
 ((LOCAL)) && NODE+=(--local-worker "100:111,300:111")
@@ -58,16 +60,19 @@ for shape in 1x1 64x1 16x8; do
 done
 
 for k in "${!PIDS[@]}"; do
-  jcmd "${PIDS[$k]}" JFR.start name=memory settings=profile >/dev/null
+  jcmd "${PIDS[$k]}" JFR.start name=memory settings=profile >"$LOGS/${NAMES[$k]}-jcmd.log" 2>&1 ||
+    die "jcmd JFR.start failed on the ${NAMES[$k]} (PID ${PIDS[$k]}; see $LOGS/${NAMES[$k]}-jcmd.log)"
 done
 "$LOADGEN" --port "$PORT" -c 16 -p 8 -n "$REQUESTS" --json >"$LOGS/jfr-load.json" ||
   die "the recorded run failed (see $LOGS/jfr-load.json)"
 for k in "${!PIDS[@]}"; do
-  jcmd "${PIDS[$k]}" JFR.stop name=memory filename="$PWD/$LOGS/${NAMES[$k]}.jfr" >/dev/null
+  jcmd "${PIDS[$k]}" JFR.stop name=memory filename="$PWD/$LOGS/${NAMES[$k]}.jfr" >>"$LOGS/${NAMES[$k]}-jcmd.log" 2>&1 ||
+    die "jcmd JFR.stop failed on the ${NAMES[$k]} (PID ${PIDS[$k]}; see $LOGS/${NAMES[$k]}-jcmd.log)"
 done
 echo "  after $REQUESTS requests at 16x8, recorded: $(rss)"
 for name in "${NAMES[@]}"; do
-  jfr print --json --events jdk.ThreadAllocationStatistics "$LOGS/$name.jfr" >"$LOGS/$name-allocation.json"
+  jfr print --json --events jdk.ThreadAllocationStatistics "$LOGS/$name.jfr" >"$LOGS/$name-allocation.json" ||
+    die "jfr print failed on $LOGS/$name.jfr"
   python3 - "$LOGS/$name-allocation.json" "$REQUESTS" "$name" <<'PY'
 import json, sys
 path, requests, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
