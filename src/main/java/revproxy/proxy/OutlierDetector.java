@@ -1,6 +1,7 @@
 package revproxy.proxy;
 
 import akka.actor.typed.ActorRef;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -25,7 +26,9 @@ import revproxy.routee.Routee;
  * no reply for {@code hold-after} (and for 3 times the median latency) is held back: it gets no new
  * attempt meanwhile ({@link #unavailable}), and so does one that never answered yet and has one
  * attempt out. One that never answered is overdue once its first attempt (since its last ejection)
- * is {@code first-reply-after} old, whatever "unavailable" it says meanwhile.
+ * is {@code first-reply-after} old, whatever "unavailable" it says meanwhile. One ejected within
+ * {@code warm-up} of its first answer (a node just started stalls now and then while its JIT
+ * compiles) is ejected for {@code warm-up-ejection-time} instead of {@code ejection-time}.
  *
  * <p>A record belongs to a routee and survives listing updates, also while it drops out of the
  * listing and comes back.
@@ -56,6 +59,7 @@ final class OutlierDetector {
   private final long firstReplyNanos;
 
   private final long holdFloorNanos;
+  private final long warmUpNanos;
 
   /** The listed routees, in the router's order. */
   private List<ActorRef<Routee.Command>> routees = List.of();
@@ -87,6 +91,7 @@ final class OutlierDetector {
     long firstReply = settings.firstReplyAfter().toNanos();
     this.firstReplyNanos = firstReply < attemptTimeoutNanos ? firstReply : Long.MAX_VALUE;
     this.holdFloorNanos = settings.holdAfter().toNanos();
+    this.warmUpNanos = settings.warmUp().toNanos();
   }
 
   /**
@@ -261,7 +266,9 @@ final class OutlierDetector {
     if (ejectedAll + 1 >= routees.size()) {
       return false; // never every routee: the last one's requests would have nowhere to go
     }
-    h.eject(now, settings.ejectionTime().toNanos(), settings.maxEjectionTime().toNanos());
+    Duration first =
+        h.warmingUp(now, warmUpNanos) ? settings.warmUpEjectionTime() : settings.ejectionTime();
+    h.eject(now, first.toNanos(), settings.maxEjectionTime().toNanos());
     return true;
   }
 

@@ -21,6 +21,11 @@ import java.time.Duration;
  * @param maxEjectionTime the longest ejection
  * @param maxEjectedPercent at most this share of a policy's routees is ejected at once (one may
  *     always be, but never a policy's only routee): the others must not drown under the load
+ * @param warmUp how long after its first answer a routee is warming up (a node just started, whose
+ *     JIT compiles its request path, may stall past {@code overdueAfter} in its first seconds);
+ *     zero: never
+ * @param warmUpEjectionTime the first ejection's length for a routee that is warming up, instead of
+ *     {@code ejectionTime}; further ones in a row double it as usual
  */
 public record OutlierSettings(
     Duration overdueAfter,
@@ -30,7 +35,9 @@ public record OutlierSettings(
     int ejectAfterTimeouts,
     Duration ejectionTime,
     Duration maxEjectionTime,
-    int maxEjectedPercent) {
+    int maxEjectedPercent,
+    Duration warmUp,
+    Duration warmUpEjectionTime) {
 
   public OutlierSettings {
     if (maxUnanswered < 1 || ejectAfterTimeouts < 1) {
@@ -41,10 +48,40 @@ public record OutlierSettings(
       throw new IllegalArgumentException(
           "revproxy.proxy.outlier.max-ejected-percent must be 0-100");
     }
-    if (maxEjectionTime.compareTo(ejectionTime) < 0) {
+    if (maxEjectionTime.compareTo(ejectionTime) < 0
+        || maxEjectionTime.compareTo(warmUpEjectionTime) < 0) {
       throw new IllegalArgumentException(
-          "revproxy.proxy.outlier.max-ejection-time must not be less than ejection-time");
+          "revproxy.proxy.outlier.max-ejection-time must not be less than ejection-time or"
+              + " warm-up-ejection-time");
     }
+    if (warmUp.isNegative() || warmUpEjectionTime.isNegative() || warmUpEjectionTime.isZero()) {
+      throw new IllegalArgumentException(
+          "revproxy.proxy.outlier.warm-up must not be negative, and warm-up-ejection-time must be"
+              + " positive");
+    }
+  }
+
+  /** Settings without a warm-up: every ejection starts at {@code ejectionTime}. */
+  public OutlierSettings(
+      Duration overdueAfter,
+      Duration firstReplyAfter,
+      int maxUnanswered,
+      Duration holdAfter,
+      int ejectAfterTimeouts,
+      Duration ejectionTime,
+      Duration maxEjectionTime,
+      int maxEjectedPercent) {
+    this(
+        overdueAfter,
+        firstReplyAfter,
+        maxUnanswered,
+        holdAfter,
+        ejectAfterTimeouts,
+        ejectionTime,
+        maxEjectionTime,
+        maxEjectedPercent,
+        Duration.ZERO,
+        ejectionTime);
   }
 
   public static OutlierSettings fromConfig(Config proxy) {
@@ -57,6 +94,8 @@ public record OutlierSettings(
         outlier.getInt("eject-after-timeouts"),
         outlier.getDuration("ejection-time"),
         outlier.getDuration("max-ejection-time"),
-        outlier.getInt("max-ejected-percent"));
+        outlier.getInt("max-ejected-percent"),
+        outlier.getDuration("warm-up"),
+        outlier.getDuration("warm-up-ejection-time"));
   }
 }

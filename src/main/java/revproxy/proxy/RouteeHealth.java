@@ -28,6 +28,10 @@ final class RouteeHealth {
   private long progressNanos;
 
   private double latencyNanos = -1;
+
+  /** When it first answered; meaningful once {@code latencyNanos >= 0}. */
+  private long firstAnswerNanos;
+
   private int timeoutsInARow;
   private boolean ejected;
   private long ejectedUntilNanos;
@@ -68,12 +72,20 @@ final class RouteeHealth {
   void answered(long sentNanos, long now) {
     replied(now);
     long latency = now - sentNanos;
+    if (latencyNanos < 0) {
+      firstAnswerNanos = now;
+    }
     latencyNanos =
         latencyNanos < 0 ? latency : latencyNanos + LATENCY_WEIGHT * (latency - latencyNanos);
     if (probing) {
       probing = false;
       ejectionsInARow = 0;
     }
+  }
+
+  /** Whether it first answered less than {@code windowNanos} before {@code now}. */
+  boolean warmingUp(long now, long windowNanos) {
+    return latencyNanos >= 0 && now - firstAnswerNanos < windowNanos;
   }
 
   /** An attempt ended, answered or not. */

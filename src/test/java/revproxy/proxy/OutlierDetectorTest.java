@@ -47,6 +47,26 @@ class OutlierDetectorTest {
         Duration.ofSeconds(2).toNanos());
   }
 
+  /**
+   * As {@link #outliers}, at most 100% ejected, and with a warm-up: ejected for 1 s instead of 10 s
+   * within 10 s of the first answer.
+   */
+  private static OutlierDetector warmingOutliers() {
+    return new OutlierDetector(
+        new OutlierSettings(
+            Duration.ofMillis(25),
+            Duration.ofSeconds(1),
+            3,
+            Duration.ofMillis(5),
+            2,
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(60),
+            100,
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(1)),
+        Duration.ofSeconds(2).toNanos());
+  }
+
   private static ActorRef<Routee.Command> routee(String name) {
     return kit.spawn(Behaviors.ignore(), name);
   }
@@ -76,6 +96,41 @@ class OutlierDetectorTest {
     assertTrue(outliers.eject(b, 0));
     assertFalse(outliers.eject(c, 0), "half of 4 are ejected already");
     assertFalse(outliers.ejected(c, 0));
+  }
+
+  @Test
+  void aRouteeEjectedWithinWarmUpOfItsFirstAnswerIsEjectedForTheWarmUpEjectionTime() {
+    ActorRef<Routee.Command> young = routee("warm-young");
+    ActorRef<Routee.Command> old = routee("warm-old");
+    ActorRef<Routee.Command> other = routee("warm-other");
+    OutlierDetector outliers = warmingOutliers();
+    outliers.listed(List.of(young, old, other));
+    answeredOnce(outliers, old, 0, MS);
+    answeredOnce(outliers, other, 0, MS);
+    answeredOnce(outliers, young, 20 * SECOND, MS);
+    long now = 25 * SECOND;
+    assertTrue(outliers.eject(young, now), "5 s after its first answer");
+    assertTrue(outliers.ejected(young, now + SECOND - 1));
+    assertFalse(outliers.ejected(young, now + SECOND), "warming up: 1 s, not 10 s");
+    assertTrue(outliers.eject(old, now), "25 s after its first answer");
+    assertTrue(outliers.ejected(old, now + 10 * SECOND - 1), "warm no longer: the full 10 s");
+    assertFalse(outliers.ejected(old, now + 10 * SECOND));
+    // The young one's probe fails within its warm-up: ejected again, twice the warm-up ejection.
+    assertTrue(outliers.eject(young, now + SECOND + 30 * MS));
+    assertTrue(outliers.ejected(young, now + 3 * SECOND + 30 * MS - 1));
+    assertFalse(outliers.ejected(young, now + 3 * SECOND + 30 * MS), "2 s: doubled as usual");
+  }
+
+  @Test
+  void withoutAWarmUpEveryFirstEjectionLastsTheEjectionTime() {
+    ActorRef<Routee.Command> young = routee("cold-young");
+    ActorRef<Routee.Command> other = routee("cold-other");
+    OutlierDetector outliers = outliers(2, 100);
+    outliers.listed(List.of(young, other));
+    answeredOnce(outliers, young, 0, MS);
+    assertTrue(outliers.eject(young, 2 * MS));
+    assertTrue(outliers.ejected(young, 10 * SECOND + 2 * MS - 1), "10 s, answered 1 ms before");
+    assertFalse(outliers.ejected(young, 10 * SECOND + 2 * MS));
   }
 
   @Test

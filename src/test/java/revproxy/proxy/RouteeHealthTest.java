@@ -123,6 +123,22 @@ class RouteeHealthTest {
   }
 
   @Test
+  void itIsWarmingUpFromItsFirstAnswerForTheWindowOnly() {
+    RouteeHealth health = new RouteeHealth();
+    assertFalse(health.warmingUp(0, 10 * SECOND), "never answered: not warming up, new");
+    health.sent(SECOND);
+    health.answered(SECOND, 2 * SECOND);
+    health.ended();
+    assertTrue(health.warmingUp(2 * SECOND, 10 * SECOND));
+    health.sent(5 * SECOND);
+    health.answered(5 * SECOND, 6 * SECOND);
+    health.ended();
+    assertTrue(health.warmingUp(12 * SECOND - 1, 10 * SECOND), "counted from the first answer");
+    assertFalse(health.warmingUp(12 * SECOND, 10 * SECOND), "not from the latest one");
+    assertFalse(health.warmingUp(2 * SECOND, 0), "a window of 0: never");
+  }
+
+  @Test
   void aProbeAnsweredInTimeMakesItServingAndClearsTheEjectionCount() {
     RouteeHealth health = new RouteeHealth();
     health.eject(0, SECOND, 60 * SECOND);
