@@ -82,7 +82,7 @@ public final class TestConfigs {
    */
   public static OutlierSettings patientOutliers() {
     OutlierSettings shipped = outlierSettings();
-    return new OutlierSettings(
+    return OutlierSettings.withoutWarmUp(
         Duration.ofSeconds(5),
         Duration.ofSeconds(5),
         1000,
@@ -96,6 +96,23 @@ public final class TestConfigs {
   /** The shipped outlier detection. */
   public static OutlierSettings outlierSettings() {
     return OutlierSettings.fromConfig(DEFAULTS.getConfig("revproxy.proxy"));
+  }
+
+  /**
+   * The shipped outlier detection without its warm-up: every ejection lasts {@code ejection-time},
+   * for tests that count what reaches an ejected routee over more than the 1 s of a warm-up one.
+   */
+  public static OutlierSettings outlierSettingsWithoutWarmUp() {
+    OutlierSettings s = outlierSettings();
+    return OutlierSettings.withoutWarmUp(
+        s.overdueAfter(),
+        s.firstReplyAfter(),
+        s.maxUnanswered(),
+        s.holdAfter(),
+        s.ejectAfterTimeouts(),
+        s.ejectionTime(),
+        s.maxEjectionTime(),
+        s.maxEjectedPercent());
   }
 
   /** The shipped registration rules: loopback only, no token. */

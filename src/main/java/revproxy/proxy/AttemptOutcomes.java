@@ -65,16 +65,22 @@ final class AttemptOutcomes {
       for (ActorRef<Routee.Command> outlier : policy.outliers.overdue(now)) {
         if (policy.outliers.eject(outlier, now)) {
           long overdueMs = policy.outliers.overdueNanos() / 1_000_000;
-          ejected(policy, outlier, "no reply for " + overdueMs + " ms");
+          ejected(policy, outlier, now, "no reply for " + overdueMs + " ms");
         }
       }
     }
   }
 
   /** {@code routee} was ejected: its attempts in flight are retried elsewhere now. */
-  private void ejected(Policy policy, ActorRef<Routee.Command> routee, String why) {
+  private void ejected(Policy policy, ActorRef<Routee.Command> routee, long now, String why) {
     policy.metrics.ejected();
-    log.get().warn("Ejecting {} from policy {}: {}", routee.path(), policy.id, why);
+    log.get()
+        .warn(
+            "Ejecting {} from policy {} for {} ms: {}",
+            routee.path(),
+            policy.id,
+            policy.outliers.ejectedForMillis(routee, now),
+            why);
     for (Attempt abandoned : inFlight.removeSentTo(routee)) {
       ended(abandoned, null);
     }
@@ -104,7 +110,7 @@ final class AttemptOutcomes {
           attempt.sentNanos(),
           now);
     } else if (policy.outliers.timedOut(attempt.target(), now)) {
-      ejected(policy, attempt.target(), "attempts timed out in a row");
+      ejected(policy, attempt.target(), now, "attempts timed out in a row");
     }
     if (attempt.number() < maxAttempts && attempt.deadlineNanos() - System.nanoTime() > 0) {
       policy.metrics.retried();

@@ -1,7 +1,6 @@
 package revproxy.proxy;
 
 import akka.actor.typed.ActorRef;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -27,8 +26,9 @@ import revproxy.routee.Routee;
  * attempt meanwhile ({@link #unavailable}), and so does one that never answered yet and has one
  * attempt out. One that never answered is overdue once its first attempt (since its last ejection)
  * is {@code first-reply-after} old, whatever "unavailable" it says meanwhile. One ejected within
- * {@code warm-up} of its first answer (a node just started stalls now and then while its JIT
- * compiles) is ejected for {@code warm-up-ejection-time} instead of {@code ejection-time}.
+ * {@code warm-up} of its first answer to this proxy (a node just started stalls now and then while
+ * its JIT compiles) is ejected for {@code warm-up-ejection-time} instead of {@code ejection-time},
+ * the first time of a run; if its probe fails too, the run goes on as without the warm-up.
  *
  * <p>A record belongs to a routee and survives listing updates, also while it drops out of the
  * listing and comes back.
@@ -266,10 +266,15 @@ final class OutlierDetector {
     if (ejectedAll + 1 >= routees.size()) {
       return false; // never every routee: the last one's requests would have nowhere to go
     }
-    Duration first =
-        h.warmingUp(now, warmUpNanos) ? settings.warmUpEjectionTime() : settings.ejectionTime();
-    h.eject(now, first.toNanos(), settings.maxEjectionTime().toNanos());
+    long first = h.warmingUp(now, warmUpNanos) ? settings.warmUpEjectionTime().toNanos() : 0;
+    h.eject(now, settings.ejectionTime().toNanos(), settings.maxEjectionTime().toNanos(), first);
     return true;
+  }
+
+  /** How long {@code routee} stays ejected from {@code now}, in ms (0 if it is not). */
+  long ejectedForMillis(ActorRef<Routee.Command> routee, long now) {
+    RouteeHealth h = health.get(routee);
+    return h != null && h.ejected(now) ? h.ejectedForNanos(now) / 1_000_000 : 0;
   }
 
   /** Whether {@code routee} is ejected now. */

@@ -21,11 +21,12 @@ import java.time.Duration;
  * @param maxEjectionTime the longest ejection
  * @param maxEjectedPercent at most this share of a policy's routees is ejected at once (one may
  *     always be, but never a policy's only routee): the others must not drown under the load
- * @param warmUp how long after its first answer a routee is warming up (a node just started, whose
- *     JIT compiles its request path, may stall past {@code overdueAfter} in its first seconds);
- *     zero: never
- * @param warmUpEjectionTime the first ejection's length for a routee that is warming up, instead of
- *     {@code ejectionTime}; further ones in a row double it as usual
+ * @param warmUp how long after its first answer to this proxy a routee is warming up (a node just
+ *     started, whose JIT compiles its request path, may stall past {@code overdueAfter} in its
+ *     first seconds); zero: never
+ * @param warmUpEjectionTime the length of the first ejection of a run for a routee that is warming
+ *     up, instead of {@code ejectionTime}; if its probe fails, the run goes on as without it
+ *     ({@code ejectionTime}, doubled per further ejection in a row); at most {@code ejectionTime}
  */
 public record OutlierSettings(
     Duration overdueAfter,
@@ -48,21 +49,27 @@ public record OutlierSettings(
       throw new IllegalArgumentException(
           "revproxy.proxy.outlier.max-ejected-percent must be 0-100");
     }
-    if (maxEjectionTime.compareTo(ejectionTime) < 0
-        || maxEjectionTime.compareTo(warmUpEjectionTime) < 0) {
-      throw new IllegalArgumentException(
-          "revproxy.proxy.outlier.max-ejection-time must not be less than ejection-time or"
-              + " warm-up-ejection-time");
+    if (ejectionTime.isNegative() || ejectionTime.isZero()) {
+      throw new IllegalArgumentException("revproxy.proxy.outlier.ejection-time must be positive");
     }
-    if (warmUp.isNegative() || warmUpEjectionTime.isNegative() || warmUpEjectionTime.isZero()) {
+    if (maxEjectionTime.compareTo(ejectionTime) < 0) {
       throw new IllegalArgumentException(
-          "revproxy.proxy.outlier.warm-up must not be negative, and warm-up-ejection-time must be"
-              + " positive");
+          "revproxy.proxy.outlier.max-ejection-time must not be less than ejection-time");
+    }
+    if (warmUp.isNegative()) {
+      throw new IllegalArgumentException("revproxy.proxy.outlier.warm-up must not be negative");
+    }
+    if (warmUpEjectionTime.isNegative() || warmUpEjectionTime.isZero()) {
+      throw new IllegalArgumentException(
+          "revproxy.proxy.outlier.warm-up-ejection-time must be positive");
+    }
+    if (warmUpEjectionTime.compareTo(ejectionTime) > 0) {
+      warmUpEjectionTime = ejectionTime; // never longer than an ejection without the warm-up
     }
   }
 
-  /** Settings without a warm-up: every ejection starts at {@code ejectionTime}. */
-  public OutlierSettings(
+  /** Settings without a warm-up: every run of ejections starts at {@code ejectionTime}. */
+  public static OutlierSettings withoutWarmUp(
       Duration overdueAfter,
       Duration firstReplyAfter,
       int maxUnanswered,
@@ -71,7 +78,7 @@ public record OutlierSettings(
       Duration ejectionTime,
       Duration maxEjectionTime,
       int maxEjectedPercent) {
-    this(
+    return new OutlierSettings(
         overdueAfter,
         firstReplyAfter,
         maxUnanswered,

@@ -36,6 +36,10 @@ final class RouteeHealth {
   private boolean ejected;
   private long ejectedUntilNanos;
   private int ejectionsInARow;
+
+  /** Whether the first ejection of this run was a warm-up one: the doubling starts after it. */
+  private boolean shortFirstEjection;
+
   private boolean probing;
 
   /**
@@ -80,10 +84,11 @@ final class RouteeHealth {
     if (probing) {
       probing = false;
       ejectionsInARow = 0;
+      shortFirstEjection = false;
     }
   }
 
-  /** Whether it first answered less than {@code windowNanos} before {@code now}. */
+  /** Whether its first answer (to this proxy) came less than {@code windowNanos} before now. */
   boolean warmingUp(long now, long windowNanos) {
     return latencyNanos >= 0 && now - firstAnswerNanos < windowNanos;
   }
@@ -140,13 +145,33 @@ final class RouteeHealth {
 
   /** Ejects it from {@code now}: base time doubled per ejection in a row, at most {@code max}. */
   void eject(long now, long baseNanos, long maxNanos) {
-    long length = baseNanos << Math.min(ejectionsInARow, 30);
+    eject(now, baseNanos, maxNanos, 0);
+  }
+
+  /**
+   * As {@link #eject(long, long, long)}, but the first ejection of a run lasts {@code firstNanos}
+   * when that is positive (a warm-up ejection); the run's further ones then last {@code baseNanos},
+   * doubled from there, as they would have without it.
+   */
+  void eject(long now, long baseNanos, long maxNanos, long firstNanos) {
+    long length;
+    if (ejectionsInARow == 0 && firstNanos > 0) {
+      length = firstNanos;
+      shortFirstEjection = true;
+    } else {
+      length = baseNanos << Math.min(ejectionsInARow - (shortFirstEjection ? 1 : 0), 30);
+    }
     ejected = true;
     ejectedUntilNanos = now + (length <= 0 || length > maxNanos ? maxNanos : length);
     ejectionsInARow++;
     timeoutsInARow = 0;
     probing = false;
     trialSinceNanos = -1;
+  }
+
+  /** How long it stays ejected from {@code now}; meaningful while {@link #ejected} holds. */
+  long ejectedForNanos(long now) {
+    return ejectedUntilNanos - now;
   }
 
   /** Whether it is ejected now; an ejection that ran out turns into probing here. */

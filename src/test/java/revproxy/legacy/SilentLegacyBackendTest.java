@@ -130,7 +130,7 @@ class SilentLegacyBackendTest {
     // server in the rotation, which is not what this test is about.
     ProxySettings settings =
         TestConfigs.withOutliers(
-            new OutlierSettings(
+            OutlierSettings.withoutWarmUp(
                 Duration.ofSeconds(1),
                 Duration.ofSeconds(1),
                 3,

@@ -35,7 +35,7 @@ class AttemptOutcomesTest {
     OutlierSettings o = base.outlier();
     return TestConfigs.withOutliers(
         base,
-        new OutlierSettings(
+        OutlierSettings.withoutWarmUp(
             o.overdueAfter(),
             base.attemptTimeout(),
             o.maxUnanswered(),

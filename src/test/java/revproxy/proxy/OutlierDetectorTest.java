@@ -35,7 +35,7 @@ class OutlierDetectorTest {
    */
   private static OutlierDetector outliers(int ejectAfterTimeouts, int maxEjectedPercent) {
     return new OutlierDetector(
-        new OutlierSettings(
+        OutlierSettings.withoutWarmUp(
             Duration.ofMillis(25),
             Duration.ofSeconds(1),
             3,
@@ -115,10 +115,31 @@ class OutlierDetectorTest {
     assertTrue(outliers.eject(old, now), "25 s after its first answer");
     assertTrue(outliers.ejected(old, now + 10 * SECOND - 1), "warm no longer: the full 10 s");
     assertFalse(outliers.ejected(old, now + 10 * SECOND));
-    // The young one's probe fails within its warm-up: ejected again, twice the warm-up ejection.
+    // The young one's probe fails too, still within its warm-up: the run goes on as without the
+    // warm-up, 10 s.
     assertTrue(outliers.eject(young, now + SECOND + 30 * MS));
-    assertTrue(outliers.ejected(young, now + 3 * SECOND + 30 * MS - 1));
-    assertFalse(outliers.ejected(young, now + 3 * SECOND + 30 * MS), "2 s: doubled as usual");
+    assertTrue(outliers.ejected(young, now + 11 * SECOND + 30 * MS - 1));
+    assertFalse(outliers.ejected(young, now + 11 * SECOND + 30 * MS), "10 s, not 2 s");
+  }
+
+  @Test
+  void aRunOfEjectionsThatBeganWithinTheWarmUpGoesOnFromTheEjectionTimeAfterIt() {
+    ActorRef<Routee.Command> young = routee("edge-young");
+    ActorRef<Routee.Command> other = routee("edge-other");
+    OutlierDetector outliers = warmingOutliers();
+    outliers.listed(List.of(young, other));
+    answeredOnce(outliers, other, 0, MS);
+    answeredOnce(outliers, young, 0, MS);
+    long e = 9500 * MS; // within the 10 s warm-up: 1 s
+    assertTrue(outliers.eject(young, e));
+    assertFalse(outliers.ejected(young, e + SECOND));
+    long second = e + SECOND + 100 * MS; // its probe overdue, past the warm-up now: 10 s
+    assertTrue(outliers.eject(young, second));
+    assertFalse(outliers.ejected(young, second + 10 * SECOND), "10 s, not 20 s");
+    long third = second + 10 * SECOND + 100 * MS;
+    assertTrue(outliers.eject(young, third));
+    assertTrue(outliers.ejected(young, third + 20 * SECOND - 1), "then doubled: 20 s");
+    assertFalse(outliers.ejected(young, third + 20 * SECOND));
   }
 
   @Test

@@ -50,7 +50,7 @@ class PolicyRouteesTest {
   private static OutlierDetector outliers(
       int ejectAfterTimeouts, long ejectionNanos, int maxEjectedPercent) {
     return new OutlierDetector(
-        new OutlierSettings(
+        OutlierSettings.withoutWarmUp(
             Duration.ofMillis(25),
             Duration.ofSeconds(1),
             3,

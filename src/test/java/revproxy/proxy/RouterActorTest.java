@@ -329,11 +329,14 @@ class RouterActorTest {
     testKit.spawn(HashWorker.create("w1", "fades"));
     testKit.spawn(HashWorker.create("w2", "fades"));
     Routees.await(testKit, "fades", 3);
+    // Without the warm-up: its ejection must outlast the 30 requests below, however slow.
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(
-                    Duration.ofSeconds(5), Duration.ofMillis(200), 65536, 10)));
+                TestConfigs.withOutliers(
+                    TestConfigs.proxySettings(
+                        Duration.ofSeconds(5), Duration.ofMillis(200), 65536, 10),
+                    TestConfigs.outlierSettingsWithoutWarmUp())));
     // While all answer, first attempts go through the group router, round robin.
     List<String> before = servedBy(router, "fades", 9);
     assertEquals(Set.of("fading", "w1", "w2"), new TreeSet<>(before));
@@ -388,11 +391,14 @@ class RouterActorTest {
     testKit.spawn(HashWorker.create("quick-1", "lagging"));
     testKit.spawn(HashWorker.create("quick-2", "lagging"));
     Routees.await(testKit, "lagging", 3);
+    // Without the warm-up: its ejection must outlast the 20 requests below, however slow.
     ActorRef<RouterActor.Command> router =
         testKit.spawn(
             RouterActor.create(
-                TestConfigs.proxySettings(
-                    Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 10)));
+                TestConfigs.withOutliers(
+                    TestConfigs.proxySettings(
+                        Duration.ofSeconds(5), Duration.ofSeconds(2), 65536, 10),
+                    TestConfigs.outlierSettingsWithoutWarmUp())));
     assertTrue(servedBy(router, "lagging", 6).contains("slowpoke"), "it served while fast");
     slowpoke.tell(new GoSlow(Duration.ofSeconds(1)));
     List<String> served = servedBy(router, "lagging", 20);
@@ -400,6 +406,54 @@ class RouterActorTest {
     // Its first slow attempt (1 s, where the others take a millisecond) had no reply after
     // 100 ms: ejected and retried, long before the 2 s attempt timeout.
     assertEquals(1, gotWhenSlow.get(), "attempts that reached the slow routee");
+  }
+
+  @Test
+  void aRouteeThatStallsWithinItsWarmUpSitsOutOneSecondThenItsProbeFailsAndItSitsOutTen()
+      throws Exception {
+    AtomicInteger afterSilence = new AtomicInteger();
+    ActorRef<Routee.Command> young = testKit.spawn(goesSilent("young", afterSilence));
+    testKit
+        .system()
+        .receptionist()
+        .tell(Receptionist.register(Routee.serviceKey("warming"), young));
+    testKit.spawn(HashWorker.create("settled", "warming"));
+    Routees.await(testKit, "warming", 2);
+    // The shipped outlier detection: overdue after 100 ms; within 10 s of its first answer an
+    // ejection lasts 1 s; ejection-time 10 s.
+    ActorRef<RouterActor.Command> router =
+        testKit.spawn(RouterActor.create(TestConfigs.withOutliers(TestConfigs.outlierSettings())));
+    assertTrue(servedBy(router, "warming", 6).contains("young"), "it served, just now");
+    young.tell(new GoSilent());
+
+    // Requests, 4 at a time, for 3 s. Ejected about 100 ms into the silence (E), for 1 s: nothing
+    // reaches it by 0.8 s; probed at about E + 1 s, the probe overdue too: ejected for 10 s.
+    TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
+    long start = System.nanoTime();
+    int atEjection = -1;
+    int atEightTenths = -1;
+    int sent = 0;
+    while (System.nanoTime() - start < Duration.ofSeconds(3).toNanos()) {
+      for (int i = 0; i < 4; i++, sent++) {
+        router.tell(new RouterActor.Route("w" + sent, "warming", "p" + sent, client.getRef()));
+      }
+      for (int i = 0; i < 4; i++) {
+        RouterActor.Served served =
+            client.expectMessageClass(RouterActor.Served.class, Duration.ofSeconds(3));
+        assertEquals("settled", served.workerId());
+      }
+      long elapsed = System.nanoTime() - start;
+      if (atEjection < 0 && elapsed > Duration.ofMillis(300).toNanos()) {
+        atEjection = afterSilence.get();
+      }
+      if (atEightTenths < 0 && elapsed > Duration.ofMillis(800).toNanos()) {
+        atEightTenths = afterSilence.get();
+      }
+      Thread.sleep(5);
+    }
+    assertTrue(atEjection >= 1 && atEjection <= 4, atEjection + " before the ejection");
+    assertEquals(atEjection, atEightTenths, "nothing more within 0.8 s: it sits out 1 s");
+    assertEquals(1, afterSilence.get() - atEjection, "one probe after the 1 s, then 10 s out");
   }
 
   @Test
@@ -413,7 +467,7 @@ class RouterActorTest {
     testKit.spawn(HashWorker.create("steady", "probed"));
     Routees.await(testKit, "probed", 2);
     OutlierSettings outliers =
-        new OutlierSettings(
+        OutlierSettings.withoutWarmUp(
             Duration.ofMillis(25),
             Duration.ofSeconds(1),
             3,
