@@ -17,7 +17,8 @@ import java.time.Duration;
  *     no new attempt until it answers: requests do not queue up behind a backend that stopped (one
  *     that never answered yet gets one attempt at a time)
  * @param ejectAfterTimeouts attempts timed out in a row that eject a routee
- * @param ejectionTime the first ejection's length; each further one in a row doubles it
+ * @param ejectionTime the first ejection's length (the second's, after a warm-up ejection); each
+ *     further one in a row doubles it
  * @param maxEjectionTime the longest ejection
  * @param maxEjectedPercent at most this share of a policy's routees is ejected at once (one may
  *     always be, but never a policy's only routee): the others must not drown under the load

@@ -5,9 +5,10 @@ package revproxy.proxy;
  * without answering any, its latency, its timeouts in a row, and its ejection. Plain: times are
  * passed in, so every rule is tested without clocks.
  *
- * <p>States: <b>serving</b>; <b>ejected</b> until a time, which doubles with each ejection in a
- * row; then <b>probing</b>: one attempt at a time, until one is answered before it is overdue
- * (serving again, the ejection count cleared) or one is overdue or times out (ejected again).
+ * <p>States: <b>serving</b>; <b>ejected</b> until a time, which doubles with each ejection in a row
+ * (after a shorter warm-up ejection first, if there was one); then <b>probing</b>: one attempt at a
+ * time, until one is answered before it is overdue (serving again, the ejection count cleared) or
+ * one is overdue or times out (ejected again).
  */
 final class RouteeHealth {
 
@@ -154,10 +155,12 @@ final class RouteeHealth {
    * doubled from there, as they would have without it.
    */
   void eject(long now, long baseNanos, long maxNanos, long firstNanos) {
+    if (ejectionsInARow == 0) {
+      shortFirstEjection = firstNanos > 0 && firstNanos < baseNanos;
+    }
     long length;
-    if (ejectionsInARow == 0 && firstNanos > 0) {
+    if (ejectionsInARow == 0 && shortFirstEjection) {
       length = firstNanos;
-      shortFirstEjection = true;
     } else {
       length = baseNanos << Math.min(ejectionsInARow - (shortFirstEjection ? 1 : 0), 30);
     }

@@ -109,10 +109,13 @@ class OutlierDetectorTest {
     answeredOnce(outliers, other, 0, MS);
     answeredOnce(outliers, young, 20 * SECOND, MS);
     long now = 25 * SECOND;
+    assertEquals(0, outliers.ejectedForMillis(young, now), "not ejected");
     assertTrue(outliers.eject(young, now), "5 s after its first answer");
+    assertEquals(1000, outliers.ejectedForMillis(young, now), "what the log line says");
     assertTrue(outliers.ejected(young, now + SECOND - 1));
     assertFalse(outliers.ejected(young, now + SECOND), "warming up: 1 s, not 10 s");
     assertTrue(outliers.eject(old, now), "25 s after its first answer");
+    assertEquals(10_000, outliers.ejectedForMillis(old, now));
     assertTrue(outliers.ejected(old, now + 10 * SECOND - 1), "warm no longer: the full 10 s");
     assertFalse(outliers.ejected(old, now + 10 * SECOND));
     // The young one's probe fails too, still within its warm-up: the run goes on as without the
@@ -132,14 +135,44 @@ class OutlierDetectorTest {
     answeredOnce(outliers, young, 0, MS);
     long e = 9500 * MS; // within the 10 s warm-up: 1 s
     assertTrue(outliers.eject(young, e));
+    assertTrue(outliers.ejected(young, e + SECOND - 1));
     assertFalse(outliers.ejected(young, e + SECOND));
     long second = e + SECOND + 100 * MS; // its probe overdue, past the warm-up now: 10 s
     assertTrue(outliers.eject(young, second));
+    assertTrue(outliers.ejected(young, second + 10 * SECOND - 1));
     assertFalse(outliers.ejected(young, second + 10 * SECOND), "10 s, not 20 s");
     long third = second + 10 * SECOND + 100 * MS;
     assertTrue(outliers.eject(young, third));
     assertTrue(outliers.ejected(young, third + 20 * SECOND - 1), "then doubled: 20 s");
     assertFalse(outliers.ejected(young, third + 20 * SECOND));
+  }
+
+  @Test
+  void aWarmUpEjectionAsLongAsTheEjectionTimeIsNoWarmUpEjectionAndTheRunDoublesAsUsual() {
+    ActorRef<Routee.Command> young = routee("equal-young");
+    ActorRef<Routee.Command> other = routee("equal-other");
+    OutlierDetector outliers =
+        new OutlierDetector(
+            new OutlierSettings(
+                Duration.ofMillis(25),
+                Duration.ofSeconds(1),
+                3,
+                Duration.ofMillis(5),
+                2,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(60),
+                100,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(10)),
+            Duration.ofSeconds(2).toNanos());
+    outliers.listed(List.of(young, other));
+    answeredOnce(outliers, other, 0, MS);
+    answeredOnce(outliers, young, 0, MS);
+    assertTrue(outliers.eject(young, SECOND));
+    assertFalse(outliers.ejected(young, 11 * SECOND), "10 s");
+    assertTrue(outliers.eject(young, 11 * SECOND));
+    assertTrue(outliers.ejected(young, 31 * SECOND - 1), "then 20 s, not 10 s again");
+    assertFalse(outliers.ejected(young, 31 * SECOND));
   }
 
   @Test

@@ -47,6 +47,10 @@ class OutlierSettingsTest {
         "revproxy.proxy.outlier.ejection-time must be positive",
         assertThrows(IllegalArgumentException.class, () -> with("ejection-time = 0s"))
             .getMessage());
+    assertEquals(
+        "revproxy.proxy.outlier.max-ejection-time must not be less than ejection-time",
+        assertThrows(IllegalArgumentException.class, () -> with("max-ejection-time = 5s"))
+            .getMessage());
     assertEquals(Duration.ZERO, with("warm-up = 0s").warmUp());
     assertEquals(
         Duration.ZERO,

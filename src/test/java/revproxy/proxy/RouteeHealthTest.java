@@ -145,6 +145,7 @@ class RouteeHealthTest {
     assertTrue(health.ejected(SECOND - 1));
     assertFalse(health.ejected(SECOND), "the short first one: 1 s");
     health.eject(SECOND, 10 * SECOND, 60 * SECOND, SECOND);
+    assertTrue(health.ejected(11 * SECOND - 1));
     assertFalse(health.ejected(11 * SECOND), "then the base: 10 s");
     health.eject(11 * SECOND, 10 * SECOND, 60 * SECOND, SECOND);
     assertTrue(health.ejected(31 * SECOND - 1));
@@ -153,6 +154,7 @@ class RouteeHealthTest {
     health.answered(31 * SECOND, 31 * SECOND + MS);
     health.ended();
     health.eject(40 * SECOND, 10 * SECOND, 60 * SECOND, SECOND);
+    assertTrue(health.ejected(41 * SECOND - 1));
     assertFalse(health.ejected(41 * SECOND), "a new run: short again");
     health.eject(41 * SECOND, 10 * SECOND, 60 * SECOND, 0);
     assertTrue(health.ejected(51 * SECOND - 1));
