@@ -52,6 +52,11 @@ class OutlierDetectorTest {
    * within 10 s of the first answer.
    */
   private static OutlierDetector warmingOutliers() {
+    return warmingOutliers(Duration.ofSeconds(1));
+  }
+
+  /** As {@link #warmingOutliers()}, with a warm-up ejection of {@code warmUpEjection}. */
+  private static OutlierDetector warmingOutliers(Duration warmUpEjection) {
     return new OutlierDetector(
         new OutlierSettings(
             Duration.ofMillis(25),
@@ -63,7 +68,7 @@ class OutlierDetectorTest {
             Duration.ofSeconds(60),
             100,
             Duration.ofSeconds(10),
-            Duration.ofSeconds(1)),
+            warmUpEjection),
         Duration.ofSeconds(2).toNanos());
   }
 
@@ -151,20 +156,7 @@ class OutlierDetectorTest {
   void aWarmUpEjectionAsLongAsTheEjectionTimeIsNoWarmUpEjectionAndTheRunDoublesAsUsual() {
     ActorRef<Routee.Command> young = routee("equal-young");
     ActorRef<Routee.Command> other = routee("equal-other");
-    OutlierDetector outliers =
-        new OutlierDetector(
-            new OutlierSettings(
-                Duration.ofMillis(25),
-                Duration.ofSeconds(1),
-                3,
-                Duration.ofMillis(5),
-                2,
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(60),
-                100,
-                Duration.ofSeconds(10),
-                Duration.ofSeconds(10)),
-            Duration.ofSeconds(2).toNanos());
+    OutlierDetector outliers = warmingOutliers(Duration.ofSeconds(10));
     outliers.listed(List.of(young, other));
     answeredOnce(outliers, other, 0, MS);
     answeredOnce(outliers, young, 0, MS);
