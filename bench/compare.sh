@@ -611,28 +611,7 @@ fi
 run_haproxy() { # key threads
   local key=$1 threads=$2 dir=$LOG_DIR/haproxy-$1
   mkdir -p "$dir"
-  cat >"$dir/haproxy.cfg" <<EOF
-global
-    nbthread $threads
-    # Enough for 1000 client connections plus one backend connection each.
-    maxconn 5000
-
-defaults
-    mode tcp
-    maxconn 5000
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-
-frontend bench
-    bind 127.0.0.1:$HAPROXY_PORT
-    default_backend servers
-
-backend servers
-    balance roundrobin
-    server s100 127.0.0.1:$SERVER1_PORT
-    server s300 127.0.0.1:$SERVER2_PORT
-EOF
+  lib_haproxy_config "$dir/haproxy.cfg" "$threads" "$HAPROXY_PORT" "$SERVER1_PORT" "$SERVER2_PORT"
   echo "$key: HAProxy nbthread $threads -> the two $SERVERS_NAME"
   start_bg "haproxy-$key" haproxy -db -f "$dir/haproxy.cfg"
   local pid=$LAST_PID

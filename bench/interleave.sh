@@ -86,27 +86,7 @@ start_backends() { # target first-port [backend options...] -> two C backends, t
 if wanted haproxy; then
   PORT[haproxy]=$BASE PIDS[haproxy]=""
   start_backends haproxy $((BASE + 1)) --no-register
-  cat >"$LOGS/haproxy.cfg" <<EOF
-global
-    nbthread 1
-    maxconn 5000
-
-defaults
-    mode tcp
-    maxconn 5000
-    timeout connect 2s
-    timeout client 60s
-    timeout server 60s
-
-frontend bench
-    bind 127.0.0.1:$BASE
-    default_backend servers
-
-backend servers
-    balance roundrobin
-    server s100 127.0.0.1:$((BASE + 1))
-    server s300 127.0.0.1:$((BASE + 2))
-EOF
+  lib_haproxy_config "$LOGS/haproxy.cfg" 1 "$BASE" $((BASE + 1)) $((BASE + 2))
   lib_start "$LOGS/haproxy.log" haproxy -db -f "$LOGS/haproxy.cfg"
   PIDS[haproxy]="$LIB_PID ${PIDS[haproxy]}"
 fi

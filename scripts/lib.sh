@@ -14,6 +14,9 @@
 #   lib_wait_ready_and_round_robin JAR PORT MGMT WORKER_LOG|- PREFIX
 #                               until the nodes are ready and the proxy on PORT serves policy 111
 #                               round robin over two workers (bench/ab-dispatch.sh, per-request.sh)
+#   lib_haproxy_config FILE THREADS PORT BACKEND1 BACKEND2
+#                               writes the TCP round-robin HAProxy of the benchmarks (nbthread
+#                               THREADS on 127.0.0.1:PORT to two backends on 127.0.0.1) to FILE
 #   lib_start LOG COMMAND...    runs COMMAND in the background, output to LOG; its PID in LIB_PID
 #   lib_track PID...            records processes started otherwise, so that they are stopped too
 #   lib_ours PID                status 0 if PID is a live child of this script
@@ -101,6 +104,32 @@ lib_wait_ready_and_round_robin() { # jar port mgmt-port worker-log|- log-prefix 
   done
   java -jar "$jar" client --port "$port" --expect-workers 111=2 --wait 60s "$prefix-probes" >"$prefix-probe.log" 2>&1 ||
     die "policy 111 was not served by two workers within 60 s (see $prefix-probe.log)"
+}
+
+lib_haproxy_config() { # file threads port backend1-port backend2-port
+  local file=$1 threads=$2 port=$3 backend1=$4 backend2=$5
+  cat >"$file" <<EOF
+global
+    nbthread $threads
+    # Enough for 1000 client connections plus one backend connection each.
+    maxconn 5000
+
+defaults
+    mode tcp
+    maxconn 5000
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+
+frontend bench
+    bind 127.0.0.1:$port
+    default_backend servers
+
+backend servers
+    balance roundrobin
+    server s100 127.0.0.1:$backend1
+    server s300 127.0.0.1:$backend2
+EOF
 }
 
 lib_start() { # log command... -> runs it in the background, stdout and stderr to log; LIB_PID
