@@ -89,6 +89,11 @@ if wanted haproxy; then
   lib_haproxy_config "$LOGS/haproxy.cfg" 1 "$BASE" $((BASE + 1)) $((BASE + 2))
   lib_start "$LOGS/haproxy.log" haproxy -db -f "$LOGS/haproxy.cfg"
   PIDS[haproxy]="$LIB_PID ${PIDS[haproxy]}"
+  for ((i = 0; i < 50; i++)); do
+    lib_port_in_use "$BASE" && break
+    sleep 0.1
+  done
+  ((i < 50)) || die "HAProxy did not listen on port $BASE within 5 s (see $LOGS/haproxy.log)"
 fi
 if wanted remote; then
   start_proxy remote 10
