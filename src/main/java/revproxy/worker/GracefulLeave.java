@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 import revproxy.cluster.Roles;
 import revproxy.ops.NodeStatus;
 import revproxy.routee.Routee;
@@ -24,15 +25,21 @@ import revproxy.util.Completions;
  * How a worker node leaves, in the coordinated shutdown's first phase, before the node leaves the
  * cluster: (1) it keeps serving, up to {@code replacement-wait}, while a member is unreachable (its
  * leave could not complete before that member is downed, and in a small cluster a node leaving at
- * that moment makes the Split Brain Resolver's safety rule down every node), and while it holds the
+ * that moment makes the Split Brain Resolver's safety rule down every node), while it holds the
  * last worker of one of its policies and another worker node is joining, until that node's worker
- * is listed; (2) it deregisters its workers; (3) it serves what still arrives for {@code
- * deregistration-grace}, while the proxies hear that its workers are gone.
+ * is listed, and while a policy's other listed routees do not answer a probe (a node that crashed a
+ * moment ago stays listed until it is marked unreachable); (2) it deregisters its workers; (3) it
+ * serves what still arrives for {@code deregistration-grace}, while the proxies hear that its
+ * workers are gone.
  */
 final class GracefulLeave {
 
   private static final Duration POLL = Duration.ofMillis(200);
   private static final Duration FIND_TIMEOUT = Duration.ofSeconds(1);
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
+
+  /** The {@code srcid} of the probes a leaving node sends the policy's other routees. */
+  static final String PROBE_SRCID = "revproxy-leave-probe";
 
   /** One of this node's workers. */
   record Worker(WorkerSpec spec, ActorRef<Routee.Command> ref) {}
@@ -72,7 +79,7 @@ final class GracefulLeave {
   }
 
   /** Completes once no policy depends on this node alone while a replacement joins, or by then. */
-  private static CompletionStage<Done> awaitReplacements(
+  static CompletionStage<Done> awaitReplacements(
       ActorSystem<?> system, List<Worker> workers, long deadlineNanos) {
     Set<akka.cluster.Member> unreachable = Cluster.get(system).state().getUnreachable();
     if (!unreachable.isEmpty()) {
@@ -83,13 +90,17 @@ final class GracefulLeave {
       system.log().info("Waiting to leave while {} is unreachable", unreachable);
       return Patterns.after(POLL, system, () -> awaitReplacements(system, workers, deadlineNanos));
     }
-    if (!anotherWorkerNodeJoining(system)) {
-      return CompletableFuture.completedStage(Done.getInstance());
-    }
     return lastWorkerOf(system, workers)
         .thenComposeAsync(
-            alone -> {
-              if (alone == null) {
+            holding -> {
+              String why;
+              if (holding == null) {
+                return CompletableFuture.completedStage(Done.getInstance());
+              } else if (holding.othersListed()) {
+                why = "its other listed workers do not answer (a node crashed a moment ago?)";
+              } else if (anotherWorkerNodeJoining(system)) {
+                why = "another worker node joins";
+              } else {
                 return CompletableFuture.completedStage(Done.getInstance());
               }
               if (System.nanoTime() - deadlineNanos >= 0) {
@@ -98,23 +109,30 @@ final class GracefulLeave {
                     .warn(
                         "Leaving although this node still holds the last worker of policy {}:"
                             + " no replacement within revproxy.worker.replacement-wait",
-                        alone);
+                        holding.policy());
                 return CompletableFuture.completedStage(Done.getInstance());
               }
-              system
-                  .log()
-                  .info(
-                      "Holding the last worker of policy {} while another worker node joins",
-                      alone);
+              system.log().info("Holding the last worker of policy {}: {}", holding.policy(), why);
               return Patterns.after(
                   POLL, system, () -> awaitReplacements(system, workers, deadlineNanos));
             },
             Completions.SAME_THREAD);
   }
 
-  /** A policy of this node that no other reachable routee serves, or null. */
-  private static CompletionStage<String> lastWorkerOf(ActorSystem<?> system, List<Worker> workers) {
-    CompletionStage<String> alone = CompletableFuture.completedStage(null);
+  /**
+   * A policy that only this node's worker serves: {@code othersListed} when other routees of it are
+   * listed but none answered a probe.
+   */
+  record Holding(String policy, boolean othersListed) {}
+
+  /**
+   * The first policy of this node that no other routee serves, or null. Another routee counts only
+   * if it answers a probe within {@link #PROBE_TIMEOUT}: a node that crashed a moment ago is still
+   * listed until the failure detector marks it unreachable, and a leave that trusted that listing
+   * would take away the policy's last worker that answers.
+   */
+  static CompletionStage<Holding> lastWorkerOf(ActorSystem<?> system, List<Worker> workers) {
+    CompletionStage<Holding> alone = CompletableFuture.completedStage(null);
     for (Worker worker : workers) {
       String policy = worker.spec().policyId();
       alone =
@@ -128,21 +146,48 @@ final class GracefulLeave {
                         replyTo -> Receptionist.find(Routee.serviceKey(policy), replyTo),
                         FIND_TIMEOUT,
                         system.scheduler())
-                    .handleAsync(
-                        (listing, failure) -> {
-                          if (listing == null) {
-                            return null;
+                    .thenComposeAsync(
+                        listing -> {
+                          List<ActorRef<Routee.Command>> others =
+                              listing.getServiceInstances(Routee.serviceKey(policy)).stream()
+                                  .filter(ref -> !isOurs(ref, workers))
+                                  .toList();
+                          if (others.isEmpty()) {
+                            return CompletableFuture.completedStage(new Holding(policy, false));
                           }
-                          Set<ActorRef<Routee.Command>> routees =
-                              listing.getServiceInstances(Routee.serviceKey(policy));
-                          boolean others = routees.stream().anyMatch(ref -> !isOurs(ref, workers));
-                          return others ? null : policy;
+                          return anyAnswers(system, others)
+                              .thenApply(served -> served ? null : new Holding(policy, true));
                         },
-                        Completions.SAME_THREAD);
+                        Completions.SAME_THREAD)
+                    .exceptionally(failure -> new Holding(policy, false));
               },
               Completions.SAME_THREAD);
     }
     return alone;
+  }
+
+  /** Whether any of {@code routees} hashes a probe within {@link #PROBE_TIMEOUT}. */
+  private static CompletionStage<Boolean> anyAnswers(
+      ActorSystem<?> system, List<ActorRef<Routee.Command>> routees) {
+    CompletableFuture<Boolean> answered = new CompletableFuture<>();
+    AtomicInteger left = new AtomicInteger(routees.size());
+    for (ActorRef<Routee.Command> routee : routees) {
+      AskPattern.<Routee.Command, Routee.Reply>ask(
+              routee,
+              replyTo -> new Routee.Hash(0, PROBE_SRCID, "", replyTo),
+              PROBE_TIMEOUT,
+              system.scheduler())
+          .whenCompleteAsync(
+              (reply, failure) -> {
+                if (reply instanceof Routee.Hashed) {
+                  answered.complete(true);
+                } else if (left.decrementAndGet() == 0) {
+                  answered.complete(false);
+                }
+              },
+              Completions.SAME_THREAD);
+    }
+    return answered;
   }
 
   private static boolean isOurs(ActorRef<Routee.Command> ref, List<Worker> workers) {
