@@ -70,6 +70,11 @@ public final class TestConfigs {
     return base.withOutlier(outliers);
   }
 
+  /** The shipped wait of a policy that has just lost its last routee. */
+  public static Duration noWorkerGrace() {
+    return ProxySettings.fromConfig(DEFAULTS).noWorkerGrace();
+  }
+
   /** The shipped batching of remote attempts. */
   public static ProxySettings.RemoteBatch remoteBatch() {
     return ProxySettings.fromConfig(DEFAULTS).remoteBatch();
@@ -220,7 +225,10 @@ public final class TestConfigs {
         false);
   }
 
-  /** Test settings: a free port, 3 attempts, 64 in flight, ejection after 2. */
+  /**
+   * Test settings: a free port, 3 attempts, 64 in flight, ejection after 2, the shipped
+   * no-worker-grace (at most the request timeout).
+   */
   private static ProxySettings settings(
       String host,
       Duration requestTimeout,
@@ -240,6 +248,7 @@ public final class TestConfigs {
         requestTimeout,
         attemptTimeout,
         3,
+        noWorkerGrace().compareTo(requestTimeout) > 0 ? requestTimeout : noWorkerGrace(),
         64,
         maxPacketBytes,
         maxPolicies,

@@ -6,6 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import revproxy.routee.Routee;
 
 /**
@@ -24,7 +25,8 @@ import revproxy.routee.Routee;
  *
  * <p>Plain and single-threaded: it lives inside the {@code RouterActor}, which gives it the adapter
  * routees reply to and what it schedules: {@code startTimeoutChecks} when attempts are out again
- * after none was, {@code flushSoon} when it starts holding attempts.
+ * after none was, {@code flushSoon} when it starts holding attempts, {@code holdingForRoutee} when
+ * a policy starts holding requests for a routee (the router ends the wait at its grace).
  */
 final class AttemptDispatcher {
 
@@ -35,6 +37,8 @@ final class AttemptDispatcher {
   private final ActorRef<Routee.Reply> replies;
   private final Runnable startTimeoutChecks;
   private final Runnable flushSoon;
+  private final long noWorkerGraceNanos;
+  private final Consumer<Policy> holdingForRoutee;
   private final InFlightAttempts inFlight;
 
   /** Attempts for routees on other nodes, until the next {@link #flush}. */
@@ -64,8 +68,11 @@ final class AttemptDispatcher {
       ProxySettings settings,
       ActorRef<Routee.Reply> replies,
       Runnable startTimeoutChecks,
-      Runnable flushSoon) {
+      Runnable flushSoon,
+      Consumer<Policy> holdingForRoutee) {
     this.attemptTimeoutNanos = settings.attemptTimeout().toNanos();
+    this.noWorkerGraceNanos = settings.noWorkerGrace().toNanos();
+    this.holdingForRoutee = holdingForRoutee;
     this.replies = replies;
     this.startTimeoutChecks = startTimeoutChecks;
     this.flushSoon = flushSoon;
@@ -87,16 +94,25 @@ final class AttemptDispatcher {
   }
 
   /**
-   * Sends {@code attempt} (not sent yet), or holds it in the {@link Outbox}; a request of a policy
-   * without routees is answered {@code no_worker_for_policy}.
+   * Sends {@code attempt} (not sent yet), or holds it in the {@link Outbox}. A request of a policy
+   * without routees is answered {@code no_worker_for_policy}, unless the policy lost its last
+   * routee less than {@code no-worker-grace} ago: then it waits in {@link Policy#awaitingRoutee}
+   * (and the router hears of the first that does through {@code holdingForRoutee}).
    */
   void dispatch(Attempt attempt) {
     Policy policy = attempt.policy();
+    long now = System.nanoTime();
     if (policy.routees.isEmpty()) {
-      attempt.answer(Rejections.noWorker(policy.id));
+      if (policy.routees.emptiedWithin(now, noWorkerGraceNanos)) {
+        policy.awaitingRoutee.add(attempt);
+        if (policy.awaitingRoutee.size() == 1) {
+          holdingForRoutee.accept(policy);
+        }
+      } else {
+        attempt.answer(Rejections.noWorker(policy.id));
+      }
       return;
     }
-    long now = System.nanoTime();
     boolean batch = batching && policy.routees.anyRemote();
     ActorRef<Routee.Command> direct = policy.routees.direct(attempt, now);
     if (direct == null && batch) {

@@ -29,6 +29,12 @@ final class Policy {
   /** Requests that came before the first listing told whether the policy has workers. */
   final Queue<Attempt> awaitingListing = new ArrayDeque<>();
 
+  /**
+   * Requests that came, or were to be retried, within {@code no-worker-grace} of the listing that
+   * took the policy's last routee away: they wait for a routee to be listed.
+   */
+  final Queue<Attempt> awaitingRoutee = new ArrayDeque<>();
+
   /** Requests of this policy not answered yet. */
   int pending;
 

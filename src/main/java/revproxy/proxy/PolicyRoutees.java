@@ -53,6 +53,11 @@ final class PolicyRoutees {
   private boolean everListed;
   private boolean anyRemote;
 
+  /** Whether the last listing took away the last routee, and when: see {@link #emptiedWithin}. */
+  private boolean emptied;
+
+  private long emptiedNanos;
+
   /** {@code outliers}: the policy's outlier detector, which judges these routees. */
   PolicyRoutees(OutlierDetector outliers) {
     this.outliers = outliers;
@@ -68,6 +73,19 @@ final class PolicyRoutees {
 
   boolean isEmpty() {
     return routees.isEmpty();
+  }
+
+  /**
+   * Whether the policy has no routee because a listing took its last one away less than {@code
+   * graceNanos} before {@code now} (not because it never had one).
+   */
+  boolean emptiedWithin(long now, long graceNanos) {
+    return emptied && routees.isEmpty() && now - emptiedNanos < graceNanos;
+  }
+
+  /** When the grace that {@link #emptiedWithin} gives ends; only while it is emptied. */
+  long emptiedGraceEnds(long graceNanos) {
+    return emptiedNanos + graceNanos;
   }
 
   List<ActorRef<Routee.Command>> routees() {
@@ -98,6 +116,12 @@ final class PolicyRoutees {
       if (groupIndex > firstDifference) {
         groupIndex--;
       }
+    }
+    if (sorted.isEmpty() && !routees.isEmpty()) {
+      emptied = true;
+      emptiedNanos = now;
+    } else if (!sorted.isEmpty()) {
+      emptied = false;
     }
     routees = List.copyOf(sorted);
     outliers.listed(routees, now);

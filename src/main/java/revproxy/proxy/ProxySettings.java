@@ -13,6 +13,8 @@ import revproxy.util.Ports;
  * connection stage's ask ({@link #askTimeout()}) outlasts both, so the router's own {@code timeout}
  * answer always comes first.
  *
+ * @param noWorkerGrace how long the requests of a policy that has just lost its last routee wait
+ *     for one to be listed, before they get {@code no_worker_for_policy}
  * @param clientTls when present, the client port speaks TLS with this directory's key
  * @param requireClientAuth with {@code clientTls}: only clients showing a certificate of its CA are
  *     served
@@ -24,6 +26,7 @@ public record ProxySettings(
     Duration requestTimeout,
     Duration attemptTimeout,
     int maxAttempts,
+    Duration noWorkerGrace,
     int maxInFlightPerConnection,
     int maxPacketBytes,
     int maxPolicies,
@@ -64,6 +67,14 @@ public record ProxySettings(
     if (attemptTimeout.isNegative() || attemptTimeout.isZero()) {
       throw new IllegalArgumentException("revproxy.proxy.attempt-timeout must be positive");
     }
+    if (noWorkerGrace.isNegative() || noWorkerGrace.compareTo(requestTimeout) > 0) {
+      throw new IllegalArgumentException(
+          "revproxy.proxy.no-worker-grace ("
+              + noWorkerGrace.toMillis()
+              + " ms) must be between 0 and revproxy.proxy.request-timeout ("
+              + requestTimeout.toMillis()
+              + " ms)");
+    }
     if (requireClientAuth && clientTls.isEmpty()) {
       throw new IllegalArgumentException(
           "revproxy.proxy.require-client-auth (--require-client-auth) needs client-tls"
@@ -84,6 +95,7 @@ public record ProxySettings(
         requestTimeout,
         attemptTimeout,
         maxAttempts,
+        noWorkerGrace,
         maxInFlightPerConnection,
         maxPacketBytes,
         maxPolicies,
@@ -106,6 +118,7 @@ public record ProxySettings(
         requestTimeout,
         attemptTimeout,
         maxAttempts,
+        noWorkerGrace,
         maxInFlightPerConnection,
         maxPacketBytes,
         maxPolicies,
@@ -129,6 +142,7 @@ public record ProxySettings(
         proxy.getDuration("request-timeout"),
         proxy.getDuration("attempt-timeout"),
         positive(proxy, "max-attempts"),
+        proxy.getDuration("no-worker-grace"),
         positive(proxy, "max-in-flight-per-connection"),
         positive(proxy, "max-packet-bytes"),
         positive(proxy, "max-policies"),

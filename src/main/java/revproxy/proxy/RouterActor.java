@@ -15,6 +15,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import revproxy.ops.Metrics;
 import revproxy.ops.ProxyMetrics;
 import revproxy.protocol.ErrorCode;
@@ -106,6 +107,9 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
 
   private record RouteeReplied(Routee.Reply reply) implements Command {}
 
+  /** The {@code no-worker-grace} of {@code policy} may be over: also the timer's key. */
+  private record GraceOver(Policy policy) implements Command {}
+
   private enum Tick implements Command {
     CHECK_TIMEOUTS,
     FORGET_IDLE_POLICIES,
@@ -148,7 +152,8 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
             settings,
             context.messageAdapter(Routee.Reply.class, RouteeReplied::new),
             () -> timers.startTimerWithFixedDelay(Tick.CHECK_TIMEOUTS, TIMEOUT_CHECK),
-            () -> context.getSelf().tell(Tick.FLUSH));
+            () -> context.getSelf().tell(Tick.FLUSH),
+            this::endGraceLater);
     this.outcomes = new AttemptOutcomes(settings, dispatcher, context::getLog);
   }
 
@@ -162,6 +167,7 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
         .onMessageEquals(Tick.CHECK_TIMEOUTS, this::onCheckTimeouts)
         .onMessage(GetRouting.class, this::onGetRouting)
         .onMessageEquals(Tick.FORGET_IDLE_POLICIES, this::onForgetIdlePolicies)
+        .onMessage(GraceOver.class, this::onGraceOver)
         .build();
   }
 
@@ -231,6 +237,43 @@ public final class RouterActor extends AbstractBehavior<RouterActor.Command> {
     while (!policy.awaitingListing.isEmpty()) {
       dispatcher.dispatch(policy.awaitingListing.poll());
     }
+    if (!policy.routees.isEmpty() && !policy.awaitingRoutee.isEmpty()) {
+      timers.cancel(new GraceOver(policy));
+      List<Attempt> held = List.copyOf(policy.awaitingRoutee);
+      policy.awaitingRoutee.clear();
+      held.forEach(dispatcher::dispatch);
+    }
+    return this;
+  }
+
+  /** Ends {@code policy}'s wait for a routee when its {@code no-worker-grace} is over. */
+  private void endGraceLater(Policy policy) {
+    long left =
+        policy.routees.emptiedGraceEnds(settings.noWorkerGrace().toNanos()) - System.nanoTime();
+    timers.startSingleTimer(
+        new GraceOver(policy), Duration.ofNanos(Math.max(left, TimeUnit.MILLISECONDS.toNanos(1))));
+  }
+
+  private Behavior<Command> onGraceOver(GraceOver over) {
+    Policy policy = over.policy();
+    if (policy.awaitingRoutee.isEmpty()) {
+      return this;
+    }
+    if (policy.routees.emptiedWithin(System.nanoTime(), settings.noWorkerGrace().toNanos())) {
+      endGraceLater(policy); // emptied again since: a new grace
+      return this;
+    }
+    getContext()
+        .getLog()
+        .warn(
+            "Policy {}: no routee listed within no-worker-grace ({} ms) of its last leaving;"
+                + " answering {} waiting request(s) no_worker_for_policy",
+            policy.id,
+            settings.noWorkerGrace().toMillis(),
+            policy.awaitingRoutee.size());
+    List<Attempt> held = List.copyOf(policy.awaitingRoutee);
+    policy.awaitingRoutee.clear();
+    held.forEach(dispatcher::dispatch);
     return this;
   }
 

@@ -1,6 +1,7 @@
 package revproxy.worker;
 
 import akka.Done;
+import akka.actor.Address;
 import akka.actor.CoordinatedShutdown;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
@@ -11,7 +12,9 @@ import akka.cluster.MemberStatus;
 import akka.cluster.typed.Cluster;
 import akka.pattern.Patterns;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -37,6 +40,7 @@ final class GracefulLeave {
   private static final Duration POLL = Duration.ofMillis(200);
   private static final Duration FIND_TIMEOUT = Duration.ofSeconds(1);
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
+  private static final long MIN_PROBE_NANOS = Duration.ofMillis(10).toNanos();
 
   /** The {@code srcid} of the probes a leaving node sends the policy's other routees. */
   static final String PROBE_SRCID = "revproxy-leave-probe";
@@ -90,17 +94,18 @@ final class GracefulLeave {
       system.log().info("Waiting to leave while {} is unreachable", unreachable);
       return Patterns.after(POLL, system, () -> awaitReplacements(system, workers, deadlineNanos));
     }
-    return lastWorkerOf(system, workers)
+    long probeNanos = Math.min(PROBE_TIMEOUT.toNanos(), deadlineNanos - System.nanoTime());
+    return holdings(system, workers, Duration.ofNanos(Math.max(probeNanos, MIN_PROBE_NANOS)))
         .thenComposeAsync(
-            holding -> {
-              String why;
-              if (holding == null) {
-                return CompletableFuture.completedStage(Done.getInstance());
-              } else if (holding.othersListed()) {
-                why = "its other listed workers do not answer (a node crashed a moment ago?)";
-              } else if (anotherWorkerNodeJoining(system)) {
+            holdings -> {
+              Holding holding =
+                  holdings.stream().filter(Holding::othersListed).findFirst().orElse(null);
+              String why = "its other listed workers do not answer (a node crashed a moment ago?)";
+              if (holding == null && !holdings.isEmpty() && anotherWorkerNodeJoining(system)) {
+                holding = holdings.get(0);
                 why = "another worker node joins";
-              } else {
+              }
+              if (holding == null) {
                 return CompletableFuture.completedStage(Done.getInstance());
               }
               if (System.nanoTime() - deadlineNanos >= 0) {
@@ -126,56 +131,69 @@ final class GracefulLeave {
   record Holding(String policy, boolean othersListed) {}
 
   /**
-   * The first policy of this node that no other routee serves, or null. Another routee counts only
-   * if it answers a probe within {@link #PROBE_TIMEOUT}: a node that crashed a moment ago is still
-   * listed until the failure detector marks it unreachable, and a leave that trusted that listing
-   * would take away the policy's last worker that answers.
+   * The policies of this node that no other routee serves, in the order of {@code workers}. A
+   * listed routee on a worker node counts only if it answers a probe within {@code probeTimeout}: a
+   * node that crashed a moment ago is still listed until the failure detector marks it unreachable,
+   * and a leave that trusted that listing would take away the policy's last worker that answers. A
+   * routee on a node without the worker role (a proxy's legacy backend, listed only while connected
+   * to its server) counts as listed: a probe would be a real request to that server. A policy whose
+   * listing cannot be had is taken to have no other routee.
    */
-  static CompletionStage<Holding> lastWorkerOf(ActorSystem<?> system, List<Worker> workers) {
-    CompletionStage<Holding> alone = CompletableFuture.completedStage(null);
+  static CompletionStage<List<Holding>> holdings(
+      ActorSystem<?> system, List<Worker> workers, Duration probeTimeout) {
+    List<CompletableFuture<Holding>> each = new ArrayList<>();
     for (Worker worker : workers) {
       String policy = worker.spec().policyId();
-      alone =
-          alone.thenComposeAsync(
-              found -> {
-                if (found != null) {
-                  return CompletableFuture.completedStage(found);
-                }
-                return AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
-                        system.receptionist(),
-                        replyTo -> Receptionist.find(Routee.serviceKey(policy), replyTo),
-                        FIND_TIMEOUT,
-                        system.scheduler())
-                    .thenComposeAsync(
-                        listing -> {
-                          List<ActorRef<Routee.Command>> others =
-                              listing.getServiceInstances(Routee.serviceKey(policy)).stream()
-                                  .filter(ref -> !isOurs(ref, workers))
-                                  .toList();
-                          if (others.isEmpty()) {
-                            return CompletableFuture.completedStage(new Holding(policy, false));
-                          }
-                          return anyAnswers(system, others)
-                              .thenApply(served -> served ? null : new Holding(policy, true));
-                        },
-                        Completions.SAME_THREAD)
-                    .exceptionally(failure -> new Holding(policy, false));
-              },
-              Completions.SAME_THREAD);
+      each.add(
+          AskPattern.<Receptionist.Command, Receptionist.Listing>ask(
+                  system.receptionist(),
+                  replyTo -> Receptionist.find(Routee.serviceKey(policy), replyTo),
+                  FIND_TIMEOUT,
+                  system.scheduler())
+              .thenComposeAsync(
+                  listing -> {
+                    List<ActorRef<Routee.Command>> others =
+                        listing.getServiceInstances(Routee.serviceKey(policy)).stream()
+                            .filter(ref -> !isOurs(ref, workers))
+                            .toList();
+                    if (others.isEmpty()) {
+                      return CompletableFuture.completedStage(new Holding(policy, false));
+                    }
+                    if (others.stream().anyMatch(ref -> !onWorkerNode(system, ref))) {
+                      return CompletableFuture.completedStage((Holding) null);
+                    }
+                    return anyAnswers(system, others, probeTimeout)
+                        .thenApply(served -> served ? null : new Holding(policy, true));
+                  },
+                  Completions.SAME_THREAD)
+              .exceptionally(
+                  failure -> {
+                    system
+                        .log()
+                        .warn(
+                            "No listing of policy {} for the leave ({}): taking it as served by"
+                                + " this node alone",
+                            policy,
+                            Completions.rootMessage(failure));
+                    return new Holding(policy, false);
+                  })
+              .toCompletableFuture());
     }
-    return alone;
+    return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+        .thenApply(
+            done -> each.stream().map(CompletableFuture::join).filter(Objects::nonNull).toList());
   }
 
-  /** Whether any of {@code routees} hashes a probe within {@link #PROBE_TIMEOUT}. */
+  /** Whether any of {@code routees} hashes a probe within {@code timeout}. */
   private static CompletionStage<Boolean> anyAnswers(
-      ActorSystem<?> system, List<ActorRef<Routee.Command>> routees) {
+      ActorSystem<?> system, List<ActorRef<Routee.Command>> routees, Duration timeout) {
     CompletableFuture<Boolean> answered = new CompletableFuture<>();
     AtomicInteger left = new AtomicInteger(routees.size());
     for (ActorRef<Routee.Command> routee : routees) {
       AskPattern.<Routee.Command, Routee.Reply>ask(
               routee,
               replyTo -> new Routee.Hash(0, PROBE_SRCID, "", replyTo),
-              PROBE_TIMEOUT,
+              timeout,
               system.scheduler())
           .whenCompleteAsync(
               (reply, failure) -> {
@@ -188,6 +206,21 @@ final class GracefulLeave {
               Completions.SAME_THREAD);
     }
     return answered;
+  }
+
+  /** Whether {@code ref} lives on a member with the worker role, or on a member not known. */
+  private static boolean onWorkerNode(ActorSystem<?> system, ActorRef<?> ref) {
+    Cluster cluster = Cluster.get(system);
+    Address address = ref.path().address();
+    if (!address.hasGlobalScope()) {
+      return cluster.selfMember().hasRole(Roles.WORKER);
+    }
+    for (Member member : cluster.state().getMembers()) {
+      if (member.address().equals(address)) {
+        return member.hasRole(Roles.WORKER);
+      }
+    }
+    return true;
   }
 
   private static boolean isOurs(ActorRef<Routee.Command> ref, List<Worker> workers) {

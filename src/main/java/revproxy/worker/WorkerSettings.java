@@ -14,7 +14,7 @@ import revproxy.cluster.NodeConfig;
  *     the seeds again; empty on a node that bootstraps: a restarted proxy joins the cluster the
  *     worker nodes are in, and a worker node that left it to rejoin would find no cluster to join
  * @param replacementWait how long a leave waits while this node holds a policy's last worker and
- *     another worker node is joining
+ *     another worker node is joining, or while a policy's other listed workers do not answer
  */
 public record WorkerSettings(
     Duration deregistrationGrace, Optional<Duration> seedsLostTimeout, Duration replacementWait) {

@@ -10,6 +10,7 @@ import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorRefResolver;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -33,12 +34,14 @@ class AttemptDispatcherTest {
   final TestProbe<RouterActor.Reply> client = kit.createTestProbe();
   final AtomicInteger timeoutChecksStarted = new AtomicInteger();
   final AtomicInteger flushesAsked = new AtomicInteger();
+  final List<Policy> holdingForRoutee = new ArrayList<>();
   final AttemptDispatcher dispatcher =
       new AttemptDispatcher(
           SETTINGS,
           replies.getRef(),
           timeoutChecksStarted::incrementAndGet,
-          flushesAsked::incrementAndGet);
+          flushesAsked::incrementAndGet,
+          holdingForRoutee::add);
 
   @AfterAll
   static void shutdown() {
@@ -122,6 +125,38 @@ class AttemptDispatcherTest {
     assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejected.code());
     assertEquals(0, policy.pending);
     assertTrue(dispatcher.inFlight().isEmpty());
+  }
+
+  @Test
+  void aRequestOfAPolicyThatHasJustLostItsLastRouteeWaitsForOne() {
+    TestProbe<Routee.Command> gone = kit.createTestProbe("grace-gone");
+    Policy policy = policy("grace", List.of(gone.getRef()));
+    policy.routees.update(List.of(), System.nanoTime());
+
+    dispatcher.dispatch(request(policy, 1, Duration.ofSeconds(5)));
+    dispatcher.dispatch(request(policy, 2, Duration.ofSeconds(5)));
+    client.expectNoMessage(QUIET);
+    assertEquals(
+        List.of(1L, 2L), policy.awaitingRoutee.stream().map(a -> a.route().tag()).toList());
+    assertEquals(List.of(policy), holdingForRoutee, "the router hears once, of the first");
+    assertEquals(2, policy.pending);
+    assertTrue(dispatcher.inFlight().isEmpty());
+    gone.expectNoMessage(Duration.ZERO);
+  }
+
+  @Test
+  void aRequestOfAPolicyThatLostItsLastRouteeLongerAgoThanTheGraceIsAnsweredAtOnce() {
+    TestProbe<Routee.Command> gone = kit.createTestProbe("late-gone");
+    Policy policy = policy("late", List.of(gone.getRef()));
+    long graceAgo = System.nanoTime() - SETTINGS.noWorkerGrace().toNanos();
+    policy.routees.update(List.of(), graceAgo);
+
+    dispatcher.dispatch(request(policy, 7, Duration.ofSeconds(5)));
+    RouterActor.Rejected rejected = client.expectMessageClass(RouterActor.Rejected.class);
+    assertEquals(7, rejected.tag());
+    assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejected.code());
+    assertTrue(policy.awaitingRoutee.isEmpty());
+    assertEquals(List.of(), holdingForRoutee);
   }
 
   @Test

@@ -56,7 +56,11 @@ class AttemptOutcomesTest {
   final TestProbe<RouterActor.Reply> client = kit.createTestProbe();
   final AttemptDispatcher dispatcher =
       new AttemptDispatcher(
-          SETTINGS, kit.createTestProbe(Routee.Reply.class).getRef(), () -> {}, () -> {});
+          SETTINGS,
+          kit.createTestProbe(Routee.Reply.class).getRef(),
+          () -> {},
+          () -> {},
+          policy -> {});
   final AttemptOutcomes outcomes =
       new AttemptOutcomes(SETTINGS, dispatcher, () -> LoggerFactory.getLogger(RouterActor.class));
 

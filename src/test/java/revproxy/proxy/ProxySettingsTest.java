@@ -46,4 +46,30 @@ class ProxySettingsTest {
         "revproxy.proxy.attempt-timeout must be positive",
         assertThrows(IllegalArgumentException.class, () -> withTimeouts("0s", "2s")).getMessage());
   }
+
+  private static ProxySettings withNoWorkerGrace(String grace) {
+    return ProxySettings.fromConfig(
+        ConfigFactory.parseString("revproxy.proxy { no-worker-grace = " + grace + " }")
+            .withFallback(NodeConfig.defaults()));
+  }
+
+  @Test
+  void theNoWorkerGraceIsTwoSecondsAndMayBeZeroOrUpToTheRequestTimeout() {
+    assertEquals(
+        Duration.ofSeconds(2), ProxySettings.fromConfig(NodeConfig.defaults()).noWorkerGrace());
+    assertEquals(Duration.ZERO, withNoWorkerGrace("0s").noWorkerGrace());
+    assertEquals(Duration.ofSeconds(5), withNoWorkerGrace("5s").noWorkerGrace());
+  }
+
+  @Test
+  void aNoWorkerGraceLongerThanTheRequestTimeoutOrNegativeIsRefused() {
+    assertEquals(
+        "revproxy.proxy.no-worker-grace (6000 ms) must be between 0 and"
+            + " revproxy.proxy.request-timeout (5000 ms)",
+        assertThrows(IllegalArgumentException.class, () -> withNoWorkerGrace("6s")).getMessage());
+    assertEquals(
+        "revproxy.proxy.no-worker-grace (-1000 ms) must be between 0 and"
+            + " revproxy.proxy.request-timeout (5000 ms)",
+        assertThrows(IllegalArgumentException.class, () -> withNoWorkerGrace("-1s")).getMessage());
+  }
 }

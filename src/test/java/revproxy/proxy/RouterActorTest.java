@@ -50,6 +50,12 @@ class RouterActorTest {
     return probe.receiveMessage(Duration.ofSeconds(5));
   }
 
+  private static RoutingTable routing(ActorRef<RouterActor.Command> router) {
+    TestProbe<RoutingTable> probe = testKit.createTestProbe();
+    router.tell(new RouterActor.GetRouting(probe.getRef()));
+    return probe.receiveMessage();
+  }
+
   /** Routes {@code n} requests one after the other; checks each hash; returns who served them. */
   private static List<String> servedBy(ActorRef<RouterActor.Command> router, String policy, int n) {
     List<String> workers = new ArrayList<>();
@@ -173,6 +179,59 @@ class RouterActorTest {
               reply);
           return null;
         });
+  }
+
+  @Test
+  void aRequestInTheGapBetweenTheLastWorkerLeavingAndItsReplacementIsServedByTheReplacement() {
+    ActorRef<Routee.Command> old = testKit.spawn(HashWorker.create("old", "handover"));
+    Routees.await(testKit, "handover", 1);
+    ActorRef<RouterActor.Command> router = router();
+    assertEquals(List.of("old"), servedBy(router, "handover", 1));
+
+    testKit.stop(old);
+    Routees.await(testKit, "handover", 0);
+    TestProbe<Void> waiter = testKit.createTestProbe();
+    waiter.awaitAssert(
+        () -> {
+          assertEquals(List.of(), routing(router).policies().get(0).routees(), "saw it leave");
+          return null;
+        });
+    TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
+    router.tell(new RouterActor.Route("client", "handover", "in the gap", client.getRef()));
+    client.expectNoMessage(Duration.ofMillis(300));
+    testKit.spawn(HashWorker.create("new", "handover"));
+
+    assertEquals(
+        new RouterActor.Served("new", PayloadHash.sha1Hex("in the gap")), client.receiveMessage());
+  }
+
+  @Test
+  void aPolicyWhoseLastWorkerLeftAnswersNoWorkerForPolicyOnceItsGraceIsOver() {
+    assertTrue(TestConfigs.noWorkerGrace().toMillis() >= 1000, "a grace to measure");
+    ActorRef<Routee.Command> only = testKit.spawn(HashWorker.create("only", "no-successor"));
+    Routees.await(testKit, "no-successor", 1);
+    ActorRef<RouterActor.Command> router = router();
+    assertEquals(List.of("only"), servedBy(router, "no-successor", 1));
+
+    testKit.stop(only);
+    Routees.await(testKit, "no-successor", 0);
+    TestProbe<Void> waiter = testKit.createTestProbe();
+    waiter.awaitAssert(
+        () -> {
+          assertEquals(List.of(), routing(router).policies().get(0).routees());
+          return null;
+        });
+    TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
+    long sent = System.nanoTime();
+    router.tell(new RouterActor.Route("client", "no-successor", "late", client.getRef()));
+    assertEquals(
+        new RouterActor.Rejected(
+            ErrorCode.NO_WORKER_FOR_POLICY, "no worker serves policy \"no-successor\""),
+        client.receiveMessage(Duration.ofSeconds(10)));
+    long waited = System.nanoTime() - sent;
+    assertTrue(
+        waited >= TestConfigs.noWorkerGrace().toNanos() - Duration.ofMillis(500).toNanos(),
+        "answered after " + waited / 1_000_000 + " ms, before the grace was over");
   }
 
   @Test
@@ -571,6 +630,7 @@ class RouterActorTest {
                     Duration.ofSeconds(10),
                     Duration.ofMillis(150),
                     5,
+                    TestConfigs.noWorkerGrace(),
                     64,
                     65536,
                     10,

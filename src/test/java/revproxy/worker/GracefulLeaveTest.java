@@ -86,9 +86,16 @@ class GracefulLeaveTest {
         new WorkerSpec("ours-" + policy, policy), registered(policy, Behaviors.ignore()));
   }
 
+  /** The first policy held, or null. */
   private static GracefulLeave.Holding lastWorkerOf(List<GracefulLeave.Worker> workers)
       throws Exception {
-    return GracefulLeave.lastWorkerOf(testKit.system(), workers)
+    List<GracefulLeave.Holding> holdings = holdings(workers);
+    return holdings.isEmpty() ? null : holdings.get(0);
+  }
+
+  private static List<GracefulLeave.Holding> holdings(List<GracefulLeave.Worker> workers)
+      throws Exception {
+    return GracefulLeave.holdings(testKit.system(), workers, Duration.ofSeconds(1))
         .toCompletableFuture()
         .get(10, TimeUnit.SECONDS);
   }
@@ -186,5 +193,36 @@ class GracefulLeaveTest {
     GracefulLeave.awaitReplacements(testKit.system(), List.of(ours), deadline)
         .toCompletableFuture()
         .get(20, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void everyPolicyIsChecked() throws Exception {
+    GracefulLeave.Worker alone = ours("gl-all-alone");
+    GracefulLeave.Worker served = ours("gl-all-served");
+    registered("gl-all-served", HashWorker.create("other", "gl-all-served-unused"));
+    GracefulLeave.Worker silent = ours("gl-all-silent");
+    registered("gl-all-silent", Behaviors.ignore());
+
+    assertEquals(
+        List.of(
+            new GracefulLeave.Holding("gl-all-alone", false),
+            new GracefulLeave.Holding("gl-all-silent", true)),
+        holdings(List.of(alone, served, silent)));
+  }
+
+  @Test
+  void aLeaveWaitsForASilentPolicyEvenWhenAnEarlierPolicyIsAloneAndNoWorkerNodeJoins()
+      throws Exception {
+    GracefulLeave.Worker alone = ours("gl-order-alone");
+    GracefulLeave.Worker silent = ours("gl-order-silent");
+    registered("gl-order-silent", Behaviors.ignore());
+
+    long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+    long left =
+        GracefulLeave.awaitReplacements(testKit.system(), List.of(alone, silent), deadline)
+            .thenApply(done -> System.nanoTime())
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
+    assertTrue(left - deadline >= 0, "left " + (deadline - left) / 1_000_000 + " ms early");
   }
 }
