@@ -96,14 +96,17 @@ final class AttemptDispatcher {
   /**
    * Sends {@code attempt} (not sent yet), or holds it in the {@link Outbox}. A request of a policy
    * without routees is answered {@code no_worker_for_policy}, unless the policy lost its last
-   * routee less than {@code no-worker-grace} ago: then it waits in {@link Policy#awaitingRoutee}
-   * (and the router hears of the first that does through {@code holdingForRoutee}).
+   * routee less than {@code no-worker-grace} ago and the request's deadline is not before the
+   * grace's end (a retry's may be): then it waits in {@link Policy#awaitingRoutee} (and the router
+   * hears of the first that does through {@code holdingForRoutee}), so that the router still
+   * answers every request by its deadline.
    */
   void dispatch(Attempt attempt) {
     Policy policy = attempt.policy();
     long now = System.nanoTime();
     if (policy.routees.isEmpty()) {
-      if (policy.routees.emptiedWithin(now, noWorkerGraceNanos)) {
+      if (policy.routees.emptiedWithin(now, noWorkerGraceNanos)
+          && attempt.deadlineNanos() - policy.routees.emptiedGraceEnds(noWorkerGraceNanos) >= 0) {
         policy.awaitingRoutee.add(attempt);
         if (policy.awaitingRoutee.size() == 1) {
           holdingForRoutee.accept(policy);

@@ -145,6 +145,21 @@ class AttemptDispatcherTest {
   }
 
   @Test
+  void aRetryWhoseDeadlineComesBeforeTheGraceEndsIsAnsweredAtOnce() {
+    TestProbe<Routee.Command> gone = kit.createTestProbe("due-gone");
+    Policy policy = policy("due", List.of(gone.getRef()));
+    policy.routees.update(List.of(), System.nanoTime());
+    Duration dueIn = SETTINGS.noWorkerGrace().dividedBy(4);
+
+    dispatcher.dispatch(request(policy, 9, dueIn));
+    RouterActor.Rejected rejected = client.expectMessageClass(RouterActor.Rejected.class);
+    assertEquals(9, rejected.tag());
+    assertEquals(ErrorCode.NO_WORKER_FOR_POLICY, rejected.code());
+    assertTrue(policy.awaitingRoutee.isEmpty());
+    assertEquals(List.of(), holdingForRoutee);
+  }
+
+  @Test
   void aRequestOfAPolicyThatLostItsLastRouteeLongerAgoThanTheGraceIsAnsweredAtOnce() {
     TestProbe<Routee.Command> gone = kit.createTestProbe("late-gone");
     Policy policy = policy("late", List.of(gone.getRef()));

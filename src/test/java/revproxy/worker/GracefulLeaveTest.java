@@ -225,4 +225,43 @@ class GracefulLeaveTest {
             .get(20, TimeUnit.SECONDS);
     assertTrue(left - deadline >= 0, "left " + (deadline - left) / 1_000_000 + " ms early");
   }
+
+  @Test
+  void aRouteeOnANodeWithoutTheWorkerRoleCountsWithoutAProbe() throws Exception {
+    // As a proxy's legacy backend: a probe would be a real request to its server.
+    ActorTestKit proxy =
+        ActorTestKit.create(NodeConfig.SYSTEM_NAME, TestConfigs.clusterNode("proxy"));
+    try {
+      Cluster.get(proxy.system())
+          .manager()
+          .tell(Join.create(Cluster.get(testKit.system()).selfMember().address()));
+      GracefulLeave.Worker ours = ours("gl-legacy");
+      ActorRef<Routee.Command> silent = proxy.spawn(Behaviors.ignore());
+      proxy
+          .system()
+          .receptionist()
+          .tell(Receptionist.register(Routee.serviceKey("gl-legacy"), silent));
+      TestProbe<Receptionist.Listing> listings = testKit.createTestProbe();
+      listings.awaitAssert(
+          Duration.ofSeconds(20),
+          () -> {
+            testKit
+                .system()
+                .receptionist()
+                .tell(Receptionist.find(Routee.serviceKey("gl-legacy"), listings.getRef()));
+            assertEquals(
+                2,
+                listings
+                    .receiveMessage()
+                    .getServiceInstances(Routee.serviceKey("gl-legacy"))
+                    .size());
+            return null;
+          });
+
+      // Probed, the silent routee would leave the policy held (othersListed).
+      assertNull(lastWorkerOf(List.of(ours)));
+    } finally {
+      proxy.shutdownTestKit();
+    }
+  }
 }
