@@ -12,10 +12,11 @@
 # One cluster start, then one bench per fault, each fault alone:
 #   a. worker rolling restart (issue 12): kill -9 of B; B started again 6 s later; SIGTERM to A
 #      8 s after that. Must: every request answered correctly (0 wrong, 0 errors, 0 lost).
-#   b. proxy kill -9: kill -9 of P1, started again 1 s later on the same ports, while a second
-#      bench loads P2 alone (--port, no failover). Must: every request of both benches answered
-#      correctly (the bench over both fails over and resends), and P1 serves again. Target: P1
-#      ready (/ready) and serving each policy to a client sent to it alone within 5 s of its start.
+#   b. proxy kill -9: kill -9 of P1, started again 1 s later (CHAOS_P1_DOWN seconds) on the same
+#      ports, while a second bench loads P2 alone (--port, no failover). Must: every request of
+#      both benches answered correctly (the bench over both fails over and resends), and P1
+#      serves again. Target: P1 ready (/ready) and serving each policy to a client sent to it
+#      alone within 5 s of its start.
 #   c. silent legacy backend: a listener (scripts/silent_backend.py) registers with P2 for policy
 #      333 (then served by B, C and it: 3 routees), reads and never answers, for 20 s of load
 #      (10 s with --short).
@@ -44,7 +45,7 @@ if [[ ${1:-} == --short ]]; then
   FORM=short
   WARMUP=2
   A_KILL=3 A_END=22        # restart at A_KILL + 6, SIGTERM at A_KILL + 14
-  B_KILL=3 B_END=12        # restart at B_KILL + 1
+  B_KILL=3 B_END=12        # restart at B_KILL + CHAOS_P1_DOWN (1)
   C_SILENT=10              # seconds of load with the silent backend registered
 elif [[ -z ${1:-} ]]; then
   FORM=full
@@ -56,6 +57,11 @@ else
   echo "usage: scripts/chaos.sh [--short]" >&2
   exit 2
 fi
+# Seconds P1 stays down in fault b (1 by default; 5 is systemd's RestartSec of deploy/), the load
+# then lasting long enough for P1 to serve again.
+P1_DOWN=${CHAOS_P1_DOWN:-1}
+[[ $P1_DOWN =~ ^[0-9]+$ ]] || { echo "CHAOS_P1_DOWN must be whole seconds, not '$P1_DOWN'" >&2; exit 2; }
+((B_END >= B_KILL + P1_DOWN + 9)) || B_END=$((B_KILL + P1_DOWN + 9))
 # shellcheck disable=SC2206 # CHAOS_JAVA_OPTS is a space-separated list on purpose
 JAVA=(java ${CHAOS_JAVA_OPTS:--Xms64m -Xmx256m -XX:+UseSerialGC})
 # The load generator starts 4 times and its own speed does not matter at these rates: C1 only,
@@ -204,7 +210,7 @@ whole 4 111=2 222=2 333=2
 
 # --- b. proxy kill -9 ------------------------------------------------------------------------
 DIR=$LOG_DIR/b && mkdir -p "$DIR"
-echo "[${SECONDS}s] b. proxy kill -9: $LOAD, and 100 req/s to P2 alone; kill -9 of P1 at ${B_KILL}s, P1 again at $((B_KILL + 1))s, load until ${B_END}s"
+echo "[${SECONDS}s] b. proxy kill -9: $LOAD, and 100 req/s to P2 alone; kill -9 of P1 at ${B_KILL}s, P1 again at $((B_KILL + P1_DOWN))s, load until ${B_END}s"
 # Started together; P2's alone runs 5 s longer in case its JVM starts much sooner.
 bench "$DIR/bench-p2-only.json" $((B_END - WARMUP + 5)) 100 8 --port "$P2_PORT"
 OTHER_PID=$BENCH_PID OTHER_JSON=$BENCH_JSON
@@ -220,7 +226,7 @@ lib_start "$DIR/probe.log" python3 scripts/partition.py probe --target "p1=127.0
 PROBE=$LIB_PID
 kill -KILL "$PID_P1" && event kill_p1
 { wait "$PID_P1"; } 2>/dev/null || true
-at $((B_KILL + 1))
+at $((B_KILL + P1_DOWN))
 start_proxy "$LOG_DIR/p1-restarted.log" "$P1_PORT" "$P1_CLUSTER" "$P1_MGMT_PORT"
 event start_p1
 lib_start "$DIR/ready-at" python3 scripts/management.py ready-at "http://$P1_MGMT" 60
