@@ -163,7 +163,9 @@ final class GracefulLeave {
                       return CompletableFuture.completedStage((Holding) null);
                     }
                     return anyAnswers(system, others, probeTimeout)
-                        .thenApply(served -> served ? null : new Holding(policy, true));
+                        .thenApplyAsync(
+                            served -> served ? null : new Holding(policy, true),
+                            Completions.SAME_THREAD);
                   },
                   Completions.SAME_THREAD)
               .exceptionally(
@@ -180,8 +182,9 @@ final class GracefulLeave {
               .toCompletableFuture());
     }
     return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
-        .thenApply(
-            done -> each.stream().map(CompletableFuture::join).filter(Objects::nonNull).toList());
+        .thenApplyAsync(
+            done -> each.stream().map(CompletableFuture::join).filter(Objects::nonNull).toList(),
+            Completions.SAME_THREAD);
   }
 
   /** Whether any of {@code routees} hashes a probe within {@code timeout}. */

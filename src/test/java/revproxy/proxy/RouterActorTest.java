@@ -56,6 +56,17 @@ class RouterActorTest {
     return probe.receiveMessage();
   }
 
+  /** Waits until {@code router} (tracking one policy) has seen that policy's routees leave. */
+  private static void awaitNoRoutees(ActorRef<RouterActor.Command> router) {
+    testKit
+        .createTestProbe()
+        .awaitAssert(
+            () -> {
+              assertEquals(List.of(), routing(router).policies().get(0).routees(), "saw it leave");
+              return null;
+            });
+  }
+
   /** Routes {@code n} requests one after the other; checks each hash; returns who served them. */
   private static List<String> servedBy(ActorRef<RouterActor.Command> router, String policy, int n) {
     List<String> workers = new ArrayList<>();
@@ -190,12 +201,7 @@ class RouterActorTest {
 
     testKit.stop(old);
     Routees.await(testKit, "handover", 0);
-    TestProbe<Void> waiter = testKit.createTestProbe();
-    waiter.awaitAssert(
-        () -> {
-          assertEquals(List.of(), routing(router).policies().get(0).routees(), "saw it leave");
-          return null;
-        });
+    awaitNoRoutees(router);
     TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
     router.tell(new RouterActor.Route("client", "handover", "in the gap", client.getRef()));
     client.expectNoMessage(Duration.ofMillis(300));
@@ -215,12 +221,7 @@ class RouterActorTest {
 
     testKit.stop(only);
     Routees.await(testKit, "no-successor", 0);
-    TestProbe<Void> waiter = testKit.createTestProbe();
-    waiter.awaitAssert(
-        () -> {
-          assertEquals(List.of(), routing(router).policies().get(0).routees());
-          return null;
-        });
+    awaitNoRoutees(router);
     TestProbe<RouterActor.Reply> client = testKit.createTestProbe();
     long sent = System.nanoTime();
     router.tell(new RouterActor.Route("client", "no-successor", "late", client.getRef()));
