@@ -5,6 +5,7 @@ import akka.actor.typed.Behavior;
 import akka.actor.typed.PreRestart;
 import akka.actor.typed.javadsl.AbstractBehavior;
 import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Adapter;
 import akka.actor.typed.javadsl.Behaviors;
 import akka.actor.typed.javadsl.Receive;
 import akka.actor.typed.javadsl.TimerScheduler;
@@ -187,11 +188,12 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
     int wanted = up.isEmpty() ? 1 : pool.size();
     while (up.size() + connecting.size() < wanted) {
       ActorRef<LegacyConnection.Command> connection =
-          getContext()
-              .spawn(
-                  LegacyConnection.create(
+          Adapter.toTyped(
+              Adapter.actorOf(
+                  getContext(),
+                  LegacyConnection.props(
                       serverId, policyId, address, settings, getContext().getSelf().narrow()),
-                  "connection-" + ++opened);
+                  "connection-" + ++opened));
       connecting.add(connection);
       newest = connection;
     }

@@ -1,49 +1,45 @@
 package revproxy.legacy;
 
-import static revproxy.util.Completions.SAME_THREAD;
-import static revproxy.util.Completions.rootMessage;
-
-import akka.Done;
-import akka.actor.typed.ActorRef;
-import akka.actor.typed.Behavior;
-import akka.actor.typed.PostStop;
-import akka.actor.typed.javadsl.AbstractBehavior;
-import akka.actor.typed.javadsl.ActorContext;
-import akka.actor.typed.javadsl.Behaviors;
-import akka.actor.typed.javadsl.Receive;
-import akka.actor.typed.javadsl.TimerScheduler;
-import akka.japi.Pair;
-import akka.stream.BoundedSourceQueue;
-import akka.stream.QueueOfferResult;
-import akka.stream.javadsl.Keep;
-import akka.stream.javadsl.Sink;
-import akka.stream.javadsl.Source;
-import akka.stream.javadsl.Tcp;
+import akka.actor.AbstractActorWithTimers;
+import akka.actor.ActorRef;
+import akka.actor.Props;
+import akka.actor.Terminated;
+import akka.actor.typed.javadsl.Adapter;
+import akka.io.Tcp;
+import akka.io.TcpMessage;
 import akka.util.ByteString;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CompletionStage;
 import revproxy.protocol.Decoded;
+import revproxy.protocol.Frame;
+import revproxy.protocol.Framer;
 import revproxy.protocol.Packet;
 import revproxy.protocol.PacketCodec;
-import revproxy.protocol.PacketFraming;
 import revproxy.routee.Routee;
+import scala.concurrent.duration.FiniteDuration;
 
 /**
  * One persistent TCP connection of a {@link LegacyBackend} to its legacy server, with at most one
  * request in flight (the original server breaks on two messages in one read).
  *
- * <p>The actor is the connection's identity: whatever its stream reports goes to this actor, and a
- * new connection is a new actor, so nothing about an old connection can be taken for a new one. It
- * tells its parent when it is {@link Ready} (connected, or done with a request), and stops when the
- * connection ends: closed by the server, failed, a reply later than {@code reply-timeout} (which
- * could otherwise be taken for the next request's), or data nobody asked for. The request in
- * flight, if any, is then refused so the router retries it elsewhere. It stops only once its stream
- * has ended, so no message of the stream outlives it.
+ * <p>The actor is the connection's identity: whatever akka-io reports about the connection goes to
+ * this actor, and a new connection is a new actor, so nothing about an old connection can be taken
+ * for a new one. It tells its parent when it is {@link LegacyBackend.Ready} (connected, or done
+ * with a request), and stops when the connection ends: closed by the server, failed, a reply later
+ * than {@code reply-timeout} (which could otherwise be taken for the next request's), a reply over
+ * {@code max-reply-bytes}, or data nobody asked for. The request in flight, if any, is then refused
+ * so the router retries it elsewhere.
+ *
+ * <p>It speaks to akka-io's TCP connection actor directly, in push mode, rather than through an
+ * Akka Streams {@code Tcp} flow: with one request in flight there is nothing to back-pressure, and
+ * the stream cost four more actor hops per request (its interpreter on the way out, the write's
+ * acknowledgement, the interpreter on the way back, and the read it resumes after each chunk, which
+ * probes the socket once more and turns its read interest back on); docs/BENCHMARKS.md, "Legacy
+ * connections without a stream". akka-io's API is classic, so this actor is a classic one, a child
+ * of its typed backend. The clients' side keeps the design's {@code Tcp} binding.
  */
-final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> {
+final class LegacyConnection extends AbstractActorWithTimers {
 
   interface Command {}
 
@@ -53,218 +49,209 @@ final class LegacyConnection extends AbstractBehavior<LegacyConnection.Command> 
    */
   record Send(Routee.Hash hash, Duration replyTimeout) implements Command {}
 
-  private enum Connected implements Command {
+  private enum ReplyTimedOut {
     INSTANCE
   }
 
-  private record ConnectFailed(String reason) implements Command {}
-
-  private record Replied(Decoded reply) implements Command {}
-
-  private record StreamEnded(String reason) implements Command {}
-
-  private enum ReplyTimedOut implements Command {
-    INSTANCE
-  }
-
-  static Behavior<Command> create(
+  static Props props(
       String serverId,
       String policyId,
       InetSocketAddress address,
       LegacySettings settings,
-      ActorRef<LegacyBackend.Internal> parent) {
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(
-                timers ->
-                    new LegacyConnection(
-                        context, timers, serverId, policyId, address, settings, parent)));
+      akka.actor.typed.ActorRef<LegacyBackend.Internal> parent) {
+    return Props.create(
+        LegacyConnection.class,
+        () -> new LegacyConnection(serverId, policyId, address, settings, parent));
   }
 
-  private final TimerScheduler<Command> timers;
   private final String serverId;
   private final String policyId;
+  private final InetSocketAddress address;
   private final LegacySettings settings;
-  private final ActorRef<LegacyBackend.Internal> parent;
-  private final BoundedSourceQueue<ByteString> outbox;
-  private boolean up;
-  private boolean connectSettled;
-  private boolean streamEnded;
+  private final akka.actor.typed.ActorRef<LegacyBackend.Internal> parent;
+  private final akka.actor.typed.ActorRef<Command> self;
+  private final Framer framer;
+
+  /** akka-io's actor for this connection, once connected. */
+  private ActorRef connection;
+
+  /** akka-io has closed the connection, or its actor has stopped. */
+  private boolean closed;
+
   private Routee.Hash inFlight;
   private Duration replyTimeout;
 
-  /** Why the connection ends, once it is ending; the stream's own end then stops the actor. */
+  /** Why the connection ends, once it is ending. */
   private String ending;
 
   private LegacyConnection(
-      ActorContext<Command> context,
-      TimerScheduler<Command> timers,
       String serverId,
       String policyId,
       InetSocketAddress address,
       LegacySettings settings,
-      ActorRef<LegacyBackend.Internal> parent) {
-    super(context);
-    this.timers = timers;
+      akka.actor.typed.ActorRef<LegacyBackend.Internal> parent) {
     this.serverId = serverId;
     this.policyId = policyId;
+    this.address = address;
     this.settings = settings;
     this.parent = parent;
-    // The stream's callbacks run on stream threads: they may use the ActorRef, never the context.
-    ActorRef<Command> self = context.getSelf();
-    Pair<
-            Pair<BoundedSourceQueue<ByteString>, CompletionStage<Tcp.OutgoingConnection>>,
-            CompletionStage<Done>>
-        running =
-            Source.<ByteString>queue(2)
-                .viaMat(
-                    Tcp.get(context.getSystem())
-                        .outgoingConnection(
-                            address,
-                            Optional.empty(),
-                            List.of(),
-                            false,
-                            Optional.of(settings.connectTimeout()),
-                            Optional.empty()),
-                    Keep.both())
-                .via(PacketFraming.flow(settings.maxReplyBytes()))
-                .map(PacketCodec::decode)
-                .toMat(Sink.foreach(reply -> self.tell(new Replied(reply))), Keep.both())
-                .run(context.getSystem());
-    this.outbox = running.first().first();
-    // Not pipeToSelf: its whenComplete on Akka's CompletionStage would start a thread per call.
-    running
-        .first()
-        .second()
-        .whenCompleteAsync(
-            (connection, failure) ->
-                self.tell(
-                    connection != null
-                        ? Connected.INSTANCE
-                        : new ConnectFailed(rootMessage(failure))),
-            SAME_THREAD);
-    running
-        .second()
-        .whenCompleteAsync(
-            (done, failure) ->
-                self.tell(
-                    new StreamEnded(
-                        failure == null ? "closed by the server" : rootMessage(failure))),
-            SAME_THREAD);
+    this.self = Adapter.toTyped(getSelf());
+    this.framer = new Framer(settings.maxReplyBytes());
   }
 
   @Override
-  public Receive<Command> createReceive() {
-    return newReceiveBuilder()
-        .onMessage(Send.class, this::onSend)
-        .onMessageEquals(Connected.INSTANCE, this::onConnected)
-        .onMessage(ConnectFailed.class, this::onConnectFailed)
-        .onMessage(Replied.class, this::onReplied)
-        .onMessageEquals(
-            ReplyTimedOut.INSTANCE, () -> end("no reply within " + replyTimeout.toMillis() + " ms"))
-        .onMessage(StreamEnded.class, this::onStreamEnded)
-        .onSignal(PostStop.class, stop -> onPostStop())
+  public void preStart() {
+    Tcp.get(getContext().getSystem())
+        .manager()
+        .tell(
+            TcpMessage.connect(
+                address,
+                null,
+                List.of(),
+                FiniteDuration.fromNanos(settings.connectTimeout().toNanos()),
+                false),
+            getSelf());
+  }
+
+  @Override
+  public Receive createReceive() {
+    return receiveBuilder()
+        .match(Send.class, this::onSend)
+        .match(Tcp.Connected.class, connected -> onConnected())
+        .match(Tcp.Received.class, received -> onReceived(received.data()))
+        .match(Tcp.CommandFailed.class, this::onCommandFailed)
+        .match(Tcp.ConnectionClosed.class, this::onClosed)
+        .match(
+            Terminated.class,
+            terminated -> {
+              closed = true;
+              end("the connection's actor stopped");
+            })
+        .matchEquals(
+            ReplyTimedOut.INSTANCE,
+            timedOut -> end("no reply within " + replyTimeout.toMillis() + " ms"))
         .build();
   }
 
-  private Behavior<Command> onConnected() {
-    connectSettled = true;
-    if (ending == null) {
-      up = true;
-      parent.tell(new LegacyBackend.Ready(getContext().getSelf(), false));
-    }
-    return stopOnceEnded();
+  private void onConnected() {
+    connection = getSender();
+    getContext().watch(connection);
+    connection.tell(TcpMessage.register(getSelf()), getSelf());
+    parent.tell(new LegacyBackend.Ready(self, false));
   }
 
-  private Behavior<Command> onConnectFailed(ConnectFailed failed) {
-    connectSettled = true;
-    end(failed.reason());
-    return stopOnceEnded();
-  }
-
-  private Behavior<Command> onSend(Send send) {
-    if (ending != null || inFlight != null) {
+  private void onSend(Send send) {
+    if (ending != null || inFlight != null || connection == null) {
       send.hash().refuse(serverId, ending != null ? ending : "connection busy");
-      return this;
+      return;
     }
     inFlight = send.hash();
-    ByteString request =
-        PacketCodec.encode(
-            new Packet.Request(send.hash().srcid(), policyId, send.hash().payload()));
-    if (outbox.offer(request) != QueueOfferResult.enqueued()) {
-      return end("could not write the request");
-    }
-    timers.startSingleTimer(ReplyTimedOut.INSTANCE, send.replyTimeout());
     replyTimeout = send.replyTimeout();
-    return this;
+    connection.tell(
+        TcpMessage.write(
+            PacketCodec.encode(
+                new Packet.Request(send.hash().srcid(), policyId, send.hash().payload()))),
+        getSelf());
+    getTimers().startSingleTimer(ReplyTimedOut.INSTANCE, ReplyTimedOut.INSTANCE, replyTimeout);
   }
 
-  private Behavior<Command> onReplied(Replied replied) {
+  private void onReceived(ByteString data) {
     if (ending != null) {
-      return this;
+      return;
     }
+    framer.offer(data);
+    Frame frame;
+    while (ending == null && (frame = framer.poll()) != null) {
+      if (frame instanceof Frame.TooLarge) {
+        // The framer drops all input after it: the connection is of no more use.
+        end("the server's reply was over " + settings.maxReplyBytes() + " bytes");
+      } else {
+        onReply(PacketCodec.decode(frame));
+      }
+    }
+  }
+
+  private void onReply(Decoded reply) {
     if (inFlight == null) {
-      return end("the server sent data nobody asked for");
+      end("the server sent data nobody asked for");
+      return;
     }
-    timers.cancel(ReplyTimedOut.INSTANCE);
+    getTimers().cancel(ReplyTimedOut.INSTANCE);
     Routee.Hash hash = inFlight;
     inFlight = null;
     String payloadHash =
-        replied.reply() instanceof Decoded.Ok ok && ok.packet() instanceof Packet.Reply reply
-            ? reply.payloadHash()
+        reply instanceof Decoded.Ok ok && ok.packet() instanceof Packet.Reply packet
+            ? packet.payloadHash()
             : null;
     if (payloadHash != null) {
       hash.answer(serverId, payloadHash);
     } else {
       hash.refuse(serverId, "the server did not answer with a type \"2\" reply");
     }
-    parent.tell(new LegacyBackend.Ready(getContext().getSelf(), payloadHash != null));
-    return this;
+    parent.tell(new LegacyBackend.Ready(self, payloadHash != null));
   }
 
-  /** Ends the connection: the request in flight goes back to the router; the stream is closed. */
-  private Behavior<Command> end(String reason) {
-    if (ending == null) {
-      close(reason);
-      parent.tell(new LegacyBackend.ConnectionDown(getContext().getSelf(), up, reason));
+  private void onCommandFailed(Tcp.CommandFailed failed) {
+    if (failed.cmd() instanceof Tcp.Connect) {
+      end(failed.causedByString().replaceFirst("^ because of ", ""));
+    } else {
+      end("could not write the request");
     }
-    return this;
   }
 
-  private void close(String reason) {
+  private void onClosed(Tcp.ConnectionClosed event) {
+    closed = true;
+    end(
+        event.isPeerClosed()
+            ? "closed by the server"
+            : event.isErrorClosed() ? event.getErrorCause() : "connection closed");
+  }
+
+  /**
+   * Ends the connection, once: the request in flight goes back to the router, the parent is told,
+   * and the socket is closed (reset). The actor stops once akka-io has closed it (or its actor has
+   * stopped), so akka-io's last word does not end up in the dead letters; at once if it never
+   * connected or akka-io closed it first.
+   */
+  private void end(String reason) {
+    if (ending != null) {
+      return;
+    }
+    release(reason);
+    parent.tell(new LegacyBackend.ConnectionDown(self, connection != null, reason));
+    if (connection == null || closed) {
+      getContext().stop(getSelf());
+      return;
+    }
+    getContext()
+        .become(
+            receiveBuilder()
+                .match(Send.class, send -> send.hash().refuse(serverId, ending))
+                .match(Tcp.ConnectionClosed.class, closed -> getContext().stop(getSelf()))
+                .match(Terminated.class, terminated -> getContext().stop(getSelf()))
+                .matchAny(ignored -> {})
+                .build());
+  }
+
+  /** The request in flight is refused with {@code reason}; the socket is reset. */
+  private void release(String reason) {
     ending = reason;
-    timers.cancel(ReplyTimedOut.INSTANCE);
+    getTimers().cancel(ReplyTimedOut.INSTANCE);
     if (inFlight != null) {
       inFlight.refuse(serverId, reason);
       inFlight = null;
     }
-    try {
-      outbox.fail(new IllegalStateException("connection closed by the proxy: " + reason));
-    } catch (IllegalStateException streamAlreadyEnded) {
-      // it failed or was closed by the server first: nothing left to close
+    if (connection != null && !closed) {
+      connection.tell(TcpMessage.abort(), getSelf());
     }
   }
 
-  private Behavior<Command> onStreamEnded(StreamEnded ended) {
-    streamEnded = true;
-    end(ended.reason());
-    return stopOnceEnded();
-  }
-
-  /**
-   * Stops once both the connect and the stream have reported: a connect that fails ends the stream
-   * too, in either order, and neither message may reach a stopped actor.
-   */
-  private Behavior<Command> stopOnceEnded() {
-    return connectSettled && streamEnded ? Behaviors.stopped() : this;
-  }
-
-  private Behavior<Command> onPostStop() {
-    // Stopped by the parent (its server was dropped, or it restarts): close the stream too. The
+  @Override
+  public void postStop() {
+    // Stopped by the parent (its server was dropped, or it restarts): close the socket too. The
     // parent is stopping or knows already: it is not told.
     if (ending == null) {
-      close("the proxy dropped the connection");
+      release("the proxy dropped the connection");
     }
-    return this;
   }
 }

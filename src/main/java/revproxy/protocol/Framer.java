@@ -9,12 +9,13 @@ import java.util.ArrayDeque;
  * Cuts {@code ByteString} chunks into {@link Frame}s: {@link #offer} a chunk, then {@link #poll}
  * its frames. The {@link JsonObjectScanner} finds where objects and garbage runs end; this class
  * slices the objects out of the chunks (no copies) and words the other frames. No stream in it:
- * {@link PacketFraming}'s stage around it adds back-pressure and the packet timeout.
+ * {@link PacketFraming}'s stage around it adds back-pressure and the packet timeout, and the legacy
+ * mode's backend connections, which are not streams, use it directly.
  *
  * <p>Once an object is too large or timed out, the frames end with that one and later input is
  * ignored. Memory is bounded by the limit plus the frames cut out of one chunk.
  */
-final class Framer {
+public final class Framer {
 
   private final int maxObjectBytes;
   private final JsonObjectScanner scanner;
@@ -26,13 +27,13 @@ final class Framer {
   private boolean objectStartedInLastChunk;
   private boolean ended;
 
-  Framer(int maxObjectBytes) {
+  public Framer(int maxObjectBytes) {
     this.maxObjectBytes = maxObjectBytes;
     this.scanner = new JsonObjectScanner(maxObjectBytes);
   }
 
   /** Scans one chunk, queueing every frame it completes, and keeps the open object's bytes. */
-  void offer(ByteString chunk) {
+  public void offer(ByteString chunk) {
     if (ended) {
       return;
     }
@@ -84,7 +85,7 @@ final class Framer {
   }
 
   /** The next frame, or null if there is none yet. */
-  Frame poll() {
+  public Frame poll() {
     return frames.poll();
   }
 

@@ -286,6 +286,74 @@ class LegacyBackendTest {
     }
   }
 
+  /**
+   * A reply over {@code max-reply-bytes} ends its connection at once: the request is refused with
+   * that reason, and the next one goes out on a new connection instead of waiting out {@code
+   * reply-timeout} on one whose framing has given up.
+   */
+  @Test
+  void aReplyOverTheLimitEndsItsConnectionAtOnce() throws Exception {
+    LegacySettings small =
+        LegacySettings.fromConfig(
+            ConfigFactory.parseString("revproxy.legacy.max-reply-bytes = 100")
+                .withFallback(SETTINGS_CONFIG));
+    String tooLarge =
+        "{\"type\": \"2\", \"srcid\": \"810\", \"destid\": \"c\", \"payload\": \""
+            + "a".repeat(100)
+            + "\"}";
+    try (FakeLegacyServer large = new FakeLegacyServer("810", tooLarge)) {
+      ActorRef<Routee.Command> backend =
+          testKit.spawn(
+              LegacyBackend.create(
+                  new Packet.Registration("810", "lb-large", large.port),
+                  "127.0.0.1",
+                  1,
+                  false,
+                  small,
+                  testKit.system().ignoreRef()));
+      Routees.await(testKit, "lb-large", 1);
+      assertEquals(
+          new Routee.Unavailable(0, "810", "the server's reply was over 100 bytes"),
+          hash(backend, "first"));
+      TestProbe<Void> waiter = testKit.createTestProbe();
+      waiter.awaitAssert(
+          Duration.ofSeconds(2),
+          () -> {
+            assertEquals(2, large.connections.get());
+            return null;
+          });
+      Routees.await(testKit, "lb-large", 1);
+      assertEquals(
+          new Routee.Unavailable(0, "810", "the server's reply was over 100 bytes"),
+          hash(backend, "second"));
+      testKit.stop(backend);
+    }
+  }
+
+  /**
+   * Two replies to one request: the first answers it, the second is data nobody asked for, which
+   * could be taken for the next request's reply, so the connection is replaced.
+   */
+  @Test
+  void aSecondReplyToOneRequestEndsTheConnection() throws Exception {
+    String twice =
+        "{\"type\": \"2\", \"srcid\": \"820\", \"destid\": \"c\", \"payload\": \"one\"}"
+            + "{\"type\": \"2\", \"srcid\": \"820\", \"destid\": \"c\", \"payload\": \"two\"}";
+    try (FakeLegacyServer chatty = new FakeLegacyServer("820", twice)) {
+      ActorRef<Routee.Command> backend = backend("820", "lb-twice", chatty.port);
+      Routees.await(testKit, "lb-twice", 1);
+      assertEquals(new Routee.Hashed(0, "820", "one"), hash(backend, "first"));
+      TestProbe<Void> waiter = testKit.createTestProbe();
+      waiter.awaitAssert(
+          Duration.ofSeconds(2),
+          () -> {
+            assertEquals(2, chatty.connections.get());
+            return null;
+          });
+      testKit.stop(backend);
+    }
+  }
+
   @Test
   void serverThatNeverAnswersTimesOutAndTheConnectionIsReplaced() throws Exception {
     try (FakeLegacyServer mute = new FakeLegacyServer("400", 0, FakeLegacyServer.Mode.IGNORE)) {
