@@ -304,6 +304,8 @@ public final class LegacyBackend extends AbstractBehavior<Routee.Command> {
 
   private Behavior<Routee.Command> onConnectionDown(ConnectionDown down) {
     ActorRef<LegacyConnection.Command> connection = down.connection();
+    // It refuses what was sent to it meanwhile, and stops on this: nothing sent to it is lost.
+    connection.tell(LegacyConnection.Release.INSTANCE);
     boolean wasUp = up.remove(connection);
     if (!wasUp && !connecting.remove(connection)) {
       return this; // a connection of an instance before a restart

@@ -1,5 +1,7 @@
 package revproxy.legacy;
 
+import static revproxy.util.Completions.rootMessage;
+
 import akka.actor.AbstractActorWithTimers;
 import akka.actor.ActorRef;
 import akka.actor.Props;
@@ -29,15 +31,16 @@ import scala.concurrent.duration.FiniteDuration;
  * with a request), and stops when the connection ends: closed by the server, failed, a reply later
  * than {@code reply-timeout} (which could otherwise be taken for the next request's), a reply over
  * {@code max-reply-bytes}, or data nobody asked for. The request in flight, if any, is then refused
- * so the router retries it elsewhere.
+ * so the router retries it elsewhere. Once it has told its parent {@link
+ * LegacyBackend.ConnectionDown}, it refuses whatever the parent still sends it until the parent
+ * answers {@link Release}: a request sent in between is refused, not lost.
  *
- * <p>It speaks to akka-io's TCP connection actor directly, in push mode, rather than through an
- * Akka Streams {@code Tcp} flow: with one request in flight there is nothing to back-pressure, and
- * the stream cost four more actor hops per request (its interpreter on the way out, the write's
- * acknowledgement, the interpreter on the way back, and the read it resumes after each chunk, which
- * probes the socket once more and turns its read interest back on); docs/BENCHMARKS.md, "Legacy
- * connections without a stream". akka-io's API is classic, so this actor is a classic one, a child
- * of its typed backend. The clients' side keeps the design's {@code Tcp} binding.
+ * <p>It is akka-io's connection handler itself, in push mode, not an Akka Streams {@code Tcp} flow:
+ * with one request in flight there is nothing to back-pressure, and the stream cost four actor hops
+ * and a socket read more per request (16x8: +19% req/s, -16% CPU per request; 64x1 unchanged;
+ * docs/BENCHMARKS.md, "Legacy connections without a stream"). akka-io's API is classic, so this is
+ * a classic actor, the child of a typed backend. The clients' side keeps the design's {@code Tcp}
+ * binding.
  */
 final class LegacyConnection extends AbstractActorWithTimers {
 
@@ -49,9 +52,25 @@ final class LegacyConnection extends AbstractActorWithTimers {
    */
   record Send(Routee.Hash hash, Duration replyTimeout) implements Command {}
 
+  /** From the parent, once it has taken in {@link LegacyBackend.ConnectionDown}: stop. */
+  enum Release implements Command {
+    INSTANCE
+  }
+
   private enum ReplyTimedOut {
     INSTANCE
   }
+
+  /**
+   * akka-io answers a connect by its own {@code connect-timeout}; this is the backstop in case it
+   * never answers (its connection actor failed while opening the socket, for one).
+   */
+  private enum ConnectTimedOut {
+    INSTANCE
+  }
+
+  /** Beyond {@code connect-timeout}: akka-io's own answer comes first whenever it comes. */
+  private static final Duration CONNECT_BACKSTOP = Duration.ofSeconds(1);
 
   static Props props(
       String serverId,
@@ -101,6 +120,11 @@ final class LegacyConnection extends AbstractActorWithTimers {
 
   @Override
   public void preStart() {
+    getTimers()
+        .startSingleTimer(
+            ConnectTimedOut.INSTANCE,
+            ConnectTimedOut.INSTANCE,
+            settings.connectTimeout().plus(CONNECT_BACKSTOP));
     Tcp.get(getContext().getSystem())
         .manager()
         .tell(
@@ -130,10 +154,18 @@ final class LegacyConnection extends AbstractActorWithTimers {
         .matchEquals(
             ReplyTimedOut.INSTANCE,
             timedOut -> end("no reply within " + replyTimeout.toMillis() + " ms"))
+        .matchEquals(
+            ConnectTimedOut.INSTANCE,
+            timedOut ->
+                end(
+                    "no answer to the connect within "
+                        + settings.connectTimeout().toMillis()
+                        + " ms"))
         .build();
   }
 
   private void onConnected() {
+    getTimers().cancel(ConnectTimedOut.INSTANCE);
     connection = getSender();
     getContext().watch(connection);
     connection.tell(TcpMessage.register(getSelf()), getSelf());
@@ -193,7 +225,10 @@ final class LegacyConnection extends AbstractActorWithTimers {
 
   private void onCommandFailed(Tcp.CommandFailed failed) {
     if (failed.cmd() instanceof Tcp.Connect) {
-      end(failed.causedByString().replaceFirst("^ because of ", ""));
+      end(
+          failed.cause().isDefined()
+              ? rootMessage(failed.cause().get())
+              : "could not connect to " + address);
     } else {
       end("could not write the request");
     }
@@ -208,10 +243,9 @@ final class LegacyConnection extends AbstractActorWithTimers {
   }
 
   /**
-   * Ends the connection, once: the request in flight goes back to the router, the parent is told,
-   * and the socket is closed (reset). The actor stops once akka-io has closed it (or its actor has
-   * stopped), so akka-io's last word does not end up in the dead letters; at once if it never
-   * connected or akka-io closed it first.
+   * Ends the connection, once: the request in flight goes back to the router, the socket is closed
+   * (reset), and the parent is told; from then on every request is refused until the parent's
+   * {@link Release}.
    */
   private void end(String reason) {
     if (ending != null) {
@@ -219,16 +253,15 @@ final class LegacyConnection extends AbstractActorWithTimers {
     }
     release(reason);
     parent.tell(new LegacyBackend.ConnectionDown(self, connection != null, reason));
-    if (connection == null || closed) {
-      getContext().stop(getSelf());
-      return;
-    }
+    awaitRelease();
+  }
+
+  private void awaitRelease() {
     getContext()
         .become(
             receiveBuilder()
                 .match(Send.class, send -> send.hash().refuse(serverId, ending))
-                .match(Tcp.ConnectionClosed.class, closed -> getContext().stop(getSelf()))
-                .match(Terminated.class, terminated -> getContext().stop(getSelf()))
+                .matchEquals(Release.INSTANCE, release -> getContext().stop(getSelf()))
                 .matchAny(ignored -> {})
                 .build());
   }
@@ -237,6 +270,7 @@ final class LegacyConnection extends AbstractActorWithTimers {
   private void release(String reason) {
     ending = reason;
     getTimers().cancel(ReplyTimedOut.INSTANCE);
+    getTimers().cancel(ConnectTimedOut.INSTANCE);
     if (inFlight != null) {
       inFlight.refuse(serverId, reason);
       inFlight = null;
@@ -248,10 +282,23 @@ final class LegacyConnection extends AbstractActorWithTimers {
 
   @Override
   public void postStop() {
-    // Stopped by the parent (its server was dropped, or it restarts): close the socket too. The
-    // parent is stopping or knows already: it is not told.
+    // Stopped by the parent (an idle connection closed, its server dropped, or the parent
+    // restarting), or failed: close the socket too. The parent knows already, or is told by
+    // postRestart.
     if (ending == null) {
       release("the proxy dropped the connection");
     }
+  }
+
+  /**
+   * A failure restarts a classic child (the default strategy of its typed parent): the new instance
+   * does not connect again on the same ref (the parent knows that one as connected); it tells the
+   * parent the connection is down and waits for its release.
+   */
+  @Override
+  public void postRestart(Throwable reason) {
+    ending = "failed: " + rootMessage(reason);
+    parent.tell(new LegacyBackend.ConnectionDown(self, true, ending));
+    awaitRelease();
   }
 }
