@@ -50,6 +50,19 @@ class LegacyConnectionTest {
     return spawned.receiveMessage();
   }
 
+  /**
+   * Sends request {@code id} for {@code payload} on {@code connection}; replies go to {@code to}.
+   */
+  private static void send(
+      ActorRef<LegacyConnection.Command> connection,
+      long id,
+      String payload,
+      TestProbe<Routee.Reply> to) {
+    connection.tell(
+        new LegacyConnection.Send(
+            new Routee.Hash(id, "c", payload, to.getRef()), Duration.ofSeconds(3)));
+  }
+
   @Test
   void answersOneRequestAndSaysItIsReadyAgain() throws Exception {
     try (FakeLegacyServer server = new FakeLegacyServer("840", 0, FakeLegacyServer.Mode.ANSWER)) {
@@ -57,9 +70,7 @@ class LegacyConnectionTest {
       ActorRef<LegacyConnection.Command> connection = connection(server.port, parent);
       assertEquals(new LegacyBackend.Ready(connection, false), parent.receiveMessage());
       TestProbe<Routee.Reply> replies = testKit.createTestProbe();
-      connection.tell(
-          new LegacyConnection.Send(
-              new Routee.Hash(7, "c", "abc", replies.getRef()), Duration.ofSeconds(3)));
+      send(connection, 7, "abc", replies);
       assertEquals(
           new Routee.Hashed(7, "840", PayloadHash.sha1Hex("abc")), replies.receiveMessage());
       assertEquals(new LegacyBackend.Ready(connection, true), parent.receiveMessage());
@@ -79,18 +90,14 @@ class LegacyConnectionTest {
       ActorRef<LegacyConnection.Command> connection = connection(server.port, parent);
       assertEquals(new LegacyBackend.Ready(connection, false), parent.receiveMessage());
       TestProbe<Routee.Reply> replies = testKit.createTestProbe();
-      connection.tell(
-          new LegacyConnection.Send(
-              new Routee.Hash(1, "c", "first", replies.getRef()), Duration.ofSeconds(3)));
+      send(connection, 1, "first", replies);
       assertEquals(
           new Routee.Unavailable(1, "840", "closed by the server"), replies.receiveMessage());
       assertEquals(
           new LegacyBackend.ConnectionDown(connection, true, "closed by the server"),
           parent.receiveMessage());
 
-      connection.tell(
-          new LegacyConnection.Send(
-              new Routee.Hash(2, "c", "second", replies.getRef()), Duration.ofSeconds(3)));
+      send(connection, 2, "second", replies);
       assertEquals(
           new Routee.Unavailable(2, "840", "closed by the server"), replies.receiveMessage());
 
