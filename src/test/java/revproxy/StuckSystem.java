@@ -12,7 +12,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * A local actor system that cannot finish terminating until {@link #close()}: a child of its
  * guardian blocks in its PostStop, standing for Artery's remoting streams that wait for a peer.
- * Coordinated shutdown's last phase times out after 1 s ({@link #LOCAL}).
+ * Coordinated shutdown's last phase times out after 1 s ({@link #LOCAL}). The constructor returns
+ * once that child has started: a shutdown begun before the guardian's setup ran would find no child
+ * to wait for, and the system would terminate at once.
  */
 public final class StuckSystem implements AutoCloseable {
 
@@ -23,11 +25,16 @@ public final class StuckSystem implements AutoCloseable {
                   + "akka.coordinated-shutdown.phases.actor-system-terminate.timeout = 1s\n")
           .withFallback(ConfigFactory.load());
 
+  private final CountDownLatch started = new CountDownLatch(1);
   private final CountDownLatch release = new CountDownLatch(1);
   private final ActorSystem<Void> system;
 
-  public StuckSystem(String name) {
-    system = ActorSystem.create(guardian(release), name, LOCAL);
+  public StuckSystem(String name) throws InterruptedException {
+    system = ActorSystem.create(guardian(started, release), name, LOCAL);
+    if (!started.await(10, TimeUnit.SECONDS)) {
+      system.terminate();
+      throw new IllegalStateException("the stuck child of " + name + " did not start within 10 s");
+    }
   }
 
   public ActorSystem<Void> system() {
@@ -41,18 +48,22 @@ public final class StuckSystem implements AutoCloseable {
     system.getWhenTerminated().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  private static Behavior<Void> guardian(CountDownLatch release) {
+  private static Behavior<Void> guardian(CountDownLatch started, CountDownLatch release) {
     return Behaviors.setup(
         context -> {
           context.spawn(
-              Behaviors.<String>receive(String.class)
-                  .onSignal(
-                      PostStop.class,
-                      stop -> {
-                        release.await(30, TimeUnit.SECONDS);
-                        return Behaviors.same();
-                      })
-                  .build(),
+              Behaviors.<String>setup(
+                  child -> {
+                    started.countDown();
+                    return Behaviors.<String>receive(String.class)
+                        .onSignal(
+                            PostStop.class,
+                            stop -> {
+                              release.await(30, TimeUnit.SECONDS);
+                              return Behaviors.same();
+                            })
+                        .build();
+                  }),
               "stuck");
           return Behaviors.empty();
         });
